@@ -1,0 +1,252 @@
+"""The stock-alert scan over 10,000 lot × location balances, against one raw SQL pass.
+
+Seeds (in bulk, with SQL) 50 locations × 40 lot-tracked items × 5 lots = 10,000
+balances with a ledger that sums to them (receipts, 90 days of dispenses) and a count
+sheet per location (lines only). The reference is a single SQL statement that finds
+the same conditions (below reorder point, projected stock-out, lot expiring, expired
+lot on hand, count discrepancy) without writing anything; the benchmark checks both
+find the same set.
+"""
+
+import statistics
+import time
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+
+from bench.common import bench_staff, result, timed
+from inventory import selectors
+from inventory.alerts import COUNT_LOOKBACK_DAYS, alerts_check, alerts_findings, alerts_scan
+from inventory.models import FundingSource, Item, Location, Lot, StockBalance
+from ssp.roles import ADMIN
+
+LOCATIONS, ITEMS, LOTS = 50, 40, 5
+PREFIX = "Bench alerts"
+RAW = "alerts: one raw SQL pass finding the same conditions"
+
+
+def _seed(user) -> None:
+    today = timezone.localdate()
+    fund = FundingSource.objects.create(name=f"{PREFIX} fund", code="bench-alerts")
+    Location.objects.bulk_create(
+        Location(name=f"{PREFIX} van {n:02d}", kind="van") for n in range(LOCATIONS)
+    )
+    items = Item.objects.bulk_create(
+        Item(
+            name=f"{PREFIX} strip {n:02d}",
+            code=f"bench-alerts-{n:02d}",
+            category="drug_checking",
+            is_lot_tracked=True,
+        )
+        for n in range(ITEMS)
+    )
+    # Lot k of each item expires (40k − 30) days from today: one expired, two expiring.
+    Lot.objects.bulk_create(
+        Lot(
+            item=item,
+            lot_number=f"BA-{item.pk}-{k}",
+            funding_source=fund,
+            expires_on=today + timedelta(days=40 * k - 30),
+        )
+        for item in items
+        for k in range(LOTS)
+    )
+    parameters = {"prefix": f"{PREFIX} %", "user": user.pk, "today": today}
+    with connection.cursor() as cursor:
+        # Every location holds every lot.
+        cursor.execute(
+            """
+            INSERT INTO inventory_stockbalance (location_id, lot_id, item_id, quantity)
+            SELECT loc.id, lot.id, lot.item_id, ((loc.id * 3 + lot.id * 11) %% 20) * 5
+            FROM inventory_location loc
+            CROSS JOIN inventory_lot lot
+            JOIN inventory_item item ON item.id = lot.item_id
+            WHERE loc.name LIKE %(prefix)s AND item.name LIKE %(prefix)s
+            """,
+            parameters,
+        )
+        # Three equal dispenses over 90 days per pair, from the item's latest lot.
+        cursor.execute(
+            """
+            INSERT INTO inventory_stockmovement
+                (kind, item_id, lot_id, location_id, quantity, reason, reference,
+                 occurred_at, recorded_at, recorded_by_id)
+            SELECT 'dispense', item.id,
+                   (SELECT max(id) FROM inventory_lot WHERE item_id = item.id),
+                   loc.id, -((loc.id * 7 + item.id * 13) %% 10) * 10, '', 'bench-alerts',
+                   now() - make_interval(days => day), now(), %(user)s
+            FROM inventory_location loc
+            CROSS JOIN inventory_item item
+            CROSS JOIN generate_series(10, 70, 30) AS day
+            WHERE loc.name LIKE %(prefix)s AND item.name LIKE %(prefix)s
+              AND (loc.id * 7 + item.id * 13) %% 10 > 0
+            """,
+            parameters,
+        )
+        # Receipts 100 days ago so that the ledger sums to every balance.
+        cursor.execute(
+            """
+            INSERT INTO inventory_stockmovement
+                (kind, item_id, lot_id, location_id, quantity, reason, reference,
+                 occurred_at, recorded_at, recorded_by_id)
+            SELECT 'receipt', b.item_id, b.lot_id, b.location_id,
+                   b.quantity - coalesce(out.total, 0), '', 'bench-alerts',
+                   now() - interval '100 days', now(), %(user)s
+            FROM inventory_stockbalance b
+            JOIN inventory_location loc ON loc.id = b.location_id
+            LEFT JOIN (
+                SELECT location_id, lot_id, sum(quantity) AS total
+                FROM inventory_stockmovement WHERE kind = 'dispense'
+                GROUP BY location_id, lot_id
+            ) out ON out.location_id = b.location_id AND out.lot_id = b.lot_id
+            WHERE loc.name LIKE %(prefix)s AND b.quantity - coalesce(out.total, 0) <> 0
+            """,
+            parameters,
+        )
+        # A count sheet per location five days ago: ten items, by lot, some off by 16.
+        cursor.execute(
+            """
+            INSERT INTO inventory_stockcount (location_id, occurred_at, recorded_at, recorded_by_id)
+            SELECT id, now() - interval '5 days', now(), %(user)s
+            FROM inventory_location WHERE name LIKE %(prefix)s
+            """,
+            parameters,
+        )
+        cursor.execute(
+            """
+            INSERT INTO inventory_stockcountline (count_id, item_id, lot_id, expected, counted)
+            SELECT c.id, b.item_id, b.lot_id, b.quantity,
+                   greatest(b.quantity + ((c.location_id + b.item_id) %% 5 - 2) * 8, 0)
+            FROM inventory_stockcount c
+            JOIN inventory_location loc ON loc.id = c.location_id
+            JOIN inventory_stockbalance b ON b.location_id = c.location_id
+            JOIN inventory_lot lot ON lot.id = b.lot_id
+            WHERE loc.name LIKE %(prefix)s AND lot.lot_number LIKE 'BA-%%-4'
+              AND b.item_id IN (SELECT id FROM inventory_item WHERE name LIKE %(prefix)s
+                                ORDER BY id LIMIT 10)
+            """,
+            parameters,
+        )
+        cursor.execute("ANALYZE")
+
+
+RAW_SQL = """
+WITH bal AS (
+    SELECT b.location_id, b.item_id, b.lot_id, b.quantity, lot.expires_on
+    FROM inventory_stockbalance b JOIN inventory_lot lot ON lot.id = b.lot_id
+),
+usable AS (
+    SELECT location_id, item_id,
+           coalesce(sum(quantity) FILTER (
+               WHERE expires_on IS NULL OR expires_on >= %(today)s), 0) AS usable
+    FROM bal GROUP BY location_id, item_id
+),
+used AS (
+    SELECT location_id, item_id, -sum(quantity) AS used
+    FROM inventory_stockmovement
+    WHERE kind = 'dispense' AND occurred_at >= %(since)s
+    GROUP BY location_id, item_id
+),
+levels AS (
+    SELECT coalesce(u.location_id, d.location_id) AS location_id,
+           coalesce(u.item_id, d.item_id) AS item_id,
+           coalesce(u.usable, 0) AS usable, greatest(coalesce(d.used, 0), 0) AS used
+    FROM usable u FULL JOIN used d
+      ON d.location_id = u.location_id AND d.item_id = u.item_id
+),
+latest_counts AS (
+    SELECT DISTINCT ON (c.location_id, l.item_id)
+           c.location_id, l.item_id, sum(l.counted - l.expected) AS difference
+    FROM inventory_stockcountline l JOIN inventory_stockcount c ON c.id = l.count_id
+    WHERE c.occurred_at >= %(count_since)s
+    GROUP BY c.location_id, l.item_id, c.id, c.occurred_at
+    ORDER BY c.location_id, l.item_id, c.occurred_at DESC, c.id DESC
+)
+SELECT CASE WHEN expires_on < %(today)s THEN 'expired' ELSE 'expiring' END,
+       location_id, item_id, lot_id
+FROM bal WHERE quantity > 0 AND expires_on <= %(horizon)s
+UNION ALL
+SELECT 'below_reorder', location_id, item_id, NULL FROM levels
+WHERE usable < ceil(used / 3.0 * %(understock_months)s)
+UNION ALL
+SELECT 'stockout_soon', location_id, item_id, NULL FROM levels
+WHERE used > 0 AND usable * 90 < %(stockout_days)s * used
+UNION ALL
+SELECT 'count_discrepancy', location_id, item_id, NULL FROM latest_counts
+WHERE abs(difference) > %(threshold)s
+"""
+
+
+def _raw_pass() -> set[tuple]:
+    today = timezone.localdate()
+    since = datetime.combine(
+        today - timedelta(days=selectors.CONSUMPTION_WINDOW_DAYS - 1), datetime.min.time()
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            RAW_SQL,
+            {
+                "today": today,
+                "horizon": today + timedelta(days=settings.SSP_ALERT_EXPIRY_DAYS),
+                "since": timezone.make_aware(since),
+                "count_since": timezone.now() - timedelta(days=COUNT_LOOKBACK_DAYS),
+                "understock_months": settings.SSP_STOCK_UNDERSTOCK_MONTHS,
+                "stockout_days": settings.SSP_ALERT_STOCKOUT_DAYS,
+                "threshold": settings.SSP_ALERT_COUNT_DISCREPANCY,
+            },
+        )
+        return set(cursor.fetchall())
+
+
+def _first_scan() -> tuple:
+    """A scan that raises every alert (the table emptied first, outside the timing)."""
+    durations = []
+    for _ in range(3):
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM inventory_stockalert")
+        began = time.perf_counter()
+        scan = alerts_scan()
+        durations.append(time.perf_counter() - began)
+    return scan, statistics.median(durations)
+
+
+def run() -> list[dict]:
+    user = bench_staff(username="bench_alerts_admin", role=ADMIN)
+    _seed(user)
+    balances = StockBalance.objects.count()
+    if balances < 10_000:
+        raise RuntimeError(f"only {balances} balances seeded")
+
+    found, raw_seconds = timed(_raw_pass, repeat=5)
+    scanned = {(f.condition, f.location_id, f.item_id, f.lot_id) for f in alerts_findings()}
+    if scanned != found:
+        raise RuntimeError(
+            f"scan and raw SQL disagree: {len(scanned - found)} only in the scan, "
+            f"{len(found - scanned)} only in SQL"
+        )
+
+    first, first_seconds = _first_scan()
+    _, rescan_seconds = timed(alerts_scan, repeat=5)
+    balance = StockBalance.objects.filter(quantity__gt=0).order_by("pk").first()
+    _, check_seconds = timed(
+        alerts_check, pairs=[(balance.location_id, balance.item_id)], repeat=20
+    )
+
+    rows = [
+        result("alerts: lot × location balances scanned", balances, "rows"),
+        result("alerts: conditions found (open alerts)", first.holding, "alerts"),
+        result(RAW, raw_seconds * 1000, "ms"),
+        result(
+            f"alerts: first scan, raising {first.raised} alerts", first_seconds * 1000, "ms", RAW
+        ),
+        result("alerts: hourly rescan, nothing new", rescan_seconds * 1000, "ms", RAW),
+        result("alerts: per-pair check after a movement", check_seconds * 1000, "ms", RAW),
+    ]
+    print(
+        f"  {balances} balances; {first.holding} conditions; raw SQL {raw_seconds * 1000:.0f} ms, "
+        f"first scan {first_seconds * 1000:.0f} ms, rescan {rescan_seconds * 1000:.0f} ms, "
+        f"pair check {check_seconds * 1000:.1f} ms"
+    )
+    return rows

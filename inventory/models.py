@@ -1,0 +1,431 @@
+"""The stock ledger: the ground floor. It knows locations, items, lots and money,
+never visits, participants or referrals (callers pass a free `reference`)."""
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce
+
+
+class Category(models.TextChoices):
+    SYRINGE = "syringe", "Syringe"
+    NEEDLE = "needle", "Needle"
+    NALOXONE = "naloxone", "Naloxone"
+    DRUG_CHECKING = "drug_checking", "Drug-checking strip"
+    INJECTION_SUPPLIES = "injection", "Injection supplies"
+    SAFER_SMOKING = "smoking", "Safer smoking"
+    WOUND_CARE = "wound_care", "Wound care"
+    HYGIENE = "hygiene", "Hygiene"
+    SAFER_SEX = "safer_sex", "Safer sex"
+    OTHER = "other", "Other"
+
+
+class NaloxoneFormulation(models.TextChoices):
+    NASAL_4MG = "nasal_4mg", "Nasal spray 4 mg"
+    INJECTABLE_0_4MG = "im_0_4mg", "Injectable 0.4 mg/mL"
+
+
+class Item(models.Model):
+    """Something handed out, counted in one base unit (a syringe, a box of spray, a strip)."""
+
+    name = models.CharField(max_length=120, unique=True)
+    code = models.SlugField(max_length=40, unique=True, help_text="Short code for quick entry.")
+    category = models.CharField(max_length=20, choices=Category.choices)
+    base_unit = models.CharField(max_length=30, default="unit")
+    is_lot_tracked = models.BooleanField(
+        default=False,
+        help_text="Received by lot with an expiry date; dispensed first-expiry-first-out.",
+    )
+    naloxone_formulation = models.CharField(
+        max_length=12, choices=NaloxoneFormulation.choices, blank=True
+    )
+    naloxone_doses_per_unit = models.PositiveSmallIntegerField(default=0)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["category", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(category="naloxone") | Q(naloxone_formulation=""),
+                name="item_formulation_only_for_naloxone",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class PackSize(models.Model):
+    """How an item arrives: 'box of 100' → 100 base units."""
+
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="pack_sizes")
+    name = models.CharField(max_length=40)
+    units = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+
+    class Meta:
+        ordering = ["item", "units"]
+        constraints = [
+            models.UniqueConstraint(fields=["item", "name"], name="pack_size_unique_name"),
+            models.CheckConstraint(condition=Q(units__gte=1), name="pack_size_units_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.item}: {self.name} ({self.units})"
+
+
+class Kit(models.Model):
+    """A named bundle dispensed together; dispensing one moves every component."""
+
+    name = models.CharField(max_length=120, unique=True)
+    code = models.SlugField(max_length=40, unique=True)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class KitComponent(models.Model):
+    kit = models.ForeignKey(Kit, on_delete=models.CASCADE, related_name="components")
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="kit_components")
+    quantity = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["kit", "item"], name="kit_component_unique_item"),
+            models.CheckConstraint(
+                condition=Q(quantity__gte=1), name="kit_component_quantity_positive"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.quantity} × {self.item}"
+
+
+class LocationKind(models.TextChoices):
+    CENTRAL = "central", "Central store"
+    SITE = "site", "Site"
+    VAN = "van", "Van"
+    PEER = "peer", "Peer distributor"
+
+
+class Location(models.Model):
+    """Where stock is held. A site's stock lives at the locations that name it."""
+
+    name = models.CharField(max_length=100, unique=True)
+    kind = models.CharField(max_length=10, choices=LocationKind.choices)
+    # Scoping: managers see the locations of their sites; the central store has none.
+    site = models.ForeignKey(
+        "ssp.Site", null=True, blank=True, on_delete=models.PROTECT, related_name="locations"
+    )
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class FundingSource(models.Model):
+    """Whose money bought a lot. Some may not buy some categories (e.g. federal: syringes)."""
+
+    name = models.CharField(max_length=120, unique=True)
+    code = models.SlugField(max_length=40, unique=True)
+    # Category values (see Category) this money may not buy.
+    disallowed_categories = models.JSONField(default=list, blank=True)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def allows(self, category: str) -> bool:
+        return category not in self.disallowed_categories
+
+
+class Lot(models.Model):
+    """A received batch. Untracked items get one lot per funding source, without expiry."""
+
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="lots")
+    lot_number = models.CharField(max_length=60, blank=True)
+    expires_on = models.DateField(null=True, blank=True)
+    funding_source = models.ForeignKey(FundingSource, on_delete=models.PROTECT, related_name="lots")
+    unit_cost = models.DecimalField(max_digits=10, decimal_places=4, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["item", "expires_on", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["item", "lot_number", "funding_source"], name="lot_unique_per_funder"
+            ),
+        ]
+
+    def __str__(self):
+        label = self.lot_number or "untracked"
+        return f"{self.item} lot {label}" + (f" exp {self.expires_on}" if self.expires_on else "")
+
+
+class MovementKind(models.TextChoices):
+    RECEIPT = "receipt", "Receipt"
+    DISPENSE = "dispense", "Dispense"
+    TRANSFER_OUT = "transfer_out", "Transfer out"
+    TRANSFER_IN = "transfer_in", "Transfer in"
+    ADJUSTMENT = "adjustment", "Adjustment"
+    COUNT = "count", "Physical count"
+
+
+class AdjustmentReason(models.TextChoices):
+    DAMAGED = "damaged", "Damaged"
+    EXPIRED = "expired", "Expired"
+    LOST = "lost", "Lost or stolen"
+    FOUND = "found", "Found"
+    CORRECTION = "correction", "Correction"
+    REVERSAL = "reversal", "Reversal of an earlier movement"
+
+
+class StockMovement(models.Model):
+    """One line of the append-only ledger. Nothing updates or deletes a movement;
+    a correction is a new movement with a reason."""
+
+    kind = models.CharField(max_length=14, choices=MovementKind.choices)
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="movements")
+    lot = models.ForeignKey(Lot, on_delete=models.PROTECT, related_name="movements")
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="movements")
+    quantity = models.IntegerField(help_text="Signed, in base units: + into the location, − out.")
+    reason = models.CharField(max_length=12, choices=AdjustmentReason.choices, blank=True)
+    reference = models.CharField(max_length=80, blank=True, db_index=True)
+    occurred_at = models.DateTimeField()
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="stock_movements"
+    )
+
+    class Meta:
+        ordering = ["occurred_at", "pk"]
+        indexes = [
+            # Stock card and consumption averages read by location × item over time.
+            models.Index(fields=["location", "item", "occurred_at"]),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=~Q(quantity=0), name="movement_quantity_not_zero"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.quantity:+d} {self.item} @ {self.location}"
+
+
+class StockBalance(models.Model):
+    """Cached on-hand quantity per location × lot, changed in the same transaction as
+    the movement that explains it. `manage.py check_stock` recomputes it from the ledger."""
+
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="balances")
+    lot = models.ForeignKey(Lot, on_delete=models.PROTECT, related_name="balances")
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="balances")
+    quantity = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["location", "lot"], name="balance_unique_location_lot"),
+            models.CheckConstraint(condition=Q(quantity__gte=0), name="balance_never_negative"),
+        ]
+        indexes = [models.Index(fields=["location", "item"])]
+
+    def __str__(self):
+        return f"{self.lot} @ {self.location}: {self.quantity}"
+
+
+class StockCount(models.Model):
+    """A physical count of (part of) a location. Kept even when every line matched the
+    books, so "when was this shelf last counted" has an answer; its differences are
+    the `count` movements whose reference is `count:<pk>`."""
+
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="counts")
+    occurred_at = models.DateTimeField()
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="stock_counts"
+    )
+
+    class Meta:
+        ordering = ["-occurred_at", "-pk"]
+
+    def __str__(self):
+        return f"Count at {self.location} {self.occurred_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def reference(self) -> str:
+        return f"count:{self.pk}"
+
+
+class StockCountLine(models.Model):
+    """What the books said and what was on the shelf, per lot (or per untracked item)."""
+
+    count = models.ForeignKey(StockCount, on_delete=models.CASCADE, related_name="lines")
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="+")
+    lot = models.ForeignKey(Lot, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    expected = models.IntegerField()
+    counted = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["count", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(counted__gte=0), name="count_line_not_negative"),
+        ]
+
+    def __str__(self):
+        return f"{self.lot or self.item}: {self.expected} booked, {self.counted} counted"
+
+    @property
+    def difference(self) -> int:
+        return self.counted - self.expected
+
+
+# --- Stock alerts ----------------------------------------------------------------
+# Raised and resolved by inventory/alerts.py only (scan, per-pair check, acknowledge).
+
+
+class AlertCondition(models.TextChoices):
+    BELOW_REORDER_POINT = "below_reorder", "Below reorder point"
+    STOCKOUT_SOON = "stockout_soon", "Projected stock-out"
+    EXPIRING = "expiring", "Lot expiring soon"
+    EXPIRED = "expired", "Expired lot on hand"
+    COUNT_DISCREPANCY = "count_discrepancy", "Count discrepancy"
+
+
+class AlertSeverity(models.TextChoices):
+    EMERGENCY = "emergency", "Emergency"
+    UNDERSTOCK = "understock", "Understock"
+    EXPIRY = "expiry", "Expiry"
+    # A count that disagreed with the books is neither a shortage nor an expiry.
+    DISCREPANCY = "discrepancy", "Count discrepancy"
+
+
+class AlertDigest(models.Model):
+    """One run of the email digest; the alerts it announced point at it."""
+
+    started_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    alert_count = models.PositiveIntegerField(default=0)
+    email_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self):
+        return f"Alert digest {self.started_at:%Y-%m-%d %H:%M}: {self.alert_count} alert(s)"
+
+
+class StockAlert(models.Model):
+    """A condition that holds at a location for an item (or one of its lots).
+
+    Open while `resolved_at` is empty; when the condition clears the scan resolves it,
+    and if the condition returns a new row is raised, so history is never rewritten.
+    """
+
+    condition = models.CharField(max_length=20, choices=AlertCondition.choices)
+    severity = models.CharField(max_length=12, choices=AlertSeverity.choices)
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="alerts")
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="alerts")
+    lot = models.ForeignKey(
+        Lot, null=True, blank=True, on_delete=models.PROTECT, related_name="alerts"
+    )
+    # The figures when the alert was raised (on hand, reorder point, days left, expiry…).
+    facts = models.JSONField(default=dict, blank=True)
+    raised_at = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="stock_alerts_acknowledged",
+    )
+    # Claimed by exactly one digest run (conditional UPDATE … WHERE digest IS NULL).
+    digest = models.ForeignKey(
+        AlertDigest, null=True, blank=True, on_delete=models.PROTECT, related_name="alerts"
+    )
+
+    class Meta:
+        ordering = ["-raised_at", "-pk"]
+        constraints = [
+            # One open alert per condition × location × item × lot. The scan inserts with
+            # ON CONFLICT DO NOTHING and relies on this index; COALESCE because item-level
+            # alerts have no lot and NULLs never collide in a unique index.
+            models.UniqueConstraint(
+                "condition",
+                "location",
+                "item",
+                Coalesce("lot", Value(0)),
+                condition=Q(resolved_at__isnull=True),
+                name="stock_alert_one_open_per_subject",
+            ),
+            models.CheckConstraint(
+                condition=Q(acknowledged_at__isnull=True, acknowledged_by__isnull=True)
+                | Q(acknowledged_at__isnull=False, acknowledged_by__isnull=False),
+                name="stock_alert_acknowledged_by_whom",
+            ),
+            models.CheckConstraint(
+                condition=Q(resolved_at__isnull=True) | Q(resolved_at__gte=F("raised_at")),
+                name="stock_alert_resolved_after_raised",
+            ),
+        ]
+        indexes = [
+            # The navigation badge and the alerts page read open alerts by location.
+            models.Index(
+                fields=["location", "severity"],
+                condition=Q(resolved_at__isnull=True),
+                name="stock_alert_open_idx",
+            ),
+        ]
+
+    def __str__(self):
+        subject = self.lot if self.lot_id else self.item
+        return f"{self.get_condition_display()}: {subject} @ {self.location}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.resolved_at is None
+
+    @property
+    def status(self) -> str:
+        if self.resolved_at:
+            return "resolved"
+        return "acknowledged" if self.acknowledged_at else "open"
+
+    @property
+    def summary(self) -> str:
+        """One line in staff words, from the figures of the latest scan."""
+        f = self.facts
+        match self.condition:
+            case AlertCondition.BELOW_REORDER_POINT:
+                return f"{f['on_hand']} usable on hand; reorder point {f['reorder_point']}."
+            case AlertCondition.STOCKOUT_SOON:
+                return (
+                    f"{f['on_hand']} usable on hand lasts about {f.get('days_left', 0):g} days "
+                    f"at {f['daily_use']:g} a day (last 90 days)."
+                )
+            case AlertCondition.EXPIRING:
+                return (
+                    f"Lot {f['lot_number']}: {f['on_hand']} expire on {f['expires_on']} "
+                    f"(in {f['days_to_expiry']} days)."
+                )
+            case AlertCondition.EXPIRED:
+                return (
+                    f"Lot {f['lot_number']}: {f['on_hand']} expired on {f['expires_on']}; "
+                    "take them off the shelf and record an adjustment."
+                )
+            case AlertCondition.COUNT_DISCREPANCY:
+                return (
+                    f"Counted {f['counted']} on {f['counted_on']} where the books said "
+                    f"{f['expected']} ({f['difference']:+d}; threshold {f['threshold']})."
+                )
+        return ""

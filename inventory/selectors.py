@@ -1,0 +1,374 @@
+"""Reads of the stock ledger: on-hand figures, consumption, levels, stock cards.
+
+Everything here is set-based (a handful of aggregate queries however many items
+and locations there are) so pages, the API and the alerts scan can share it.
+"""
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+from django.db.models import (
+    Exists,
+    F,
+    IntegerField,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Window,
+)
+from django.db.models.functions import Coalesce, TruncDate
+from django.utils import timezone
+
+from .models import (
+    AdjustmentReason,
+    Item,
+    Location,
+    Lot,
+    MovementKind,
+    StockBalance,
+    StockMovement,
+)
+
+# Average monthly consumption looks back this many days (three months).
+CONSUMPTION_WINDOW_DAYS = 90
+DAYS_PER_MONTH = CONSUMPTION_WINDOW_DAYS / 3
+
+
+# --- Who may see and manage which location --------------------------------------
+# A location with a site belongs to that site's staff. The central store (and any
+# other location without a site) is shared by everyone who manages stock, because it
+# supplies every site; program-wide roles see it too.
+
+
+def locations_visible_to(user) -> QuerySet[Location]:
+    """Locations whose stock this person may look at."""
+    if not user.is_authenticated:
+        return Location.objects.none()
+    shared = user.has_perm("ssp.manage_stock") or user.is_program_wide
+    condition = Q(site_id__in=user.accessible_site_ids())
+    if shared:
+        condition |= Q(site__isnull=True)
+    return Location.objects.filter(condition)
+
+
+def locations_managed_by(user) -> QuerySet[Location]:
+    """Locations where this person may receive, transfer out, adjust and count."""
+    if not user.is_authenticated or not user.has_perm("ssp.manage_stock"):
+        return Location.objects.none()
+    return Location.objects.filter(Q(site_id__in=user.accessible_site_ids()) | Q(site__isnull=True))
+
+
+def can_manage_location(user, location: Location) -> bool:
+    if not user.is_authenticated or not user.has_perm("ssp.manage_stock"):
+        return False
+    return location.site_id is None or user.can_access_site(location.site_id)
+
+
+# --- On hand -------------------------------------------------------------------
+
+
+def stock_on_hand(*, location: Location, item: Item) -> int:
+    """Units of `item` at `location`, all lots (expired ones included: they are on the shelf)."""
+    return StockBalance.objects.filter(location=location, item=item).aggregate(
+        total=Coalesce(Sum("quantity"), 0)
+    )["total"]
+
+
+def usable_on_hand(*, location: Location, item: Item, on_day: date | None = None) -> int:
+    """Units that may still be dispensed: lots not expired on `on_day`."""
+    on_day = on_day or timezone.localdate()
+    return (
+        StockBalance.objects.filter(location=location, item=item)
+        .filter(Q(lot__expires_on__isnull=True) | Q(lot__expires_on__gte=on_day))
+        .aggregate(total=Coalesce(Sum("quantity"), 0))["total"]
+    )
+
+
+def balances_for(
+    *, locations: QuerySet[Location], positive_only: bool = True
+) -> QuerySet[StockBalance]:
+    """Balance rows (location × lot) with lot, item, funding source and location loaded."""
+    rows = StockBalance.objects.filter(location__in=locations).select_related(
+        "lot__funding_source", "item", "location"
+    )
+    if positive_only:
+        rows = rows.filter(quantity__gt=0)
+    return rows.order_by("location__name", "item__name", F("lot__expires_on").asc(nulls_last=True))
+
+
+# --- Levels: consumption, months of stock, status band, reorder point -----------
+
+
+class Band:
+    EMERGENCY = "emergency"
+    UNDERSTOCK = "understock"
+    OK = "ok"
+    OVERSTOCK = "overstock"
+    NO_USE = "no_use"
+
+    LABELS = {
+        EMERGENCY: "Emergency",
+        UNDERSTOCK: "Understock",
+        OK: "OK",
+        OVERSTOCK: "Overstock",
+        NO_USE: "No use in 90 days",
+    }
+
+
+STOCK_STATUS_CHOICES = list(Band.LABELS.items())
+
+
+def status_band(*, on_hand: int, avg_monthly: float) -> str:
+    """Months of stock against the configured bands (SSP_STOCK_*_MONTHS)."""
+    if avg_monthly <= 0:
+        return Band.NO_USE
+    months = on_hand / avg_monthly
+    if months < settings.SSP_STOCK_EMERGENCY_MONTHS:
+        return Band.EMERGENCY
+    if months < settings.SSP_STOCK_UNDERSTOCK_MONTHS:
+        return Band.UNDERSTOCK
+    if months > settings.SSP_STOCK_OVERSTOCK_MONTHS:
+        return Band.OVERSTOCK
+    return Band.OK
+
+
+@dataclass(frozen=True)
+class StockLevel:
+    location: Location
+    item: Item
+    on_hand: int
+    usable: int  # not expired today
+    consumed_90d: int
+    avg_monthly: float
+    months_of_stock: float | None  # None when nothing was used in 90 days
+    status: str
+    reorder_point: int  # reorder when on hand falls to this (understock threshold)
+    suggested_order: int  # units to bring stock up to the overstock threshold
+    earliest_expiry: date | None
+
+    @property
+    def status_label(self) -> str:
+        return Band.LABELS[self.status]
+
+
+def consumption_movements(*, since: datetime) -> QuerySet[StockMovement]:
+    """Movements that count as consumption: dispenses, and reversals of dispenses
+    (a corrected or voided visit gives its supplies back, so they were not used)."""
+    reverses_a_dispense = StockMovement.objects.filter(
+        reference=OuterRef("reference"),
+        location_id=OuterRef("location_id"),
+        lot_id=OuterRef("lot_id"),
+        kind=MovementKind.DISPENSE,
+    )
+    return StockMovement.objects.filter(occurred_at__gte=since).filter(
+        Q(kind=MovementKind.DISPENSE)
+        | Q(kind=MovementKind.ADJUSTMENT, reason=AdjustmentReason.REVERSAL)
+        & Exists(reverses_a_dispense)
+    )
+
+
+def stock_levels(
+    *,
+    location_ids=None,
+    item_ids=None,
+    today: date | None = None,
+) -> list[StockLevel]:
+    """Levels for every location × item that has stock or was used in the last 90 days.
+
+    Five queries whatever the number of rows: balances, consumption, locations, items.
+    """
+    today = today or timezone.localdate()
+    start = timezone.make_aware(
+        datetime.combine(today - timedelta(days=CONSUMPTION_WINDOW_DAYS - 1), datetime.min.time())
+    )
+    balances = StockBalance.objects.all()
+    consumption = consumption_movements(since=start)
+    if location_ids is not None:
+        balances = balances.filter(location_id__in=location_ids)
+        consumption = consumption.filter(location_id__in=location_ids)
+    if item_ids is not None:
+        balances = balances.filter(item_id__in=item_ids)
+        consumption = consumption.filter(item_id__in=item_ids)
+
+    usable_filter = Q(lot__expires_on__isnull=True) | Q(lot__expires_on__gte=today)
+    positive_expiry = Q(quantity__gt=0, lot__expires_on__isnull=False)
+    on_hand = {
+        (row["location_id"], row["item_id"]): row
+        for row in balances.values("location_id", "item_id").annotate(
+            total=Sum("quantity"),
+            usable=Coalesce(Sum("quantity", filter=usable_filter), 0),
+            earliest=Min("lot__expires_on", filter=positive_expiry),
+        )
+    }
+    used = {
+        (row["location_id"], row["item_id"]): -row["net"]
+        for row in consumption.values("location_id", "item_id").annotate(net=Sum("quantity"))
+    }
+    keys = [k for k in set(on_hand) | set(used) if on_hand.get(k, {}).get("total") or used.get(k)]
+    locations = Location.objects.in_bulk({k[0] for k in keys})
+    items = Item.objects.in_bulk({k[1] for k in keys})
+
+    levels = []
+    for key in keys:
+        row = on_hand.get(key, {})
+        total = row.get("total") or 0
+        consumed = max(used.get(key, 0), 0)
+        avg = consumed / (CONSUMPTION_WINDOW_DAYS / DAYS_PER_MONTH)
+        levels.append(
+            StockLevel(
+                location=locations[key[0]],
+                item=items[key[1]],
+                on_hand=total,
+                usable=row.get("usable") or 0,
+                consumed_90d=consumed,
+                avg_monthly=round(avg, 1),
+                months_of_stock=round(total / avg, 1) if avg > 0 else None,
+                status=status_band(on_hand=total, avg_monthly=avg),
+                reorder_point=math.ceil(avg * settings.SSP_STOCK_UNDERSTOCK_MONTHS),
+                suggested_order=max(
+                    math.ceil(avg * settings.SSP_STOCK_OVERSTOCK_MONTHS) - total, 0
+                ),
+                earliest_expiry=row.get("earliest"),
+            )
+        )
+    levels.sort(key=lambda lv: (lv.location.name, lv.item.category, lv.item.name))
+    return levels
+
+
+# --- Ledger views ----------------------------------------------------------------
+
+
+def stock_card(*, location: Location, item: Item) -> QuerySet[StockMovement]:
+    """The ledger of one item at one location, newest first, each row with the
+    balance after it (a window sum computed by the database)."""
+    return (
+        StockMovement.objects.filter(location=location, item=item)
+        .select_related("lot__funding_source", "recorded_by")
+        .annotate(
+            running_balance=Window(
+                Sum("quantity"),
+                order_by=[F("occurred_at").asc(), F("pk").asc()],
+            )
+        )
+        .order_by("-occurred_at", "-pk")
+    )
+
+
+def movements_visible_to(user) -> QuerySet[StockMovement]:
+    return StockMovement.objects.filter(location__in=locations_visible_to(user)).select_related(
+        "item", "lot__funding_source", "location", "recorded_by"
+    )
+
+
+def stock_trend(
+    *, item: Item, locations: QuerySet[Location], days: int = 90, today: date | None = None
+) -> list[dict]:
+    """End-of-day on-hand of `item` over the last `days` days, summed over `locations`.
+
+    Walks back from today's balance subtracting each day's net movement, so the
+    figure for a day includes every movement dated that day.
+    """
+    today = today or timezone.localdate()
+    first_day = today - timedelta(days=days - 1)
+    start = timezone.make_aware(datetime.combine(first_day, datetime.min.time()))
+    current = StockBalance.objects.filter(location__in=locations, item=item).aggregate(
+        total=Coalesce(Sum("quantity"), 0)
+    )["total"]
+    per_day = defaultdict(int)
+    rows = (
+        StockMovement.objects.filter(location__in=locations, item=item, occurred_at__gte=start)
+        .annotate(day=TruncDate("occurred_at"))
+        .values("day")
+        .annotate(net=Sum("quantity"), out=Sum("quantity", filter=Q(kind=MovementKind.DISPENSE)))
+    )
+    dispensed = defaultdict(int)
+    for row in rows:
+        per_day[row["day"]] += row["net"]
+        dispensed[row["day"]] += -(row["out"] or 0)
+    series = []
+    balance = current
+    # Movements dated after today (clock skew) are already in the balance.
+    for offset in range(days):
+        day = today - timedelta(days=offset)
+        series.append({"date": day, "on_hand": balance, "dispensed": dispensed.get(day, 0)})
+        balance -= per_day.get(day, 0)
+    series.reverse()
+    return series
+
+
+def lots_for_item(*, item: Item, locations: QuerySet[Location]) -> list[Lot]:
+    """Each lot of the item with its funding source, the units at the given locations
+    and the units ever received (subqueries, so the two sums do not multiply)."""
+    on_hand = (
+        StockBalance.objects.filter(lot=OuterRef("pk"), location__in=locations)
+        .values("lot")
+        .annotate(total=Sum("quantity"))
+        .values("total")
+    )
+    received = (
+        StockMovement.objects.filter(lot=OuterRef("pk"), kind=MovementKind.RECEIPT)
+        .values("lot")
+        .annotate(total=Sum("quantity"))
+        .values("total")
+    )
+    return list(
+        Lot.objects.filter(item=item)
+        .select_related("funding_source")
+        .annotate(
+            on_hand=Coalesce(Subquery(on_hand, output_field=IntegerField()), 0),
+            received=Coalesce(Subquery(received, output_field=IntegerField()), 0),
+        )
+        .order_by(F("expires_on").asc(nulls_last=True), "pk")
+    )
+
+
+# --- Integrity ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Drift:
+    location_id: int
+    lot_id: int
+    location_name: str
+    lot_label: str
+    balance: int
+    ledger: int
+
+
+def balance_drift() -> list[Drift]:
+    """Every location × lot whose cached balance differs from the sum of its movements
+    (including a balance row missing for movements, or a balance with none)."""
+    ledger = {
+        (row["location_id"], row["lot_id"]): row["total"]
+        for row in StockMovement.objects.values("location_id", "lot_id").annotate(
+            total=Sum("quantity")
+        )
+    }
+    cached = {
+        (row["location_id"], row["lot_id"]): row["quantity"]
+        for row in StockBalance.objects.values("location_id", "lot_id", "quantity")
+    }
+    keys = sorted(
+        key for key in set(ledger) | set(cached) if ledger.get(key, 0) != cached.get(key, 0)
+    )
+    if not keys:
+        return []
+    locations = Location.objects.in_bulk({k[0] for k in keys})
+    lots = Lot.objects.select_related("item").in_bulk({k[1] for k in keys})
+    return [
+        Drift(
+            location_id=location_id,
+            lot_id=lot_id,
+            location_name=locations[location_id].name,
+            lot_label=str(lots[lot_id]),
+            balance=cached.get((location_id, lot_id), 0),
+            ledger=ledger.get((location_id, lot_id), 0),
+        )
+        for location_id, lot_id in keys
+    ]

@@ -1,0 +1,50 @@
+"""Celery tasks of the stock ledger: thin, idempotent, safe to run twice or side by side.
+
+Each takes ids, calls inventory/alerts.py and returns a small summary. A lost database
+connection or a serialisation hiccup is retried with exponential backoff, a bounded
+number of times; anything else is a bug and fails loudly.
+"""
+
+from dataclasses import asdict
+from smtplib import SMTPException
+
+from celery import shared_task
+from django.db import InterfaceError, OperationalError
+
+from . import alerts
+
+TRANSIENT_DB_ERRORS = (OperationalError, InterfaceError)
+RETRY = {
+    "retry_backoff": 2,  # 2 s, 4 s, 8 s… with jitter
+    "retry_backoff_max": 120,
+    "retry_jitter": True,
+    "max_retries": 5,
+}
+
+
+@shared_task(name="inventory.tasks.alerts_check", autoretry_for=TRANSIENT_DB_ERRORS, **RETRY)
+def alerts_check(*, pairs: list[list[int]]) -> dict:
+    """After stock moved: re-evaluate just these (location_id, item_id) pairs."""
+    return asdict(alerts.alerts_check(pairs=[tuple(pair) for pair in pairs]))
+
+
+@shared_task(name="inventory.tasks.alerts_scan", autoretry_for=TRANSIENT_DB_ERRORS, **RETRY)
+def alerts_scan(*, digest: bool = True) -> dict:
+    """Beat, hourly: every condition everywhere, then the email digest of what is new."""
+    result = asdict(alerts.alerts_scan())
+    if digest:
+        alerts_digest.delay()
+    return result
+
+
+@shared_task(
+    name="inventory.tasks.alerts_digest",
+    autoretry_for=(*TRANSIENT_DB_ERRORS, SMTPException, ConnectionError),
+    **RETRY,
+)
+def alerts_digest() -> dict:
+    """Email managers the alerts raised since the last digest (each alert once)."""
+    digest = alerts.alerts_send_digest()
+    if digest is None:
+        return {"alerts": 0, "emails": 0}
+    return {"digest": digest.pk, "alerts": digest.alert_count, "emails": digest.email_count}

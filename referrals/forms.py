@@ -1,0 +1,175 @@
+from itertools import groupby
+
+from django import forms
+from django.urls import reverse_lazy
+from django.utils import timezone
+
+from ssp.models import Site
+
+from .models import PII_WARNING, Partner, ReferralGroup, ReferralStatus, ReferralType
+from .services import ReferralError
+
+
+def grouped_type_choices(types) -> list:
+    """Referral types as <optgroup>s by group (treatment, testing, care, social)."""
+    labels = dict(ReferralGroup.choices)
+    order = list(labels)
+    types = sorted(types, key=lambda t: (order.index(t.group), t.sort_order, t.name))
+    return [
+        (labels[group], [(t.pk, t.name) for t in members])
+        for group, members in groupby(types, key=lambda t: t.group)
+    ]
+
+
+def partner_choices(partners) -> list:
+    return [("", "— no particular partner —"), *[(p.pk, p.name) for p in partners]]
+
+
+class ErrorMappingMixin:
+    def add_service_error(self, error: ReferralError) -> None:
+        field = error.field if error.field in self.fields else None
+        if error.field == "type" and "referral_type" in self.fields:
+            field = "referral_type"
+        self.add_error(field, str(error))
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
+class ReferralForm(ErrorMappingMixin, forms.Form):
+    """A referral at a visit; without a visit the page adds `code` and `site`."""
+
+    code = forms.CharField(
+        max_length=32,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters"}),
+    )
+    site = forms.ModelChoiceField(queryset=Site.objects.none(), required=False)
+    referral_type = forms.TypedChoiceField(
+        label="Referred to",
+        coerce=int,
+        choices=(),
+        # htmx swaps in the partners offering the chosen type.
+        widget=forms.Select(
+            attrs={
+                "hx-get": reverse_lazy("referrals:partner-options"),
+                "hx-target": "#id_partner",
+                "hx-trigger": "change",
+            }
+        ),
+    )
+    partner = forms.ModelChoiceField(
+        queryset=Partner.objects.none(),
+        required=False,
+        help_text="Only partners that offer the chosen type are listed.",
+    )
+    follow_up_on = forms.DateField(
+        label="Ask about it on",
+        required=False,
+        widget=DateInput(),
+        help_text="Leave empty for the default.",
+    )
+    note = forms.CharField(
+        required=False, max_length=300, widget=forms.TextInput(), help_text=PII_WARNING
+    )
+
+    def __init__(self, *args, with_visit: bool, sites, type_id=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        types = list(ReferralType.objects.filter(is_active=True))
+        self.types_by_id = {t.pk: t for t in types}
+        self.fields["referral_type"].choices = [("", "— choose —"), *grouped_type_choices(types)]
+        # Any active partner validates (the service says clearly if it does not offer
+        # the type); only those offering the chosen type are listed.
+        partners = Partner.objects.filter(is_active=True)
+        self.fields["partner"].queryset = partners
+        offered = partners.filter(types=type_id) if type_id else partners.none()
+        self.fields["partner"].choices = partner_choices(offered)
+        if with_visit:
+            del self.fields["code"]
+            del self.fields["site"]
+        else:
+            self.fields["code"].required = True
+            self.fields["site"].required = True
+            self.fields["site"].queryset = sites
+            if len(sites) == 1:
+                self.fields["site"].initial = sites.first().pk
+
+    def clean_referral_type(self):
+        value = self.cleaned_data["referral_type"]
+        if value not in self.types_by_id:
+            raise forms.ValidationError("Choose a referral type.")
+        return self.types_by_id[value]
+
+
+class StatusChangeForm(ErrorMappingMixin, forms.Form):
+    to_status = forms.ChoiceField(label="New status")
+    linked_on = forms.DateField(
+        label="Started on", required=False, widget=DateInput(), help_text="For “Linked”."
+    )
+    follow_up_on = forms.DateField(
+        label="Ask again on",
+        required=False,
+        widget=DateInput(),
+        help_text="For “Not yet” or reopening.",
+    )
+    note = forms.CharField(
+        required=False, max_length=300, widget=forms.TextInput(), help_text=PII_WARNING
+    )
+
+    def __init__(self, *args, referral, **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = []
+        if referral.is_open:
+            choices.append((ReferralStatus.REFERRED, "Not yet — ask again later"))
+        for status in referral.allowed_next():
+            if status == ReferralStatus.REFERRED:
+                choices.append((status, "Reopen"))
+            else:
+                choices.append((status, ReferralStatus(status).label))
+        self.fields["to_status"].choices = choices
+        self.fields["linked_on"].initial = timezone.localdate()
+
+
+class PartnerForm(forms.ModelForm):
+    types = forms.ModelMultipleChoiceField(
+        queryset=ReferralType.objects.all(),
+        widget=forms.CheckboxSelectMultiple,
+        label="Referral types accepted",
+    )
+    website = forms.URLField(required=False, assume_scheme="https", max_length=200)
+
+    class Meta:
+        model = Partner
+        fields = ["name", "types", "address", "phone", "hours", "website", "notes", "is_active"]
+        widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
+
+
+class ReferralTypeForm(forms.ModelForm):
+    class Meta:
+        model = ReferralType
+        fields = ["name", "code", "group", "sort_order", "is_active"]
+
+
+class ReferralFilterForm(forms.Form):
+    site = forms.ModelChoiceField(queryset=Site.objects.none(), required=False, empty_label="All")
+    type = forms.ModelChoiceField(
+        queryset=ReferralType.objects.all(), required=False, empty_label="All"
+    )
+    status = forms.ChoiceField(choices=[("", "All"), *ReferralStatus.choices], required=False)
+    start = forms.DateField(label="Referred from", required=False, widget=DateInput())
+    end = forms.DateField(label="until (not incl.)", required=False, widget=DateInput())
+    overdue = forms.BooleanField(label="Follow-up due", required=False)
+
+    def __init__(self, *args, sites, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["site"].queryset = sites
+
+    def clean(self):
+        data = super().clean()
+        if data.get("start") and data.get("end") and data["end"] <= data["start"]:
+            self.add_error("end", "The end must be after the start.")
+        return data

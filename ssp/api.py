@@ -1,0 +1,225 @@
+"""The ssp API: sites, visits and participants. Thin views over ssp.services and
+ssp.selectors; domain errors become the one error body of ssp.api_errors."""
+
+import django_filters
+from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+
+from .codes import build_code, normalise
+from .models import Participant, ServiceModel, Site, Visit
+from .permissions import capability
+from .selectors import (
+    code_lookup,
+    participant_by_code,
+    participant_visible_to,
+    participants_by_prefix,
+    sites_for_user,
+    visit_list,
+)
+from .serializers import (
+    BuildCodeSerializer,
+    BuiltCodeSerializer,
+    CodeLookupSerializer,
+    MergeResultSerializer,
+    MergeSerializer,
+    ParticipantSerializer,
+    SiteSerializer,
+    VisitCorrectSerializer,
+    VisitCreateSerializer,
+    VisitSerializer,
+    VisitVoidSerializer,
+    to_dispense_lines,
+)
+from .services import participant_merge, visit_correct, visit_record, visit_void
+
+CanLogVisits = capability("log_visit")
+
+
+class SiteViewSet(viewsets.ReadOnlyModelViewSet):
+    """Sites the signed-in person belongs to (every site for program-wide roles)."""
+
+    queryset = Site.objects.none()  # schema generation only; requests use get_queryset
+    serializer_class = SiteSerializer
+    filterset_fields = ["service_model", "is_active"]
+
+    def get_queryset(self):
+        return sites_for_user(self.request.user)
+
+
+class VisitFilter(django_filters.FilterSet):
+    site = django_filters.NumberFilter(field_name="site_id")
+    code = django_filters.CharFilter(method="filter_code", help_text="Participant code.")
+    occurred_from = django_filters.DateFilter(field_name="occurred_at", lookup_expr="date__gte")
+    occurred_to = django_filters.DateFilter(field_name="occurred_at", lookup_expr="date__lte")
+    service_model = django_filters.ChoiceFilter(choices=ServiceModel.choices)
+    anonymous = django_filters.BooleanFilter(field_name="participant", lookup_expr="isnull")
+    bulk = django_filters.BooleanFilter(method="filter_bulk", help_text="Street shifts only.")
+    include_void = django_filters.BooleanFilter(
+        method="filter_nothing", help_text="Also list voided visits."
+    )
+    mine = django_filters.BooleanFilter(method="filter_mine", help_text="Logged by me.")
+
+    class Meta:
+        model = Visit
+        fields = ["site", "service_model"]
+
+    def filter_code(self, queryset, name, value):
+        participant = participant_by_code(value)
+        return queryset.filter(participant=participant) if participant else queryset.none()
+
+    def filter_bulk(self, queryset, name, value):
+        return queryset.filter(contacts__gt=1) if value else queryset.filter(contacts=1)
+
+    def filter_mine(self, queryset, name, value):
+        return queryset.filter(recorded_by=self.request.user) if value else queryset
+
+    def filter_nothing(self, queryset, name, value):
+        return queryset  # read in get_queryset: voids are hidden unless asked for
+
+    @property
+    def qs(self):
+        queryset = super().qs
+        if not self.form.cleaned_data.get("include_void"):
+            queryset = queryset.filter(voided_at__isnull=True)
+        return queryset
+
+
+class VisitViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Visits at your sites: log (idempotent by client_uuid), read, correct, void."""
+
+    queryset = Visit.objects.none()  # schema generation only; requests use get_queryset
+    serializer_class = VisitSerializer
+    permission_classes = [IsAuthenticated, CanLogVisits]
+    filterset_class = VisitFilter
+    lookup_field = "uuid"
+    lookup_value_regex = "[0-9a-fA-F-]{36}"
+
+    def get_queryset(self):
+        return visit_list(user=self.request.user, include_void=True).order_by("-occurred_at", "-pk")
+
+    def filter_queryset(self, queryset):
+        # Filters (and hiding voids) are for the list; a visit is always readable by uuid.
+        if self.action != "list":
+            return queryset
+        return super().filter_queryset(queryset)
+
+    def _read(self, visit: Visit) -> dict:
+        return VisitSerializer(self.get_queryset().get(pk=visit.pk)).data
+
+    @extend_schema(
+        request=VisitCreateSerializer,
+        responses={
+            201: VisitSerializer,
+            200: OpenApiResponse(VisitSerializer, description="A retry: the visit already logged."),
+        },
+    )
+    def create(self, request, *args, **kwargs):
+        data = VisitCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        fields.pop("anonymous", None)
+        lines = to_dispense_lines(fields.pop("supplies"))
+        visit, created = visit_record(by=request.user, lines=lines, **fields)
+        return Response(
+            self._read(visit), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        )
+
+    @extend_schema(request=VisitCorrectSerializer, responses=VisitSerializer)
+    def partial_update(self, request, *args, **kwargs):
+        """Correct a visit: the author within SSP_VISIT_EDIT_HOURS, a manager any time."""
+        visit = self.get_object()
+        data = VisitCorrectSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        if "supplies" in fields:
+            fields["lines"] = to_dispense_lines(fields.pop("supplies"))
+        visit_correct(visit=visit, by=request.user, **fields)
+        return Response(self._read(visit))
+
+    @extend_schema(request=VisitVoidSerializer, responses=VisitSerializer)
+    @action(detail=True, methods=["post"])
+    def void(self, request, *args, **kwargs):
+        """Void a visit with a reason: the record stays, its stock goes back."""
+        visit = self.get_object()
+        data = VisitVoidSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        visit_void(visit=visit, by=request.user, reason=data.validated_data["reason"])
+        return Response(self._read(visit))
+
+
+class ParticipantViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Participant codes: look up by code or prefix (with near-match suggestions),
+    build a code from its parts, merge two codes (managers)."""
+
+    queryset = Participant.objects.none()  # schema generation only
+    serializer_class = ParticipantSerializer
+    permission_classes = [IsAuthenticated, CanLogVisits]
+    lookup_field = "code"
+    lookup_value_regex = "[A-Za-z0-9]{1,40}"
+
+    def get_object(self):
+        participant = participant_by_code(self.kwargs["code"])
+        if participant is None or not participant_visible_to(participant, self.request.user):
+            raise Http404
+        return participant
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("code", OpenApiTypes.STR, description="A whole code or its start."),
+        ],
+        responses=CodeLookupSerializer,
+    )
+    @action(detail=False, methods=["get"])
+    def lookup(self, request):
+        """What the front desk learns from a typed code: the person (last visit at your
+        sites, usual supplies) or, for an unknown code, existing codes one edit away."""
+        typed = request.query_params.get("code", "")[:40]
+        result = code_lookup(typed, user=request.user)
+        result.prefix_matches = (
+            [p.code for p in participants_by_prefix(typed)] if result.participant is None else []
+        )
+        return Response(CodeLookupSerializer(result).data)
+
+    @extend_schema(request=BuildCodeSerializer, responses=BuiltCodeSerializer)
+    @action(detail=False, methods=["post"], url_path="build-code")
+    def build_code(self, request):
+        """Build the code from the parts of the program's recipe. Nothing is stored."""
+        data = BuildCodeSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        code = build_code(data.validated_data["parts"])
+        return Response({"code": code, "known": participant_by_code(code) is not None})
+
+    @extend_schema(request=MergeSerializer, responses={201: MergeResultSerializer})
+    @action(
+        detail=False,
+        methods=["post"],
+        permission_classes=[IsAuthenticated, capability("merge_participants")],
+    )
+    def merge(self, request):
+        """Merge a duplicate code into the one kept: visits and referrals move."""
+        data = MergeSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        found = {}
+        for field in ("merged", "kept"):
+            code = normalise(data.validated_data[field])
+            found[field] = Participant.objects.filter(code=code).first()
+            if found[field] is None:
+                raise ValidationError({field: [f"Unknown code {code}."]})
+        merge = participant_merge(
+            merged=found["merged"],
+            kept=found["kept"],
+            by=request.user,
+            reason=data.validated_data.get("reason", ""),
+        )
+        return Response(MergeResultSerializer(merge).data, status=status.HTTP_201_CREATED)

@@ -1,0 +1,12 @@
+from rest_framework.routers import DefaultRouter
+
+from .api import ParticipantViewSet, SiteViewSet, VisitViewSet
+from .reports.api import ReportSnapshotViewSet
+
+router = DefaultRouter()
+router.register("sites", SiteViewSet, basename="site")
+router.register("visits", VisitViewSet, basename="visit")
+router.register("participants", ParticipantViewSet, basename="participant")
+router.register("reports", ReportSnapshotViewSet, basename="report")
+
+urlpatterns = router.urls

@@ -1,0 +1,266 @@
+"""Anonymous participant codes: the program's recipe, normalising, building from parts,
+and the one-edit variants used for near-match suggestions.
+
+The recipe is `settings.SSP_CODE_RECIPE`, a list of parts in order:
+
+- `<name>:<n>`   the first n letters of a name the person knows, e.g. `mother_first_name:2`
+                 (shorter names are padded with X so the person can still rebuild it)
+- `birth_year`   four digits; `birth_year:2` the last two
+- `birth_month`  two digits, `birth_day` two digits
+- `gender`       one letter: F, M, X or U (see ssp.models.Gender)
+- `literal:<T>`  fixed text, e.g. a program letter
+
+The parts a person gives are used to build the code and then thrown away: nothing
+here stores them.
+"""
+
+import re
+import string
+import unicodedata
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+
+from django.conf import settings
+
+ALPHABET = string.ascii_uppercase + string.digits
+GENDER_LETTERS = "FMXU"
+PAD = "X"
+KNOWN_LABELS = {
+    "mother_first_name": "mother's first name",
+    "father_first_name": "father's first name",
+    "own_first_name": "own first name",
+    "last_name": "last name",
+    "birth_city": "town of birth",
+}
+
+
+class CodeError(ValueError):
+    """A code or its parts do not fit the recipe. `field_errors` names the parts."""
+
+    api_status = 400
+    api_code = "invalid_code"
+
+    def __init__(self, message: str, field_errors: dict | None = None):
+        super().__init__(message)
+        self.field_errors = field_errors or {"code": [message]}
+
+
+@dataclass(frozen=True)
+class Part:
+    key: str  # form field name for the part, e.g. "mother_first_name"
+    kind: str  # letters | year | year2 | month | day | gender | literal
+    length: int
+    literal: str = ""
+
+    @property
+    def label(self) -> str:
+        if self.kind == "literal":
+            return f"“{self.literal}”"
+        words = KNOWN_LABELS.get(self.key, self.key.replace("_", " "))
+        if self.kind == "letters":
+            return f"first {self.length} letters of {words}"
+        if self.kind == "year2":
+            return "last 2 digits of birth year"
+        return words
+
+    @property
+    def pattern(self) -> str:
+        return {
+            "letters": f"[A-Z]{{{self.length}}}",
+            "year": r"(?:19|20)\d\d",
+            "year2": r"\d\d",
+            "month": r"(?:0[1-9]|1[0-2])",
+            "day": r"(?:0[1-9]|[12]\d|3[01])",
+            "gender": f"[{GENDER_LETTERS}]",
+            "literal": re.escape(self.literal),
+        }[self.kind]
+
+
+@dataclass(frozen=True)
+class Recipe:
+    parts: tuple[Part, ...]
+
+    @property
+    def length(self) -> int:
+        return sum(part.length for part in self.parts)
+
+    @property
+    def regex(self) -> re.Pattern:
+        return re.compile("".join(f"({part.pattern})" for part in self.parts))
+
+    @property
+    def input_parts(self) -> tuple[Part, ...]:
+        """The parts staff ask the person for (literals are added by the system)."""
+        return tuple(part for part in self.parts if part.kind != "literal")
+
+    def describe(self) -> str:
+        return " + ".join(part.label for part in self.parts)
+
+    def example(self) -> str:
+        samples = {"year": "1985", "year2": "85", "month": "07", "day": "14", "gender": "F"}
+        out = []
+        for part in self.parts:
+            if part.kind == "letters":
+                out.append("MARIA"[: part.length].ljust(part.length, PAD))
+            elif part.kind == "literal":
+                out.append(part.literal)
+            else:
+                out.append(samples[part.kind])
+        return "".join(out)
+
+
+def parse_recipe(spec: list[str] | tuple[str, ...]) -> Recipe:
+    parts = []
+    for raw in spec:
+        key, _, arg = raw.strip().partition(":")
+        key = key.strip().lower()
+        if key == "literal":
+            text = normalise(arg)
+            if not text:
+                raise ValueError("SSP_CODE_RECIPE: literal:<TEXT> needs letters or digits")
+            parts.append(Part(key="literal", kind="literal", length=len(text), literal=text))
+        elif key == "birth_year":
+            parts.append(Part(key, "year2", 2) if arg == "2" else Part(key, "year", 4))
+        elif key == "birth_month":
+            parts.append(Part(key, "month", 2))
+        elif key == "birth_day":
+            parts.append(Part(key, "day", 2))
+        elif key == "gender":
+            parts.append(Part(key, "gender", 1))
+        elif arg.isdigit() and int(arg) > 0 and re.fullmatch(r"[a-z_]+", key):
+            parts.append(Part(key, "letters", int(arg)))
+        else:
+            raise ValueError(f"SSP_CODE_RECIPE: cannot read the part {raw!r}")
+    if not parts:
+        raise ValueError("SSP_CODE_RECIPE is empty")
+    return Recipe(tuple(parts))
+
+
+@cache
+def _cached_recipe(spec: tuple[str, ...]) -> Recipe:
+    return parse_recipe(spec)
+
+
+def current_recipe() -> Recipe:
+    return _cached_recipe(tuple(settings.SSP_CODE_RECIPE))
+
+
+# Letters that Unicode does not decompose into a base letter plus an accent.
+_FOLD = str.maketrans(
+    {"ß": "ss", "ẞ": "SS", "æ": "ae", "Æ": "AE", "ø": "o", "Ø": "O", "œ": "oe", "Œ": "OE",
+     "đ": "d", "Đ": "D", "ł": "l", "Ł": "L", "þ": "th", "Þ": "TH", "ı": "i"}
+)  # fmt: skip
+
+
+def normalise(text: str) -> str:
+    """Upper case, diacritics removed (É → E, ß → SS), only letters and digits kept."""
+    folded = unicodedata.normalize("NFKD", str(text or "").translate(_FOLD))
+    ascii_only = folded.encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^A-Z0-9]", "", ascii_only.upper())
+
+
+def matches_recipe(code: str, recipe: Recipe | None = None) -> bool:
+    recipe = recipe or current_recipe()
+    return recipe.regex.fullmatch(code) is not None
+
+
+def validate_code(code: str) -> str:
+    """The normalised code, or CodeError saying what the recipe expects."""
+    recipe = current_recipe()
+    normal = normalise(code)
+    if not normal:
+        raise CodeError("Enter the participant's code, or choose anonymous.")
+    if not matches_recipe(normal, recipe):
+        raise CodeError(
+            f"“{normal}” does not match the code recipe: {recipe.describe()} "
+            f"(e.g. {recipe.example()})."
+        )
+    return normal
+
+
+def build_code(parts: dict) -> str:
+    """Build the code from the parts the person gives. Parts are never stored."""
+    recipe = current_recipe()
+    errors: dict[str, list[str]] = {}
+    out = []
+    this_year = date.today().year
+    for part in recipe.parts:
+        if part.kind == "literal":
+            out.append(part.literal)
+            continue
+        raw = str(parts.get(part.key) or "").strip()
+        if not raw:
+            errors[part.key] = [f"Enter the {part.label}."]
+            continue
+        if part.kind == "letters":
+            letters = re.sub(r"[^A-Z]", "", normalise(raw))
+            if not letters:
+                errors[part.key] = ["Use letters."]
+                continue
+            out.append(letters[: part.length].ljust(part.length, PAD))
+        elif part.kind in ("year", "year2"):
+            if not raw.isdigit() or len(raw) != 4 or not 1900 <= int(raw) <= this_year:
+                errors[part.key] = [f"Enter a four-digit year between 1900 and {this_year}."]
+                continue
+            out.append(raw if part.kind == "year" else raw[2:])
+        elif part.kind in ("month", "day"):
+            top = 12 if part.kind == "month" else 31
+            if not raw.isdigit() or not 1 <= int(raw) <= top:
+                errors[part.key] = [f"Enter a number from 1 to {top}."]
+                continue
+            out.append(f"{int(raw):02d}")
+        elif part.kind == "gender":
+            letter = normalise(raw)[:1]
+            if letter not in GENDER_LETTERS:
+                errors[part.key] = [f"Choose one of {', '.join(GENDER_LETTERS)}."]
+                continue
+            out.append(letter)
+    if errors:
+        first = next(iter(errors.values()))[0]
+        raise CodeError(f"The code parts are incomplete: {first}", errors)
+    return "".join(out)
+
+
+def near_variants(code: str) -> set[str]:
+    """Every code one edit away (substitution, insertion, deletion, swapped neighbours)
+    plus, when the code fits the recipe, the same code with the birth year ±1.
+
+    About 700 strings for a 9-character code; callers look them up with one
+    `code__in` query on the unique index instead of scanning the table.
+    """
+    code = normalise(code)
+    variants: set[str] = set()
+    for i in range(len(code) + 1):
+        head, tail = code[:i], code[i:]
+        for ch in ALPHABET:
+            variants.add(head + ch + tail)  # insertion
+            if tail:
+                variants.add(head + ch + tail[1:])  # substitution
+        if tail:
+            variants.add(head + tail[1:])  # deletion
+        if len(tail) > 1:
+            variants.add(head + tail[1] + tail[0] + tail[2:])  # swapped neighbours
+    variants.update(_year_neighbours(code))
+    variants.discard(code)
+    variants.discard("")
+    return variants
+
+
+def _year_neighbours(code: str) -> set[str]:
+    recipe = current_recipe()
+    match = recipe.regex.fullmatch(code)
+    if not match:
+        return set()
+    out = set()
+    for index, part in enumerate(recipe.parts, start=1):
+        if part.kind not in ("year", "year2"):
+            continue
+        start, end = match.span(index)
+        year = int(code[start:end])
+        for other in (year - 1, year + 1):
+            if other < 0:
+                continue
+            text = f"{other:0{part.length}d}"[-part.length :]
+            out.add(code[:start] + text + code[end:])
+    return out

@@ -1,0 +1,301 @@
+"""Forms of the staff pages. Validation of the domain rules lives in ssp/services.py;
+these only turn posted text into typed values with field-level messages."""
+
+from dataclasses import dataclass
+
+from django import forms
+from django.conf import settings
+from django.utils import timezone
+
+from inventory.models import Item, Kit, Location
+from inventory.services import DispenseLine
+
+from .codes import CodeError, build_code, current_recipe, normalise
+from .models import AgeBand, CollectionMethod, NaloxoneRefillReason, ServiceModel, Site
+
+PII_WARNING = (
+    "Never enter names, birth dates, addresses, phone numbers or anything else that could "
+    "identify the person."
+)
+MAX_QUANTITY = 100_000
+
+
+class VisitDetailsForm(forms.Form):
+    """The scalar fields of a visit (supplies are posted as lines, see parse_lines)."""
+
+    occurred_at = forms.DateTimeField(
+        required=False,
+        label="When",
+        help_text=f"Leave empty for now; at most {settings.SSP_VISIT_BACKDATE_DAYS} days back.",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    syringes_collected = forms.IntegerField(
+        min_value=0, max_value=MAX_QUANTITY, required=False, label="Used syringes collected"
+    )
+    collection_method = forms.ChoiceField(
+        choices=CollectionMethod.choices, initial=CollectionMethod.COUNTED, required=False
+    )
+    secondary_people = forms.IntegerField(
+        min_value=0,
+        max_value=1000,
+        required=False,
+        label="Picking up for (other people)",
+        help_text="Secondary distribution: how many other people the supplies are for.",
+    )
+    naloxone_refill_reason = forms.ChoiceField(
+        choices=[("", "— not a refill —"), *NaloxoneRefillReason.choices],
+        required=False,
+        label="Naloxone refill reason",
+    )
+    overdose_reversals = forms.IntegerField(
+        min_value=0, max_value=1000, required=False, label="Overdose reversals reported"
+    )
+    notes = forms.CharField(
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=PII_WARNING,
+    )
+    confirm_large_quantity = forms.BooleanField(
+        required=False, label="Yes, the large quantity is right"
+    )
+
+    def clean_occurred_at(self):
+        value = self.cleaned_data.get("occurred_at")
+        if value is not None and timezone.is_naive(value):
+            value = timezone.make_aware(value)
+        return value
+
+    def bound(self, *names):
+        return [self[name] for name in names if name in self.fields]
+
+    @property
+    def return_fields(self):
+        return self.bound("syringes_collected", "collection_method")
+
+    @property
+    def detail_fields(self):
+        return self.bound(
+            "secondary_people", "naloxone_refill_reason", "overdose_reversals", "occurred_at",
+            "notes",
+        )  # fmt: skip
+
+    def visit_fields(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "occurred_at": data.get("occurred_at"),
+            "syringes_collected": data.get("syringes_collected") or 0,
+            "collection_method": data.get("collection_method") or CollectionMethod.COUNTED,
+            "secondary_people": data.get("secondary_people") or 0,
+            "naloxone_refill_reason": data.get("naloxone_refill_reason") or "",
+            "overdose_reversals": data.get("overdose_reversals") or 0,
+            "notes": data.get("notes") or "",
+        }
+
+
+class IntakeForm(VisitDetailsForm):
+    """The front-desk form: one visit of one person (or anonymous)."""
+
+    client_uuid = forms.UUIDField(widget=forms.HiddenInput)
+    site = forms.ModelChoiceField(queryset=Site.objects.none(), empty_label=None)
+    location = forms.ModelChoiceField(
+        queryset=Location.objects.none(), required=False, empty_label=None
+    )
+    code = forms.CharField(
+        required=False,
+        max_length=40,
+        label="Participant code",
+        widget=forms.TextInput(
+            attrs={
+                "id": "code",
+                "autocomplete": "off",
+                "autocapitalize": "characters",
+                "spellcheck": "false",
+                "autofocus": True,
+                "enterkeyhint": "next",
+            }
+        ),
+    )
+    anonymous = forms.BooleanField(
+        required=False,
+        label="Anonymous (no code)",
+        widget=forms.CheckboxInput(attrs={"id": "anonymous"}),
+    )
+    age_band = forms.ChoiceField(
+        choices=[("", "—"), *AgeBand.choices], required=False, label="Age band (new code)"
+    )
+
+    def __init__(self, *args, sites, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["site"].queryset = sites
+        self.fields["location"].queryset = Location.objects.filter(
+            site__in=sites, is_active=True
+        ).order_by("pk")
+        self.recipe = current_recipe()
+        for part in self.recipe.input_parts:
+            self.fields[f"part_{part.key}"] = forms.CharField(
+                required=False,
+                label=part.label[:1].upper() + part.label[1:],
+                max_length=40,
+                widget=forms.TextInput(attrs={"autocomplete": "off"}),
+            )
+
+    @property
+    def part_fields(self):
+        return [self[f"part_{part.key}"] for part in self.recipe.input_parts]
+
+    def clean(self):
+        data = super().clean()
+        code = normalise(data.get("code") or "")
+        parts = {p.key: data.get(f"part_{p.key}") for p in self.recipe.input_parts}
+        if not code and any(parts.values()):
+            try:
+                code = build_code(parts)
+            except CodeError as exc:
+                for key, messages in exc.field_errors.items():
+                    self.add_error(f"part_{key}", messages)
+        data["code"] = code
+        if code and data.get("anonymous"):
+            self.add_error("anonymous", "Either a code or anonymous, not both.")
+        elif not code and not data.get("anonymous") and not self.errors:
+            self.add_error("code", "Type the participant's code, or tick Anonymous.")
+        return data
+
+
+class ShiftForm(VisitDetailsForm):
+    """A street-outreach shift logged afterwards in bulk: anonymous contacts, totals."""
+
+    client_uuid = forms.UUIDField(widget=forms.HiddenInput)
+    site = forms.ModelChoiceField(queryset=Site.objects.none(), empty_label=None)
+    location = forms.ModelChoiceField(
+        queryset=Location.objects.none(), required=False, empty_label=None
+    )
+    contacts = forms.IntegerField(
+        min_value=1, max_value=10_000, label="People reached", help_text="Anonymous contacts."
+    )
+    service_model = forms.ChoiceField(choices=ServiceModel.choices, initial=ServiceModel.OUTREACH)
+
+    def __init__(self, *args, sites, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["site"].queryset = sites
+        self.fields["location"].queryset = Location.objects.filter(
+            site__in=sites, is_active=True
+        ).order_by("pk")
+        self.fields["location"].empty_label = "The site's own stock"
+        self.fields["location"].label = "Stock from"
+
+    @property
+    def shift_fields(self):
+        return self.bound("site", "location", "contacts", "service_model")
+
+    def clean(self):
+        data = super().clean()
+        site, location = data.get("site"), data.get("location")
+        if site and location and location.site_id != site.pk:
+            self.add_error("location", f"{location} is not a stock location of {site}.")
+        return data
+
+
+class CorrectionForm(VisitDetailsForm):
+    location = forms.ModelChoiceField(queryset=Location.objects.none(), empty_label=None)
+    code = forms.CharField(
+        required=False, max_length=40, label="Participant code", help_text="Empty = anonymous."
+    )
+    contacts = forms.IntegerField(min_value=1, max_value=10_000, label="People reached")
+    service_model = forms.ChoiceField(choices=ServiceModel.choices)
+
+    def __init__(self, *args, visit, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["location"].queryset = Location.objects.filter(
+            site=visit.site, is_active=True
+        ).order_by("pk")
+
+    @property
+    def correction_fields(self):
+        return self.bound("code", "location", "contacts", "service_model")
+
+
+class VisitFilterForm(forms.Form):
+    site = forms.ModelChoiceField(queryset=Site.objects.none(), required=False, empty_label="All")
+    code = forms.CharField(required=False, max_length=40, label="Code")
+    occurred_from = forms.DateField(
+        required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    occurred_to = forms.DateField(
+        required=False, label="To", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    include_void = forms.BooleanField(required=False, label="Include voided")
+    mine = forms.BooleanField(required=False, label="Logged by me")
+
+    def __init__(self, *args, sites, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["site"].queryset = sites
+
+
+class VoidForm(forms.Form):
+    reason = forms.CharField(max_length=200, label="Why is this visit voided?")
+
+
+class MergeForm(forms.Form):
+    merged = forms.CharField(max_length=40, label="Code to merge away (the duplicate)")
+    kept = forms.CharField(max_length=40, label="Code to keep")
+    reason = forms.CharField(
+        max_length=200, required=False, help_text="E.g. 'same person, typo in birth year'."
+    )
+    # "MERGED>KEPT" as previewed: a confirmation only merges the pair that was shown.
+    confirm = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def clean_merged(self):
+        return normalise(self.cleaned_data["merged"])
+
+    def clean_kept(self):
+        return normalise(self.cleaned_data["kept"])
+
+
+# --- Supply lines ------------------------------------------------------------------
+
+
+@dataclass
+class PostedLine:
+    """A supply line as posted by the page, kept to re-render the cart on errors."""
+
+    kind: str
+    id: int
+    name: str
+    quantity: int | str
+
+
+def parse_lines(post) -> tuple[list[DispenseLine], list[PostedLine], list[str]]:
+    """Read the parallel `line` ("kit:3" / "item:7") and `qty` lists of a posted form."""
+    keys, quantities = post.getlist("line"), post.getlist("qty")
+    errors: list[str] = []
+    wanted = []
+    for index, key in enumerate(keys):
+        kind, _, raw_id = key.partition(":")
+        raw_qty = quantities[index].strip() if index < len(quantities) else ""
+        if kind not in ("kit", "item") or not raw_id.isdigit():
+            errors.append("Unknown supply: reload the page and choose again.")
+            continue
+        wanted.append((kind, int(raw_id), raw_qty))
+    kits = Kit.objects.in_bulk([pk for kind, pk, _ in wanted if kind == "kit"])
+    items = Item.objects.in_bulk([pk for kind, pk, _ in wanted if kind == "item"])
+    lines, posted = [], []
+    for kind, pk, raw_qty in wanted:
+        thing = (kits if kind == "kit" else items).get(pk)
+        if thing is None:
+            errors.append(f"Unknown {kind} (#{pk}): reload the page and choose again.")
+            continue
+        posted.append(PostedLine(kind, pk, thing.name, raw_qty))
+        try:
+            quantity = int(raw_qty)
+        except ValueError:
+            errors.append(f"Quantity of {thing.name}: enter a whole number.")
+            continue
+        if quantity <= 0:
+            errors.append(f"Quantity of {thing.name} must be at least 1.")
+            continue
+        if quantity > MAX_QUANTITY:
+            errors.append(f"Quantity of {thing.name}: at most {MAX_QUANTITY}.")
+            continue
+        lines.append(DispenseLine(quantity=quantity, **{kind: thing}))
+    return lines, posted, errors

@@ -1,0 +1,268 @@
+"""Small-cell suppression with complementary (secondary) suppression.
+
+Primary: a count from 1 to threshold−1 is hidden and shown as "<threshold"; zero stays.
+Secondary: where figures add up (a total and its parts, a site and the program total),
+more cells are hidden, shown as "*", until no hidden cell can be worked out from what
+is published. Three attacks are closed:
+
+- subtraction within one sum (one hidden cell in a row or column with its total);
+- bounds within one sum: "<11" tells a reader the value is 1…10, so two hidden cells
+  of a published total of 20 would both be 10 (the sum is at the edge of its range);
+- linear algebra across sums (a hidden cell pinned by combining rows and columns),
+  checked exactly by row reduction of the published equations.
+
+Figures that mirror each other (naloxone doses and units) are linked: hiding one hides
+the other. Not covered: differencing two reports over different site sets or periods,
+and bounds reasoning that spans several sums at once (a full linear-programming audit).
+"""
+
+import math
+from collections import defaultdict
+from collections.abc import Hashable, Iterable, Mapping
+from dataclasses import dataclass
+from fractions import Fraction
+
+PRIMARY = "primary"
+SECONDARY = "secondary"
+
+Cell = Hashable
+
+
+@dataclass(frozen=True)
+class Relation:
+    """total = sum(parts), known to every reader of the report."""
+
+    total: Cell
+    parts: tuple[Cell, ...]
+
+    @property
+    def terms(self) -> list[tuple[int, Cell]]:
+        return [(1, self.total)] + [(-1, part) for part in self.parts]
+
+
+def is_small(value: int, threshold: int) -> bool:
+    return 0 < value < threshold
+
+
+def suppress(
+    values: Mapping[Cell, int],
+    *,
+    threshold: int,
+    relations: Iterable[Relation] = (),
+    links: Iterable[tuple[Cell, Cell]] = (),
+) -> dict[Cell, str]:
+    """The cells to hide, each PRIMARY (a small count) or SECONDARY (hidden to protect one)."""
+    relations = [r for r in relations if r.parts]
+    links = list(links)
+    for relation in relations:
+        for _, cell in relation.terms:
+            if cell not in values:
+                raise KeyError(f"relation names an unknown cell {cell!r}")
+    hidden = {cell: PRIMARY for cell, value in values.items() if is_small(value, threshold)}
+    if not hidden:
+        return hidden
+    by_cell = defaultdict(list)
+    for relation in relations:
+        for _, cell in relation.terms:
+            by_cell[cell].append(relation)
+    hopeless: set[Relation] = set()
+
+    while True:
+        changed = _apply_links(links, hidden)
+        for relation in relations:
+            if relation in hopeless:
+                continue
+            while _pinned_in(relation, values, hidden, threshold) is not None:
+                if not _protect(relation, values, hidden):
+                    # Every cell of the sum is hidden and still pinned down: nothing left
+                    # to hide here (only happens with all-zero complements).
+                    hopeless.add(relation)
+                    break
+                changed = True
+        if changed:
+            continue
+        cell = _pinned_by_algebra(relations, values, hidden)
+        if cell is None:
+            return hidden
+        # Hide one more cell in a sum that names the pinned cell (or, failing that,
+        # any sum of the same tangle that still shows a cell).
+        candidates = by_cell[cell] + [r for r in relations if r not in by_cell[cell]]
+        if not any(_hide_complement(r, values, hidden) for r in candidates):
+            return hidden
+
+
+def display(value: int, mark: str | None, threshold: int) -> str:
+    if mark == PRIMARY:
+        return f"<{threshold}"
+    if mark == SECONDARY:
+        return "*"
+    return str(value)
+
+
+def _apply_links(links, hidden) -> bool:
+    changed = False
+    for a, b in links:
+        if (a in hidden) != (b in hidden):
+            hidden[b if a in hidden else a] = SECONDARY
+            changed = True
+    return changed
+
+
+def _bounds(cell, hidden, threshold) -> tuple[float, float]:
+    """What a reader knows of a hidden cell: "<t" means 1…t−1, "*" anything from 0."""
+    if hidden[cell] == PRIMARY:
+        return 1, threshold - 1
+    return 0, math.inf
+
+
+def _pinned_in(relation: Relation, values, hidden, threshold) -> Cell | None:
+    """A hidden cell whose value this one sum pins to a single number, if any."""
+    unknown = [(sign, cell) for sign, cell in relation.terms if cell in hidden]
+    if not unknown:
+        return None
+    # Σ sign·x over hidden cells equals −Σ sign·value over published ones.
+    target = -sum(sign * values[cell] for sign, cell in relation.terms if cell not in hidden)
+    ranges = []
+    for sign, cell in unknown:
+        low, high = _bounds(cell, hidden, threshold)
+        ranges.append((low, high) if sign > 0 else (-high, -low))
+    for index, (sign, cell) in enumerate(unknown):
+        others_low = sum(r[0] for i, r in enumerate(ranges) if i != index)
+        others_high = sum(r[1] for i, r in enumerate(ranges) if i != index)
+        # sign·x = target − others  ⇒  x within these limits, and within its own bounds.
+        term_low, term_high = target - others_high, target - others_low
+        low, high = (term_low, term_high) if sign > 0 else (-term_high, -term_low)
+        own_low, own_high = _bounds(cell, hidden, threshold)
+        if max(low, own_low) == min(high, own_high):
+            return cell
+    return None
+
+
+def _protect(relation: Relation, values, hidden) -> bool:
+    """Hide a published cell of the sum; if none is left, widen a "<t" cell to "*"."""
+    if _hide_complement(relation, values, hidden):
+        return True
+    primaries = [cell for _, cell in relation.terms if hidden.get(cell) == PRIMARY]
+    if not primaries:
+        return False
+    hidden[max(primaries, key=lambda cell: values[cell])] = SECONDARY
+    return True
+
+
+def _hide_complement(relation: Relation, values, hidden) -> bool:
+    """Hide the published cell that costs least: the smallest non-zero part, then the
+    total; a zero only as a last resort (a hidden zero protects nothing)."""
+    shown = [(sign, cell) for sign, cell in relation.terms if cell not in hidden]
+    if not shown:
+        return False
+
+    def cost(term):
+        sign, cell = term
+        return (values[cell] == 0, sign > 0, values[cell], str(cell))
+
+    _, cell = min(shown, key=cost)
+    hidden[cell] = SECONDARY
+    return True
+
+
+def _pinned_by_algebra(relations, values, hidden) -> Cell | None:
+    """A hidden cell fixed by some combination of the published sums, if any.
+
+    Row-reduces the equations over the hidden cells, one tangle (connected group of
+    sums) at a time; a reduced row with a single non-zero entry pins that cell.
+    """
+    equations = []
+    for relation in relations:
+        row = {cell: sign for sign, cell in relation.terms if cell in hidden}
+        if row:
+            equations.append(row)
+    for group in _tangles(equations):
+        cell = _rref_pinned(group)
+        if cell is not None:
+            return cell
+    return None
+
+
+def _tangles(equations: list[dict]) -> list[list[dict]]:
+    parent: dict = {}
+
+    def find(x):
+        while parent.setdefault(x, x) != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for row in equations:
+        cells = list(row)
+        for other in cells[1:]:
+            parent[find(other)] = find(cells[0])
+    groups = defaultdict(list)
+    for row in equations:
+        groups[find(next(iter(row)))].append(row)
+    return list(groups.values())
+
+
+def _rref_pinned(rows: list[dict]) -> Cell | None:
+    columns = sorted({cell for row in rows for cell in row}, key=str)
+    index = {cell: i for i, cell in enumerate(columns)}
+    matrix = []
+    for row in rows:
+        dense = [Fraction(0)] * len(columns)
+        for cell, sign in row.items():
+            dense[index[cell]] = Fraction(sign)
+        matrix.append(dense)
+    pivot_row = 0
+    for col in range(len(columns)):
+        pivot = next((r for r in range(pivot_row, len(matrix)) if matrix[r][col] != 0), None)
+        if pivot is None:
+            continue
+        matrix[pivot_row], matrix[pivot] = matrix[pivot], matrix[pivot_row]
+        lead = matrix[pivot_row][col]
+        matrix[pivot_row] = [value / lead for value in matrix[pivot_row]]
+        for r in range(len(matrix)):
+            if r != pivot_row and matrix[r][col] != 0:
+                factor = matrix[r][col]
+                matrix[r] = [
+                    a - factor * b for a, b in zip(matrix[r], matrix[pivot_row], strict=True)
+                ]
+        pivot_row += 1
+        if pivot_row == len(matrix):
+            break
+    for row in matrix:
+        nonzero = [i for i, value in enumerate(row) if value != 0]
+        if len(nonzero) == 1:
+            return columns[nonzero[0]]
+    return None
+
+
+# --- Report figures ------------------------------------------------------------------
+
+
+def figure_relations(figures: dict) -> tuple[list[Relation], list[tuple[Cell, Cell]]]:
+    """The sums and links a reader of these figures knows, over (scope, key) cells."""
+    from .metrics import TOTAL
+
+    scopes = [scope["key"] for scope in figures["scopes"]]
+    sites = [scope for scope in scopes if scope != TOTAL]
+    relations = [
+        Relation((scope, rel["total"]), tuple((scope, part) for part in rel["parts"]))
+        for rel in figures["relations"]
+        for scope in scopes
+    ]
+    non_additive = set(figures.get("non_additive", ()))
+    for key in figures["keys"]:
+        if key not in non_additive or len(sites) == 1:
+            relations.append(Relation((TOTAL, key), tuple((site, key) for site in sites)))
+    links = [((scope, a), (scope, b)) for a, b in figures["links"] for scope in scopes]
+    return relations, links
+
+
+def figures_mask(figures: dict, *, threshold: int) -> dict[Cell, str]:
+    """Hidden (scope, key) cells of a report's figures at this threshold."""
+    values = {
+        (scope, key): value
+        for scope, row in figures["values"].items()
+        for key, value in row.items()
+    }
+    relations, links = figure_relations(figures)
+    return suppress(values, threshold=threshold, relations=relations, links=links)

@@ -1,0 +1,285 @@
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from inventory.models import Item, Kit, Location
+from inventory.services import DispenseLine
+
+from .codes import current_recipe, normalise
+from .forms import MAX_QUANTITY, PII_WARNING
+from .models import (
+    AgeBand,
+    CollectionMethod,
+    NaloxoneRefillReason,
+    Participant,
+    ServiceModel,
+    Site,
+    Visit,
+)
+from .selectors import supply_lines_of
+
+
+class SiteSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Site
+        fields = ["id", "name", "code", "service_model", "is_active"]
+
+
+# --- Supplies ------------------------------------------------------------------------
+
+
+class SupplyLineInputSerializer(serializers.Serializer):
+    """One supply line: an item or a kit (by its short code) and a quantity in units."""
+
+    item = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=Item.objects.all(),
+        required=False,
+        allow_null=True,
+        error_messages={"does_not_exist": "Unknown item “{value}”."},
+    )
+    kit = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=Kit.objects.all(),
+        required=False,
+        allow_null=True,
+        error_messages={"does_not_exist": "Unknown kit “{value}”."},
+    )
+    quantity = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_QUANTITY,
+        error_messages={"min_value": "Quantity must be at least 1."},
+    )
+
+    def validate(self, attrs):
+        if bool(attrs.get("item")) == bool(attrs.get("kit")):
+            raise serializers.ValidationError("Give either an item or a kit.")
+        return attrs
+
+
+def to_dispense_lines(lines: list[dict]) -> list[DispenseLine]:
+    return [
+        DispenseLine(quantity=ln["quantity"], item=ln.get("item"), kit=ln.get("kit"))
+        for ln in lines
+    ]
+
+
+class SupplyLineSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["item", "kit"])
+    code = serializers.CharField()
+    name = serializers.CharField()
+    quantity = serializers.IntegerField()
+
+
+# --- Visits --------------------------------------------------------------------------
+
+
+class VisitSerializer(serializers.ModelSerializer):
+    site_code = serializers.CharField(source="site.code", read_only=True)
+    code = serializers.SerializerMethodField()
+    is_anonymous = serializers.SerializerMethodField()
+    recorded_by = serializers.CharField(source="recorded_by.username", read_only=True)
+    updated_by = serializers.CharField(source="updated_by.username", read_only=True, default=None)
+    voided_by = serializers.CharField(source="voided_by.username", read_only=True, default=None)
+    supplies = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Visit
+        fields = [
+            "uuid",
+            "site",
+            "site_code",
+            "location",
+            "occurred_at",
+            "recorded_at",
+            "recorded_by",
+            "code",
+            "is_anonymous",
+            "service_model",
+            "contacts",
+            "supplies",
+            "syringes_collected",
+            "collection_method",
+            "secondary_people",
+            "naloxone_refill_reason",
+            "overdose_reversals",
+            "notes",
+            "updated_at",
+            "updated_by",
+            "is_void",
+            "voided_at",
+            "voided_by",
+            "void_reason",
+            "stock_reference",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_code(self, visit) -> str | None:
+        return visit.participant.code if visit.participant_id else None
+
+    def get_is_anonymous(self, visit) -> bool:
+        return visit.participant_id is None
+
+    @extend_schema_field(SupplyLineSerializer(many=True))
+    def get_supplies(self, visit):
+        return SupplyLineSerializer(supply_lines_of(visit), many=True).data
+
+
+class _VisitFieldsSerializer(serializers.Serializer):
+    """Fields shared by creating and correcting a visit."""
+
+    location = serializers.PrimaryKeyRelatedField(
+        queryset=Location.objects.all(),
+        required=False,
+        help_text="Stock location at the site (e.g. the van); default: the site's first.",
+    )
+    occurred_at = serializers.DateTimeField(
+        required=False, help_text="Default now; backdating within SSP_VISIT_BACKDATE_DAYS."
+    )
+    service_model = serializers.ChoiceField(choices=ServiceModel.choices, required=False)
+    syringes_collected = serializers.IntegerField(
+        min_value=0, max_value=MAX_QUANTITY, required=False
+    )
+    collection_method = serializers.ChoiceField(choices=CollectionMethod.choices, required=False)
+    secondary_people = serializers.IntegerField(min_value=0, max_value=1000, required=False)
+    naloxone_refill_reason = serializers.ChoiceField(
+        choices=NaloxoneRefillReason.choices, required=False, allow_blank=True
+    )
+    overdose_reversals = serializers.IntegerField(min_value=0, max_value=1000, required=False)
+    notes = serializers.CharField(
+        max_length=500, required=False, allow_blank=True, help_text=PII_WARNING
+    )
+    confirm_large_quantity = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Set after staff confirmed a quantity above SSP_LARGE_QUANTITY.",
+    )
+
+
+class VisitCreateSerializer(_VisitFieldsSerializer):
+    client_uuid = serializers.UUIDField(
+        help_text="Generated by the client once per visit: a retry with the same id "
+        "returns the first visit (200) instead of logging a second one."
+    )
+    site = serializers.PrimaryKeyRelatedField(queryset=Site.objects.all())
+    code = serializers.CharField(
+        max_length=40,
+        required=False,
+        allow_blank=True,
+        help_text="The participant code. Leave empty and set anonymous=true for no code.",
+    )
+    anonymous = serializers.BooleanField(required=False, default=False)
+    contacts = serializers.IntegerField(
+        min_value=1,
+        max_value=10_000,
+        required=False,
+        default=1,
+        help_text="Above 1: a street shift logged in bulk (anonymous).",
+    )
+    age_band = serializers.ChoiceField(
+        choices=AgeBand.choices, required=False, allow_blank=True, help_text="For a new code."
+    )
+    zip3 = serializers.RegexField(
+        r"^\d{3}$",
+        required=False,
+        allow_blank=True,
+        error_messages={"invalid": "Three digits at most: never a full ZIP."},
+    )
+    supplies = SupplyLineInputSerializer(many=True, required=False, default=list)
+
+    def validate(self, attrs):
+        code = normalise(attrs.get("code", ""))
+        attrs["code"] = code
+        if code and attrs.get("anonymous"):
+            raise serializers.ValidationError({"anonymous": "Either a code or anonymous."})
+        if not code and not attrs.get("anonymous") and attrs.get("contacts", 1) == 1:
+            raise serializers.ValidationError(
+                {"code": "Give the participant's code, or anonymous=true."}
+            )
+        return attrs
+
+
+class VisitCorrectSerializer(_VisitFieldsSerializer):
+    code = serializers.CharField(
+        max_length=40, required=False, allow_blank=True, help_text="Empty: anonymous."
+    )
+    contacts = serializers.IntegerField(min_value=1, max_value=10_000, required=False)
+    supplies = SupplyLineInputSerializer(
+        many=True, required=False, help_text="Replaces every supply line; stock follows."
+    )
+
+
+class VisitVoidSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=200)
+
+
+# --- Participants --------------------------------------------------------------------
+
+
+class ParticipantSerializer(serializers.ModelSerializer):
+    merged_into = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = Participant
+        fields = ["code", "first_seen_on", "gender", "age_band", "zip3", "merged_into"]
+        read_only_fields = fields
+
+
+class SuggestionSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    first_seen_on = serializers.DateField()
+    last_visit_at = serializers.DateTimeField(allow_null=True)
+    reason = serializers.CharField()
+
+
+class LastVisitSerializer(serializers.Serializer):
+    uuid = serializers.UUIDField()
+    occurred_at = serializers.DateTimeField()
+    site = serializers.CharField(source="site.code")
+
+
+class CodeLookupSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="The typed code, normalised.")
+    matches_recipe = serializers.BooleanField()
+    recipe = serializers.SerializerMethodField()
+    participant = ParticipantSerializer(allow_null=True)
+    typed_code_merged = serializers.BooleanField(
+        help_text="The typed code was merged into participant.code."
+    )
+    last_visit = LastVisitSerializer(allow_null=True)
+    visit_count = serializers.IntegerField(help_text="Visits at your sites.")
+    usual_supplies = SupplyLineSerializer(many=True, source="usual_lines")
+    suggestions = SuggestionSerializer(many=True)
+    prefix_matches = serializers.ListField(child=serializers.CharField())
+
+    def get_recipe(self, lookup) -> str:
+        return current_recipe().describe()
+
+
+class BuildCodeSerializer(serializers.Serializer):
+    parts = serializers.DictField(
+        child=serializers.CharField(max_length=40, allow_blank=True),
+        help_text="The recipe's parts by name (see SSP_CODE_RECIPE); used once, never stored.",
+    )
+
+
+class BuiltCodeSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    known = serializers.BooleanField()
+
+
+class MergeSerializer(serializers.Serializer):
+    merged = serializers.CharField(max_length=40, help_text="The duplicate code, merged away.")
+    kept = serializers.CharField(max_length=40, help_text="The code kept.")
+    reason = serializers.CharField(max_length=200, required=False, allow_blank=True)
+
+
+class MergeResultSerializer(serializers.Serializer):
+    merged = serializers.CharField(source="merged.code")
+    kept = serializers.CharField(source="kept.code")
+    merged_at = serializers.DateTimeField()
+    merged_by = serializers.CharField(source="merged_by.username")
+    reason = serializers.CharField()
+    visits_moved = serializers.IntegerField()
+    referrals_moved = serializers.IntegerField()

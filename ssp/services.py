@@ -1,0 +1,591 @@
+"""Writes of the ssp app: roles, staff, sites, then visits and participants."""
+
+import contextlib
+import uuid
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+
+from auditlog.context import auditlog_value, set_actor
+from auditlog.models import LogEntry
+from django.conf import settings
+from django.contrib.auth.models import Group, Permission
+from django.contrib.contenttypes.models import ContentType
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from inventory.models import Item, KitComponent, Location
+from inventory.services import DispenseLine, stock_dispense, stock_reverse
+
+from .codes import current_recipe, normalise, validate_code
+from .models import (
+    CollectionMethod,
+    Participant,
+    ParticipantMerge,
+    ServiceModel,
+    Site,
+    User,
+    Visit,
+    VisitSupply,
+)
+from .roles import CAPABILITIES, ROLE_CAPABILITIES
+from .selectors import participant_by_code, participant_visible_to
+
+
+@transaction.atomic
+def roles_sync() -> None:
+    """Create the role groups and give each exactly its capabilities. Idempotent."""
+    content_type = ContentType.objects.get_for_model(Site)
+    permissions = {}
+    for codename, description in CAPABILITIES:
+        permissions[codename], _ = Permission.objects.get_or_create(
+            content_type=content_type, codename=codename, defaults={"name": description}
+        )
+    for role, codenames in ROLE_CAPABILITIES.items():
+        group, _ = Group.objects.get_or_create(name=role)
+        group.permissions.set([permissions[c] for c in codenames])
+
+
+@transaction.atomic
+def staff_create(
+    *, username: str, password: str, role: str, sites=(), is_superuser: bool = False
+) -> User:
+    """A staff account in one role group, belonging to the given sites."""
+    roles_sync()
+    user = User.objects.create_user(
+        username=username, password=password, is_staff=is_superuser, is_superuser=is_superuser
+    )
+    user.groups.add(Group.objects.get(name=role))
+    user.sites.set(sites)
+    return user
+
+
+# --- Attribution -----------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _attributed(by: User):
+    """Make audit-log entries name `by`, also where no web session did (API tokens,
+    commands, tasks)."""
+    # auditlog's set_actor replaces the request's context without restoring it;
+    # put the request's back so later writes in the same request stay attributed.
+    previous = auditlog_value.get(None)
+    remote_addr = previous.get("remote_addr") if previous else None
+    try:
+        with set_actor(by, remote_addr=remote_addr):
+            yield
+    finally:
+        if previous is not None:
+            auditlog_value.set(previous)
+
+
+# --- Errors ----------------------------------------------------------------------------
+
+
+class VisitError(Exception):
+    """Bad input for a visit: nothing was saved. `field_errors` names the fields."""
+
+    api_status = 400
+    api_code = "invalid_visit"
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field_errors = {field or "non_field_errors": [message]}
+
+
+class VisitNotAllowed(VisitError):
+    api_status = 403
+    api_code = "not_allowed"
+
+
+class VisitConflict(VisitError):
+    api_status = 409
+    api_code = "conflict"
+
+
+class LargeQuantityNotConfirmed(VisitError):
+    """Staff must confirm an unusually large quantity (SSP_LARGE_QUANTITY)."""
+
+    api_code = "confirm_large_quantity"
+
+
+class MergeError(VisitError):
+    api_code = "invalid_merge"
+
+
+# --- Visits ----------------------------------------------------------------------------
+
+# Clocks on tablets drift; a visit a few minutes "ahead" is still now.
+FUTURE_GRACE = timedelta(minutes=5)
+UNDO_REASON = "Undone at the front desk (mistaken entry)"
+
+
+def _check_can_record(*, site: Site, by: User) -> None:
+    if not by.has_perm("ssp.log_visit"):
+        raise VisitNotAllowed("Your role does not allow logging visits.")
+    if not by.can_access_site(site.pk):
+        raise VisitNotAllowed(f"You do not work at {site.name}: choose one of your sites.", "site")
+    if not site.is_active:
+        raise VisitError(f"{site.name} is closed: choose an active site.", "site")
+
+
+def _location_for(*, site: Site, location: Location | None) -> Location:
+    if location is not None:
+        if location.site_id != site.pk or not location.is_active:
+            raise VisitError(f"{location.name} is not a stock location of {site.name}.", "location")
+        return location
+    default = site.locations.filter(is_active=True).order_by("pk").first()
+    if default is None:
+        raise VisitError(
+            f"{site.name} has no stock location yet: ask a manager to add one.", "location"
+        )
+    return default
+
+
+def _check_occurred_at(occurred_at: datetime, *, now: datetime) -> None:
+    if occurred_at > now + FUTURE_GRACE:
+        raise VisitError("A visit cannot be dated in the future.", "occurred_at")
+    days = settings.SSP_VISIT_BACKDATE_DAYS
+    if occurred_at < now - timedelta(days=days):
+        raise VisitError(
+            f"A visit can be backdated by {days} days at most; ask a manager for older "
+            "paper records.",
+            "occurred_at",
+        )
+
+
+def _check_lines(lines: Sequence[DispenseLine], *, contacts: int, confirmed: bool) -> None:
+    for line in lines:
+        thing = line.kit or line.item
+        if (line.kit is None) == (line.item is None):
+            raise VisitError("Each supply line is one item or one kit.", "supplies")
+        if not isinstance(line.quantity, int) or line.quantity <= 0:
+            raise VisitError(f"Quantity of {thing} must be at least 1.", "supplies")
+        if not thing.is_active:
+            raise VisitError(f"{thing} is no longer handed out.", "supplies")
+    if confirmed:
+        return
+    # Units per item, kits unpacked; a bulk shift's totals are judged per contact.
+    units: dict[Item, int] = {}
+    kit_ids = {line.kit.pk for line in lines if line.kit}
+    components = (
+        list(KitComponent.objects.filter(kit_id__in=kit_ids).select_related("item"))
+        if kit_ids
+        else []
+    )
+    for line in lines:
+        if line.item:
+            units[line.item] = units.get(line.item, 0) + line.quantity
+        else:
+            for component in components:
+                if component.kit_id == line.kit.pk:
+                    units[component.item] = (
+                        units.get(component.item, 0) + component.quantity * line.quantity
+                    )
+    limit = settings.SSP_LARGE_QUANTITY * max(contacts, 1)
+    for item, total in units.items():
+        if total > limit:
+            raise LargeQuantityNotConfirmed(
+                f"{total} × {item} is unusually large (more than {limit}): "
+                "check the quantity and confirm to save.",
+                "confirm_large_quantity",
+            )
+
+
+def _participant_for(
+    *, code: str, occurred_on: date, age_band: str = "", zip3: str = ""
+) -> Participant | None:
+    if not code:
+        return None
+    existing = participant_by_code(code)
+    if existing is not None:
+        if existing.first_seen_on > occurred_on:
+            # A backdated visit moves "first seen" back: new-participant counts depend on it.
+            Participant.objects.filter(pk=existing.pk).update(first_seen_on=occurred_on)
+            existing.first_seen_on = occurred_on
+        return existing
+    normal = validate_code(code)
+    recipe = current_recipe()
+    match = recipe.regex.fullmatch(normal)
+    gender = ""
+    for index, part in enumerate(recipe.parts, start=1):
+        if part.kind == "gender":
+            gender = match.group(index)
+    # get_or_create: a concurrent first visit with the same new code lands on one row.
+    participant, _ = Participant.objects.get_or_create(
+        code=normal,
+        defaults={
+            "first_seen_on": occurred_on,
+            "gender": gender,
+            "age_band": age_band,
+            "zip3": zip3,
+        },
+    )
+    return participant
+
+
+def _replayed(client_uuid, by: User) -> Visit | None:
+    visit = Visit.objects.filter(uuid=client_uuid).first()
+    if visit is not None and visit.recorded_by_id != by.pk:
+        raise VisitConflict(
+            "This submission id was already used for another person's visit; reload the form.",
+            "client_uuid",
+        )
+    return visit
+
+
+def visit_record(
+    *,
+    site: Site,
+    by: User,
+    client_uuid: uuid.UUID | str,
+    lines: Sequence[DispenseLine] = (),
+    code: str = "",
+    location: Location | None = None,
+    occurred_at: datetime | None = None,
+    service_model: str = "",
+    contacts: int = 1,
+    syringes_collected: int = 0,
+    collection_method: str = CollectionMethod.COUNTED,
+    secondary_people: int = 0,
+    naloxone_refill_reason: str = "",
+    overdose_reversals: int = 0,
+    notes: str = "",
+    age_band: str = "",
+    zip3: str = "",
+    confirm_large_quantity: bool = False,
+) -> tuple[Visit, bool]:
+    """Log a visit (or a street shift, contacts > 1) and dispense its supplies, all or
+    nothing. Returns (visit, created): a retried submission with the same client_uuid
+    returns the first visit and moves no stock."""
+    try:
+        client_uuid = uuid.UUID(str(client_uuid))
+    except ValueError:
+        raise VisitError("The submission id is not a UUID.", "client_uuid") from None
+    existing = _replayed(client_uuid, by)
+    if existing is not None:
+        return existing, False
+    try:
+        visit = _visit_create(
+            site=site,
+            by=by,
+            client_uuid=client_uuid,
+            lines=list(lines),
+            code=normalise(code),
+            location=location,
+            occurred_at=occurred_at,
+            service_model=service_model,
+            contacts=contacts,
+            syringes_collected=syringes_collected,
+            collection_method=collection_method,
+            secondary_people=secondary_people,
+            naloxone_refill_reason=naloxone_refill_reason,
+            overdose_reversals=overdose_reversals,
+            notes=notes,
+            age_band=age_band,
+            zip3=zip3,
+            confirm_large_quantity=confirm_large_quantity,
+        )
+    except IntegrityError:
+        # A concurrent retry inserted the same uuid first: its insert held ours back
+        # until it committed, so the first visit is visible now and no stock moved twice.
+        existing = _replayed(client_uuid, by)
+        if existing is None:
+            raise
+        return existing, False
+    return visit, True
+
+
+@transaction.atomic
+def _visit_create(
+    *,
+    site,
+    by,
+    client_uuid,
+    lines,
+    code,
+    location,
+    occurred_at,
+    service_model,
+    contacts,
+    syringes_collected,
+    collection_method,
+    secondary_people,
+    naloxone_refill_reason,
+    overdose_reversals,
+    notes,
+    age_band,
+    zip3,
+    confirm_large_quantity,
+) -> Visit:
+    now = timezone.now()
+    occurred_at = occurred_at or now
+    if timezone.is_naive(occurred_at):
+        occurred_at = timezone.make_aware(occurred_at)
+    _check_can_record(site=site, by=by)
+    location = _location_for(site=site, location=location)
+    _check_occurred_at(occurred_at, now=now)
+    if contacts < 1:
+        raise VisitError("A visit reaches at least one person.", "contacts")
+    if contacts > 1 and code:
+        raise VisitError(
+            "A street shift logged in bulk is anonymous: leave the code empty.", "code"
+        )
+    if not lines and not syringes_collected and contacts == 1 and not code:
+        raise VisitError(
+            "Add supplies, collected syringes or a participant code before saving.", "supplies"
+        )
+    _check_lines(lines, contacts=contacts, confirmed=confirm_large_quantity)
+    with _attributed(by):
+        participant = _participant_for(
+            code=code, occurred_on=timezone.localdate(occurred_at), age_band=age_band, zip3=zip3
+        )
+        # The visit row goes in before any stock moves: a concurrent retry with the
+        # same uuid waits on this unique key and then fails, without dispensing.
+        with transaction.atomic():
+            visit = Visit.objects.create(
+                uuid=client_uuid,
+                site=site,
+                location=location,
+                occurred_at=occurred_at,
+                recorded_by=by,
+                participant=participant,
+                service_model=service_model or _default_service_model(site, contacts),
+                contacts=contacts,
+                syringes_collected=syringes_collected,
+                collection_method=collection_method,
+                secondary_people=secondary_people,
+                naloxone_refill_reason=naloxone_refill_reason,
+                overdose_reversals=overdose_reversals,
+                notes=notes.strip(),
+            )
+        if lines:
+            stock_dispense(
+                location=location,
+                lines=lines,
+                by=by,
+                reference=visit.stock_reference,
+                occurred_at=occurred_at,
+            )
+            VisitSupply.objects.bulk_create(
+                VisitSupply(visit=visit, item=line.item, kit=line.kit, quantity=line.quantity)
+                for line in lines
+            )
+    return visit
+
+
+def _default_service_model(site: Site, contacts: int) -> str:
+    return ServiceModel.OUTREACH if contacts > 1 else site.service_model
+
+
+def visit_edit_refusal(*, visit: Visit, by: User, now: datetime | None = None) -> str | None:
+    """Why this person may not correct or void the visit, or None if they may."""
+    if not by.can_access_site(visit.site_id):
+        return f"You do not work at {visit.site}."
+    if visit.is_void:
+        return "This visit was voided; it can no longer be changed."
+    if by.has_perm("ssp.correct_any_visit"):
+        return None
+    hours = settings.SSP_VISIT_EDIT_HOURS
+    if visit.recorded_by_id == by.pk and by.has_perm("ssp.log_visit"):
+        if (now or timezone.now()) - visit.recorded_at <= timedelta(hours=hours):
+            return None
+        return (
+            f"Your own visits can be corrected for {hours} hours after logging them; ask a manager."
+        )
+    return (
+        f"Only the person who logged this visit (within {hours} hours) or a manager can change it."
+    )
+
+
+def _locked(visit: Visit, by: User) -> Visit:
+    locked = Visit.objects.select_for_update().select_related("site").get(pk=visit.pk)
+    refusal = visit_edit_refusal(visit=locked, by=by)
+    if refusal:
+        error = VisitConflict if locked.is_void else VisitNotAllowed
+        raise error(refusal)
+    return locked
+
+
+def _supplies_summary(supplies) -> str:
+    return ", ".join(f"{s.quantity} × {s.kit or s.item}" for s in supplies) or "none"
+
+
+UNCHANGED = object()
+
+
+@transaction.atomic
+def visit_correct(
+    *,
+    visit: Visit,
+    by: User,
+    lines: Sequence[DispenseLine] | None = None,
+    code: str | None = None,
+    location: Location | None = None,
+    occurred_at: datetime | None = None,
+    service_model: str | None = None,
+    contacts: int | None = None,
+    syringes_collected: int | None = None,
+    collection_method: str | None = None,
+    secondary_people: int | None = None,
+    naloxone_refill_reason: str | None = None,
+    overdose_reversals: int | None = None,
+    notes: str | None = None,
+    confirm_large_quantity: bool = False,
+) -> Visit:
+    """Correct a visit: None leaves a field as it was; code "" makes it anonymous.
+    Changed supplies reverse the visit's stock through the ledger and dispense anew."""
+    visit = _locked(visit, by)
+    old_supplies = list(visit.supplies.select_related("item", "kit").order_by("pk"))
+    old_occurred_at, old_location_id = visit.occurred_at, visit.location_id
+
+    if occurred_at is not None and occurred_at != visit.occurred_at:
+        if timezone.is_naive(occurred_at):
+            occurred_at = timezone.make_aware(occurred_at)
+        if by.has_perm("ssp.correct_any_visit"):
+            if occurred_at > timezone.now() + FUTURE_GRACE:
+                raise VisitError("A visit cannot be dated in the future.", "occurred_at")
+        else:
+            _check_occurred_at(occurred_at, now=timezone.now())
+        visit.occurred_at = occurred_at
+    if location is not None:
+        visit.location = _location_for(site=visit.site, location=location)
+    if contacts is not None:
+        if contacts < 1:
+            raise VisitError("A visit reaches at least one person.", "contacts")
+        visit.contacts = contacts
+    for name, value in (
+        ("service_model", service_model),
+        ("syringes_collected", syringes_collected),
+        ("collection_method", collection_method),
+        ("secondary_people", secondary_people),
+        ("naloxone_refill_reason", naloxone_refill_reason),
+        ("overdose_reversals", overdose_reversals),
+    ):
+        if value is not None:
+            setattr(visit, name, value)
+    if notes is not None:
+        visit.notes = notes.strip()
+
+    new_lines = list(lines) if lines is not None else None
+    if new_lines is not None:
+        _check_lines(new_lines, contacts=visit.contacts, confirmed=confirm_large_quantity)
+
+    with _attributed(by):
+        if code is not None:
+            normal = normalise(code)
+            if normal and visit.contacts > 1:
+                raise VisitError(
+                    "A street shift logged in bulk is anonymous: leave the code empty.", "code"
+                )
+            visit.participant = _participant_for(
+                code=normal, occurred_on=timezone.localdate(visit.occurred_at)
+            )
+        visit.updated_by = by
+        visit.full_clean(exclude=["uuid", "recorded_by", "site", "location", "participant"])
+        visit.save()
+
+        old_signature = sorted((s.item_id or 0, s.kit_id or 0, s.quantity) for s in old_supplies)
+        if new_lines is not None:
+            new_signature = sorted(
+                (ln.item.pk if ln.item else 0, ln.kit.pk if ln.kit else 0, ln.quantity)
+                for ln in new_lines
+            )
+        else:
+            new_signature = old_signature
+            new_lines = [
+                DispenseLine(quantity=s.quantity, item=s.item, kit=s.kit) for s in old_supplies
+            ]
+        stock_changes = (
+            new_signature != old_signature
+            or visit.location_id != old_location_id
+            or visit.occurred_at != old_occurred_at
+        )
+        if stock_changes:
+            stock_reverse(reference=visit.stock_reference, by=by)
+            if new_lines:
+                stock_dispense(
+                    location=visit.location,
+                    lines=new_lines,
+                    by=by,
+                    reference=visit.stock_reference,
+                    occurred_at=visit.occurred_at,
+                )
+        if new_signature != old_signature:
+            VisitSupply.objects.filter(visit=visit).delete()
+            VisitSupply.objects.bulk_create(
+                VisitSupply(visit=visit, item=ln.item, kit=ln.kit, quantity=ln.quantity)
+                for ln in new_lines
+            )
+            new_summary = ", ".join(f"{ln.quantity} × {ln.kit or ln.item}" for ln in new_lines)
+            LogEntry.objects.log_create(
+                visit,
+                action=LogEntry.Action.UPDATE,
+                changes={"supplies": [_supplies_summary(old_supplies), new_summary or "none"]},
+                actor=by,
+            )
+    return visit
+
+
+@transaction.atomic
+def visit_void(*, visit: Visit, by: User, reason: str) -> Visit:
+    """Void a visit: the record stays (with who, when, why) and its stock goes back."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise VisitError("Say why the visit is voided.", "reason")
+    if len(reason) > 200:
+        raise VisitError("Keep the reason under 200 characters.", "reason")
+    visit = _locked(visit, by)
+    with _attributed(by):
+        stock_reverse(reference=visit.stock_reference, by=by)
+        visit.voided_at = timezone.now()
+        visit.voided_by = by
+        visit.void_reason = reason
+        visit.save(update_fields=["voided_at", "voided_by", "void_reason", "updated_at"])
+    return visit
+
+
+# --- Participants ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def participant_merge(
+    *, merged: Participant, kept: Participant, by: User, reason: str = ""
+) -> ParticipantMerge:
+    """Merge two codes of one person: visits (and referrals) move to `kept`; the merged
+    code keeps resolving to it. Recorded as a ParticipantMerge and in the audit log."""
+    if not by.has_perm("ssp.merge_participants"):
+        raise VisitNotAllowed("Your role does not allow merging participant codes.")
+    if merged.pk == kept.pk:
+        raise MergeError("Choose two different codes.", "merged")
+    # Both rows are locked in a fixed order so two managers merging crosswise cannot deadlock.
+    rows = Participant.objects.select_for_update().filter(pk__in=[merged.pk, kept.pk])
+    locked = {p.pk: p for p in rows.order_by("pk")}
+    merged, kept = locked[merged.pk], locked[kept.pk]
+    if merged.merged_into_id:
+        raise MergeError(f"{merged.code} was already merged into another code.", "merged")
+    if kept.merged_into_id:
+        raise MergeError(f"{kept.code} was merged into another code; merge into that one.", "kept")
+    for participant, field in ((merged, "merged"), (kept, "kept")):
+        if not participant_visible_to(participant, by):
+            raise VisitNotAllowed(f"{participant.code} has no visits at your sites.", field)
+    with _attributed(by):
+        visits_moved = Visit.objects.filter(participant=merged).update(participant=kept)
+        referrals_moved = 0
+        # The referrals app, when installed, points its records at participants too.
+        if hasattr(merged, "referrals"):
+            referrals_moved = merged.referrals.update(participant=kept)
+        # Codes merged into this one earlier now point straight at the kept code.
+        Participant.objects.filter(merged_into=merged).update(merged_into=kept)
+        merged.merged_into = kept
+        merged.save(update_fields=["merged_into"])
+        if merged.first_seen_on < kept.first_seen_on:
+            kept.first_seen_on = merged.first_seen_on
+            kept.save(update_fields=["first_seen_on"])
+        return ParticipantMerge.objects.create(
+            merged=merged,
+            kept=kept,
+            merged_by=by,
+            reason=reason.strip()[:200],
+            visits_moved=visits_moved,
+            referrals_moved=referrals_moved,
+        )

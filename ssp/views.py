@@ -1,0 +1,521 @@
+import contextlib
+import json
+from uuid import uuid4
+
+from auditlog.models import LogEntry
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required, permission_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db import connection
+from django.http import Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from inventory.services import StockError
+
+from . import selectors, services
+from .codes import CodeError, build_code, current_recipe, normalise
+from .forms import (
+    CorrectionForm,
+    IntakeForm,
+    MergeForm,
+    PostedLine,
+    ShiftForm,
+    VisitFilterForm,
+    VoidForm,
+    parse_lines,
+)
+from .models import Participant, ParticipantMerge, Site, Visit
+from .selectors import sites_for_user
+
+
+def home(request):
+    return render(request, "ssp/home.html", {"sites": sites_for_user(request.user)})
+
+
+def site_list(request):
+    return render(request, "ssp/site_list.html", {"sites": sites_for_user(request.user)})
+
+
+def site_detail(request, pk):
+    site = get_object_or_404(sites_for_user(request.user), pk=pk)
+    return render(request, "ssp/site_detail.html", {"site": site})
+
+
+@permission_required("ssp.view_audit", raise_exception=True)
+def audit_list(request):
+    entries = LogEntry.objects.select_related("actor", "content_type").order_by("-timestamp")
+    page = Paginator(entries, 50).get_page(request.GET.get("page"))
+    for entry in page:
+        # LogEntry.changes_str breaks on JSON-stored non-string values; format here.
+        entry.change_summary = "; ".join(
+            f"{field}: {values[0]} → {values[1]}"
+            if isinstance(values, list | tuple) and len(values) == 2
+            else f"{field}: {values}"
+            for field, values in entry.changes_dict.items()
+        )
+    return render(request, "ssp/audit_list.html", {"page": page})
+
+
+def _redis_state() -> str:
+    if not settings.USE_CELERY_WORKER:
+        return "not configured (jobs run in-process)"
+    import redis
+
+    try:
+        redis.Redis.from_url(settings.REDIS_URL, socket_timeout=0.5).ping()
+    except redis.RedisError:
+        return "down"
+    return "ok"
+
+
+@login_not_required
+@never_cache
+@require_GET
+def healthz(request):
+    """Liveness for load balancers and compose: database and Redis state, no secrets."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        database = "ok"
+    except Exception:
+        database = "down"
+    redis_state = _redis_state()
+    healthy = database == "ok" and redis_state != "down"
+    return JsonResponse(
+        {"status": "ok" if healthy else "degraded", "database": database, "redis": redis_state},
+        status=200 if healthy else 503,
+    )
+
+
+# --- Intake: the front desk ----------------------------------------------------------
+
+SITE_SESSION_KEY = "intake_site_id"
+
+
+def _chosen_site(request, sites) -> Site | None:
+    """The site the person works at right now: ?site=, else the last one, else the first."""
+    wanted = (
+        request.GET.get("site") or request.POST.get("site") or request.session.get(SITE_SESSION_KEY)
+    )
+    site = None
+    if str(wanted or "").isdigit():
+        site = sites.filter(pk=int(wanted)).first()
+    site = site or sites.first()
+    if site is not None:
+        request.session[SITE_SESSION_KEY] = site.pk
+    return site
+
+
+def _error_messages(exc) -> dict[str, list[str]]:
+    errors = getattr(exc, "field_errors", None) or {}
+    flat = {}
+    for field, found in errors.items():
+        if isinstance(found, list) and found and isinstance(found[0], dict):
+            # Line errors from the stock ledger: one dict per line.
+            found = [m for line in found for ms in line.values() for m in ms]
+        flat[field] = [str(m) for m in found]
+    return flat or {None: [str(exc)]}
+
+
+def _supply_choices():
+    return selectors.all_supplies()
+
+
+@permission_required("ssp.log_visit", raise_exception=True)
+def intake(request):
+    """The front-desk screen: code → person, supplies, Enter saves; today's visits below."""
+    sites = selectors.recording_sites_for_user(request.user)
+    site = _chosen_site(request, sites)
+    posted_lines, line_errors, service_error = [], [], None
+    if request.method == "POST" and site is not None:
+        form = IntakeForm(request.POST, sites=sites)
+        lines, posted_lines, line_errors = parse_lines(request.POST)
+        if form.is_valid() and not line_errors:
+            data = form.cleaned_data
+            try:
+                visit, _created = services.visit_record(
+                    site=data["site"],
+                    location=data.get("location"),
+                    by=request.user,
+                    client_uuid=data["client_uuid"],
+                    code=data["code"],
+                    lines=lines,
+                    age_band=data.get("age_band") or "",
+                    confirm_large_quantity=data.get("confirm_large_quantity", False),
+                    **form.visit_fields(),
+                )
+            except (services.VisitError, StockError, CodeError) as exc:
+                service_error = exc
+            else:
+                return redirect(f"{reverse('ssp:intake')}?site={visit.site_id}&saved={visit.uuid}")
+    else:
+        form = IntakeForm(
+            initial={"client_uuid": uuid4(), "site": site, "code": request.GET.get("code", "")},
+            sites=sites,
+        )
+    if service_error is not None:
+        for field, messages in _error_messages(service_error).items():
+            target = field if field in form.fields else None
+            for message in messages:
+                form.add_error(target, message)
+    saved = None
+    if request.GET.get("saved"):
+        with contextlib.suppress(ValueError, ValidationError):
+            saved = selectors.visit_for_user(user=request.user, uuid=request.GET["saved"])
+    large = isinstance(service_error, services.LargeQuantityNotConfirmed)
+    context = {
+        "form": form,
+        "site": site,
+        "sites": sites,
+        "recipe": current_recipe(),
+        "quick": selectors.quick_supplies(site=site) if site else {"kits": [], "items": []},
+        "choices": _supply_choices(),
+        "posted_lines": posted_lines,
+        "line_errors": line_errors,
+        "ask_confirm_large": large or bool(request.POST.get("confirm_large_quantity")),
+        "saved": saved,
+        "today": _today_rows(request.user, site) if site else [],
+    }
+    status_code = 400 if request.method == "POST" else 200
+    return render(request, "ssp/intake.html", context, status=status_code)
+
+
+def _today_rows(user, site):
+    rows = []
+    for visit in selectors.visits_today(user=user, site=site):
+        visit.lines = selectors.supply_lines_of(visit)
+        visit.can_change = services.visit_edit_refusal(visit=visit, by=user) is None
+        rows.append(visit)
+    return rows
+
+
+@permission_required("ssp.log_visit", raise_exception=True)
+@require_GET
+def intake_lookup(request):
+    """The participant panel for a typed code (htmx fragment)."""
+    result = selectors.code_lookup(request.GET.get("code", "")[:40], user=request.user)
+    prefix = (
+        selectors.participants_by_prefix(result.code)
+        if result.participant is None and not result.matches_recipe
+        else []
+    )
+    return render(
+        request,
+        "ssp/_participant_panel.html",
+        {
+            "lookup": result,
+            "recipe": current_recipe(),
+            "prefix_matches": prefix,
+            "usual_json": json.dumps(result.usual_lines),
+        },
+    )
+
+
+@permission_required("ssp.log_visit", raise_exception=True)
+@require_POST
+def intake_build_code(request):
+    """Build a code from the parts the person says (htmx fragment). Nothing is stored."""
+    recipe = current_recipe()
+    parts = {p.key: request.POST.get(f"part_{p.key}", "")[:40] for p in recipe.input_parts}
+    try:
+        code, error = build_code(parts), None
+    except CodeError as exc:
+        code, error = "", exc
+    return render(request, "ssp/_built_code.html", {"code": code, "error": error})
+
+
+@permission_required("ssp.log_visit", raise_exception=True)
+def intake_shift(request):
+    """A street-outreach shift logged afterwards in bulk: anonymous contacts, totals."""
+    sites = selectors.recording_sites_for_user(request.user)
+    site = _chosen_site(request, sites)
+    posted_lines, line_errors, service_error = [], [], None
+    if request.method == "POST":
+        form = ShiftForm(request.POST, sites=sites)
+        lines, posted_lines, line_errors = parse_lines(request.POST)
+        if form.is_valid() and not line_errors:
+            data = form.cleaned_data
+            try:
+                visit, _created = services.visit_record(
+                    site=data["site"],
+                    location=data.get("location"),
+                    by=request.user,
+                    client_uuid=data["client_uuid"],
+                    contacts=data["contacts"],
+                    service_model=data["service_model"],
+                    lines=lines,
+                    confirm_large_quantity=data.get("confirm_large_quantity", False),
+                    **form.visit_fields(),
+                )
+            except (services.VisitError, StockError) as exc:
+                service_error = exc
+            else:
+                messages.success(
+                    request, f"Shift saved: {visit.contacts} contacts at {visit.site}."
+                )
+                return redirect("ssp:visit-detail", uuid=visit.uuid)
+        if service_error is not None:
+            for field, errors in _error_messages(service_error).items():
+                for message in errors:
+                    form.add_error(field if field in form.fields else None, message)
+    else:
+        form = ShiftForm(initial={"client_uuid": uuid4(), "site": site}, sites=sites)
+    large = isinstance(service_error, services.LargeQuantityNotConfirmed)
+    return render(
+        request,
+        "ssp/shift_form.html",
+        {
+            "form": form,
+            "choices": _supply_choices(),
+            "posted_lines": posted_lines,
+            "line_errors": line_errors,
+            "ask_confirm_large": large or bool(request.POST.get("confirm_large_quantity")),
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@permission_required("ssp.log_visit", raise_exception=True)
+@require_GET
+def visit_list(request):
+    sites = sites_for_user(request.user)
+    filters = VisitFilterForm(request.GET or None, sites=sites)
+    visits = Visit.objects.none()
+    if filters.is_valid() or not request.GET:
+        data = filters.cleaned_data if request.GET else {}
+        visits = selectors.visit_list(
+            user=request.user,
+            site_id=data["site"].pk if data.get("site") else None,
+            code=data.get("code") or "",
+            occurred_from=data.get("occurred_from"),
+            occurred_to=data.get("occurred_to"),
+            include_void=bool(data.get("include_void")),
+            mine=bool(data.get("mine")),
+        ).order_by("-occurred_at", "-pk")
+    page = Paginator(visits, 50).get_page(request.GET.get("page"))
+    for visit in page:
+        visit.lines = selectors.supply_lines_of(visit)
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "ssp/visit_list.html",
+        {"filters": filters, "page": page, "query": query.urlencode()},
+    )
+
+
+def _visit_or_404(request, uuid):
+    visit = selectors.visit_for_user(user=request.user, uuid=uuid)
+    if visit is None:
+        raise Http404
+    return visit
+
+
+@permission_required("ssp.log_visit", raise_exception=True)
+@require_GET
+def visit_detail(request, uuid):
+    visit = _visit_or_404(request, uuid)
+    visit.lines = selectors.supply_lines_of(visit)
+    refusal = services.visit_edit_refusal(visit=visit, by=request.user)
+    history = LogEntry.objects.get_for_object(visit).select_related("actor").order_by("timestamp")
+    return render(
+        request,
+        "ssp/visit_detail.html",
+        {
+            "visit": visit,
+            "refusal": refusal,
+            "history": history if request.user.has_perm("ssp.view_audit") else None,
+            "void_form": VoidForm(),
+        },
+    )
+
+
+@permission_required("ssp.log_visit", raise_exception=True)
+def visit_edit(request, uuid):
+    visit = _visit_or_404(request, uuid)
+    refusal = services.visit_edit_refusal(visit=visit, by=request.user)
+    if refusal:
+        messages.error(request, refusal)
+        return redirect("ssp:visit-detail", uuid=visit.uuid)
+    posted_lines, line_errors, service_error = None, [], None
+    if request.method == "POST":
+        form = CorrectionForm(request.POST, visit=visit)
+        lines, posted_lines, line_errors = parse_lines(request.POST)
+        if form.is_valid() and not line_errors:
+            data = form.cleaned_data
+            fields = form.visit_fields()
+            try:
+                services.visit_correct(
+                    visit=visit,
+                    by=request.user,
+                    lines=lines,
+                    code=data.get("code") or "",
+                    location=data["location"],
+                    contacts=data["contacts"],
+                    service_model=data["service_model"],
+                    occurred_at=fields.pop("occurred_at") or visit.occurred_at,
+                    confirm_large_quantity=data.get("confirm_large_quantity", False),
+                    **fields,
+                )
+            except (services.VisitError, StockError, CodeError) as exc:
+                service_error = exc
+            else:
+                messages.success(request, "Visit corrected.")
+                return redirect("ssp:visit-detail", uuid=visit.uuid)
+        if service_error is not None:
+            for field, errors in _error_messages(service_error).items():
+                for message in errors:
+                    form.add_error(field if field in form.fields else None, message)
+    else:
+        form = CorrectionForm(
+            initial={
+                "location": visit.location,
+                "code": visit.participant.code if visit.participant_id else "",
+                "contacts": visit.contacts,
+                "service_model": visit.service_model,
+                "occurred_at": timezone.localtime(visit.occurred_at),
+                "syringes_collected": visit.syringes_collected,
+                "collection_method": visit.collection_method,
+                "secondary_people": visit.secondary_people,
+                "naloxone_refill_reason": visit.naloxone_refill_reason,
+                "overdose_reversals": visit.overdose_reversals,
+                "notes": visit.notes,
+            },
+            visit=visit,
+        )
+        posted_lines = [
+            PostedLine(ln["kind"], ln["id"], ln["name"], ln["quantity"])
+            for ln in selectors.supply_lines_of(visit)
+        ]
+    large = isinstance(service_error, services.LargeQuantityNotConfirmed)
+    return render(
+        request,
+        "ssp/visit_edit.html",
+        {
+            "visit": visit,
+            "form": form,
+            "choices": _supply_choices(),
+            "posted_lines": posted_lines,
+            "line_errors": line_errors,
+            "ask_confirm_large": large or bool(request.POST.get("confirm_large_quantity")),
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@permission_required("ssp.log_visit", raise_exception=True)
+@require_POST
+def visit_void(request, uuid):
+    """Void (or, from today's list, undo) a visit; its stock goes back."""
+    visit = _visit_or_404(request, uuid)
+    form = VoidForm(request.POST)
+    reason = request.POST.get("reason", "") if form.is_valid() else ""
+    if request.POST.get("undo"):
+        reason = services.UNDO_REASON
+    try:
+        services.visit_void(visit=visit, by=request.user, reason=reason)
+    except services.VisitError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Visit voided: {reason}")
+    target = request.POST.get("next", "")
+    if target == "intake":
+        return redirect(f"{reverse('ssp:intake')}?site={visit.site_id}")
+    return redirect("ssp:visit-detail", uuid=visit.uuid)
+
+
+# --- Participants --------------------------------------------------------------------
+
+
+@permission_required("ssp.log_visit", raise_exception=True)
+@require_GET
+def participant_search(request):
+    typed = request.GET.get("code", "")[:40]
+    result = selectors.code_lookup(typed, user=request.user) if typed else None
+    prefix = selectors.participants_by_prefix(typed) if typed else []
+    return render(
+        request,
+        "ssp/participant_search.html",
+        {"typed": typed, "lookup": result, "prefix_matches": prefix},
+    )
+
+
+@permission_required("ssp.log_visit", raise_exception=True)
+@require_GET
+def participant_detail(request, code):
+    participant = selectors.participant_by_code(code)
+    if participant is None or not selectors.participant_visible_to(participant, request.user):
+        raise Http404
+    if participant.code != normalise(code):
+        return redirect("ssp:participant-detail", code=participant.code)
+    visits = list(
+        selectors.visit_list(user=request.user, code=participant.code, include_void=True)[:100]
+    )
+    for visit in visits:
+        visit.lines = selectors.supply_lines_of(visit)
+    return render(
+        request,
+        "ssp/participant_detail.html",
+        {
+            "participant": participant,
+            "visits": visits,
+            "merged_codes": participant.merged_codes.order_by("code"),
+            "merges": ParticipantMerge.objects.filter(kept=participant).select_related(
+                "merged", "merged_by"
+            ),
+            "suggestions": selectors.near_matches(participant.code, user=request.user),
+        },
+    )
+
+
+@permission_required("ssp.merge_participants", raise_exception=True)
+def participant_merge(request):
+    """Two codes of one person: preview what moves, then confirm."""
+    preview = None
+    if request.method == "POST":
+        form = MergeForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            found = {}
+            for field in ("merged", "kept"):
+                found[field] = Participant.objects.filter(code=data[field]).first()
+                if found[field] is None:
+                    form.add_error(field, f"Unknown code {data[field]}.")
+            if not form.errors:
+                if data.get("confirm") == f"{data['merged']}>{data['kept']}":
+                    try:
+                        merge = services.participant_merge(
+                            merged=found["merged"],
+                            kept=found["kept"],
+                            by=request.user,
+                            reason=data.get("reason") or "",
+                        )
+                    except services.VisitError as exc:
+                        for field, errors in _error_messages(exc).items():
+                            for message in errors:
+                                form.add_error(field if field in form.fields else None, message)
+                    else:
+                        messages.success(
+                            request,
+                            f"{merge.merged} merged into {merge.kept}: "
+                            f"{merge.visits_moved} visits moved.",
+                        )
+                        return redirect("ssp:participant-detail", code=merge.kept.code)
+                else:
+                    preview = {
+                        **found,
+                        **selectors.participant_merge_preview(
+                            user=request.user, merged=found["merged"], kept=found["kept"]
+                        ),
+                    }
+    else:
+        form = MergeForm(
+            initial={"merged": request.GET.get("merged", ""), "kept": request.GET.get("kept", "")}
+        )
+    return render(request, "ssp/participant_merge.html", {"form": form, "preview": preview})

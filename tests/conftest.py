@@ -1,0 +1,223 @@
+"""Shared fixtures: personas by role, two sites, services, and a real browser.
+
+Personas (healthchecks' alice/bob habit): front_desk_ana works at site A,
+front_desk_ben at site B, manager_sam manages site A, coordinator_cleo and
+admin_ada are program-wide.
+"""
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import Group
+from django.db import connection
+
+from config.celery import app as celery_app
+from ssp import roles
+from ssp.services import roles_sync
+
+from .factories import SiteFactory, UserFactory
+
+# Domain fixtures kept in their own modules.
+pytest_plugins = ["tests.intake_support"]
+
+# Playwright's sync API runs an event loop in the test thread; Django's ORM calls
+# from that thread are still synchronous and safe.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+CHROMIUM = "/usr/bin/chromium"
+SCREENSHOTS = Path(__file__).parent / "screenshots"
+PASSWORD = "correct-horse-battery"
+
+
+def pytest_configure(config):
+    from django.conf import settings
+
+    # Tests run without collectstatic: serve from the app folders, unhashed.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+def require_service(name: str, available: bool) -> None:
+    """Skip a test whose service is missing on a laptop; fail it under CI."""
+    if available:
+        return
+    if IN_CI:
+        pytest.fail(f"{name} is required under CI but is not available")
+    pytest.skip(f"{name} not available")
+
+
+@pytest.fixture(autouse=True)
+def _services_for_markers(request):
+    if request.node.get_closest_marker("postgres"):
+        require_service("PostgreSQL", connection.vendor == "postgresql")
+    if request.node.get_closest_marker("browser"):
+        require_service("Debian chromium", Path(CHROMIUM).exists())
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _jobs_run_in_process():
+    """Jobs run in-process unless a test asks for the real worker (celery_worker marker)."""
+    celery_app.conf.task_always_eager = True
+    yield
+
+
+@pytest.fixture
+def site_a(db):
+    return SiteFactory(name="Downtown drop-in", code="DTWN")
+
+
+@pytest.fixture
+def site_b(db):
+    return SiteFactory(name="Eastside clinic", code="EAST")
+
+
+def make_staff(username: str, role: str, sites=()):
+    roles_sync()
+    user = UserFactory(username=username)
+    user.groups.add(Group.objects.get(name=role))
+    user.sites.set(sites)
+    return user
+
+
+@pytest.fixture
+def front_desk_ana(site_a):
+    return make_staff("ana", roles.FRONT_DESK, [site_a])
+
+
+@pytest.fixture
+def front_desk_ben(site_b):
+    return make_staff("ben", roles.FRONT_DESK, [site_b])
+
+
+@pytest.fixture
+def manager_sam(site_a):
+    return make_staff("sam", roles.MANAGER, [site_a])
+
+
+@pytest.fixture
+def coordinator_cleo(db):
+    return make_staff("cleo", roles.COORDINATOR)
+
+
+@pytest.fixture
+def admin_ada(db):
+    user = make_staff("ada", roles.ADMIN)
+    user.is_staff = user.is_superuser = True
+    user.save()
+    return user
+
+
+@pytest.fixture
+def api_client():
+    from rest_framework.test import APIClient
+
+    return APIClient()
+
+
+@pytest.fixture
+def api_as(api_client):
+    """api_as(user) -> an APIClient logged in as that user."""
+
+    def login(user):
+        api_client.force_authenticate(user)
+        return api_client
+
+    return login
+
+
+# --- Browser ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    if not Path(CHROMIUM).exists():
+        require_service("Debian chromium", False)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium, request, live_server):
+    """A fresh browser page; a screenshot of its last state is saved per test."""
+    context = chromium.new_context(
+        viewport={"width": 1024, "height": 768}, base_url=live_server.url
+    )
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    SCREENSHOTS.mkdir(exist_ok=True)
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.nodeid.split("::")[-1])
+    try:
+        page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def browser_login():
+    """browser_login(page, user): log in through the real login form."""
+
+    def login(page, user, password=PASSWORD):
+        page.goto("/login/")
+        page.fill("#id_username", user.username)
+        page.fill("#id_password", password)
+        page.click("button[type=submit]")
+        page.wait_for_url(lambda url: "/login/" not in url)
+        return page
+
+    return login
+
+
+# --- Celery ----------------------------------------------------------------------
+
+
+def _redis_answers() -> bool:
+    import redis
+    from django.conf import settings
+
+    try:
+        return bool(redis.Redis.from_url(settings.REDIS_URL, socket_timeout=0.5).ping())
+    except redis.RedisError:
+        return False
+
+
+@pytest.fixture
+def celery_worker(transactional_db):
+    """A real Celery worker (celery's test worker, in a thread) consuming from Redis.
+
+    Tasks sent during the test go through the broker and run in the worker, with
+    their own database connection, so they only see committed data.
+    """
+    require_service("Redis", _redis_answers())
+    from celery.contrib.testing.worker import start_worker
+
+    celery_app.conf.task_always_eager = False
+    celery_app.control.purge()
+    try:
+        with start_worker(
+            celery_app, pool="threads", concurrency=2, perform_ping_check=False, shutdown_timeout=20
+        ) as worker:
+            yield worker
+    finally:
+        celery_app.conf.task_always_eager = True
