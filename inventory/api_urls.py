@@ -4,7 +4,9 @@ from rest_framework.routers import DefaultRouter
 from . import api
 from .alert_api import StockAlertViewSet
 
+# No ".json" suffix routes: the API speaks JSON only, and actions need not take `format`.
 router = DefaultRouter()
+router.include_format_suffixes = False
 router.register("items", api.ItemViewSet, basename="item")
 router.register("kits", api.KitViewSet, basename="kit")
 router.register("funding-sources", api.FundingSourceViewSet, basename="funding-source")
