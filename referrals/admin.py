@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.db import models
 
 from .models import Partner, Referral, ReferralStatusChange, ReferralType
 
@@ -12,6 +13,8 @@ class ReferralTypeAdmin(admin.ModelAdmin):
 
 @admin.register(Partner)
 class PartnerAdmin(admin.ModelAdmin):
+    # Django 6 will assume https for bare domains; say so now (and silence the warning).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ["name", "phone", "hours", "is_active"]
     list_filter = ["is_active", "types"]
     search_fields = ["name"]
