@@ -26,7 +26,7 @@ run: migrate
 	$(PY) manage.py seed_demo --if-empty
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	@echo ""
-	@echo "  SSP intake is starting on http://127.0.0.1:8000 ($(PROCESSES))"
+	@echo "  SSP intake is starting on http://$${BIND:-127.0.0.1:8000} ($(PROCESSES))"
 	@echo "  Log in as frontdesk, outreach, manager, coordinator or admin"
 	@echo "  with the password harm-reduction-2026. Stop with Ctrl-C."
 	@echo ""
