@@ -129,3 +129,40 @@ def test_new_referral_form_lists_only_partners_offering_the_type(
     page.select_option("#id_partner", label="Food bank")
     page.get_by_role("button", name="Save referral").click()
     page.get_by_text("Referral to Food recorded for JOSA1988M.").wait_for()
+
+
+def test_at_the_front_desk_a_code_with_an_overdue_referral_shows_the_prompt_and_l_links_it(
+    page, browser_login, front_desk_ana, overdue_referral
+):
+    """The intake screen itself (not the ask page): the prompt rides in the participant
+    panel, inside the visit form, and answering it must not touch the visit form."""
+    from ssp.models import Visit
+
+    csp_errors = _csp_errors(page)
+    browser_login(page, front_desk_ana)
+    page.goto("/intake/")
+    page.fill("#code", "mako1993f")
+    page.keyboard.press("Enter")
+    prompt = page.locator("#participant-panel #referral-follow-ups [data-referral-prompt]")
+    prompt.wait_for()
+    assert "Ask about 1 referral" in prompt.inner_text()
+    assert "Hepatitis C testing at Liver clinic" in prompt.inner_text()
+
+    page.locator("h1").click()  # leave the code field: letters there are typing
+    page.keyboard.press("l")
+    page.get_by_text("Hepatitis C testing: marked linked.").wait_for()
+
+    overdue_referral.refresh_from_db()
+    assert overdue_referral.status == ReferralStatus.LINKED
+    assert overdue_referral.linked_on == timezone.localdate()
+    change = overdue_referral.history.last()
+    assert (change.from_status, change.to_status, change.changed_by) == (
+        "referred",
+        "linked",
+        front_desk_ana,
+    )
+    # The answer went to the referral only: no visit saved, the visit form still usable.
+    assert not Visit.objects.exists()
+    assert page.locator("#save").is_enabled()
+    assert page.locator("#code").input_value().upper() == "MAKO1993F"
+    assert csp_errors == []
