@@ -13,6 +13,8 @@ from ssp.permissions import capability
 from . import selectors, services
 from .models import Partner, Referral, ReferralGroup, ReferralStatus, ReferralType
 from .serializers import (
+    LinkageQuerySerializer,
+    LinkageSerializer,
     PartnerSerializer,
     ReferralCreateSerializer,
     ReferralSerializer,
@@ -195,3 +197,35 @@ class ReferralViewSet(
         services.referral_change_status(referral=referral, by=request.user, **data.validated_data)
         change = selectors.history_for_referral(referral).last()
         return Response(ReferralStatusChangeSerializer(change).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        parameters=[LinkageQuerySerializer],
+        responses=LinkageSerializer,
+        summary="Linkage rate by type and by site",
+        description="The referrals made in [start, end) at the sites you may see: how many "
+        "were made, how many are linked now (whenever that happened), declined, lost, no "
+        "longer needed or still open; rate = linked / referred. By type, by site and in total.",
+    )
+    @action(detail=False, methods=["get"], pagination_class=None, filter_backends=[])
+    def linkage(self, request):
+        query = LinkageQuerySerializer(data=request.query_params, context={"request": request})
+        query.is_valid(raise_exception=True)
+        period = query.validated_data
+        summary = selectors.linkage_summary(
+            user=request.user,
+            start=period["start"],
+            end=period["end"],
+            site_id=period["site"].pk if "site" in period else None,
+            type_id=period["type"].pk if "type" in period else None,
+        )
+        return Response(
+            LinkageSerializer(
+                {
+                    "start": period["start"],
+                    "end": period["end"],
+                    "by_type": summary.by_type,
+                    "by_site": summary.by_site,
+                    "total": summary.total,
+                }
+            ).data
+        )

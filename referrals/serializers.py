@@ -190,3 +190,51 @@ class StatusChangeInputSerializer(serializers.Serializer):
                 {"follow_up_on": ["A follow-up date only goes with an open referral."]}
             )
         return attrs
+
+
+class LinkageQuerySerializer(serializers.Serializer):
+    """The period (by referral date) and optional site and type of a linkage summary."""
+
+    start = serializers.DateField(help_text="Referred on or after this day.")
+    end = serializers.DateField(help_text="Referred before this day (not included).")
+    site = serializers.PrimaryKeyRelatedField(
+        queryset=Site.objects.all(), required=False, help_text="Only this site's referrals."
+    )
+    type = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=ReferralType.objects.all(),
+        required=False,
+        help_text="Only this referral type (code).",
+    )
+
+    def validate_site(self, site):
+        if not self.context["request"].user.can_access_site(site.pk):
+            raise serializers.ValidationError("You do not have access to this site.")
+        return site
+
+    def validate(self, attrs):
+        if attrs["end"] <= attrs["start"]:
+            raise serializers.ValidationError({"end": ["The end must be after the start."]})
+        return attrs
+
+
+class LinkageRowSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="key", allow_null=True, help_text="Type or site id.")
+    label = serializers.CharField()
+    referred = serializers.IntegerField(help_text="Referrals made in the period.")
+    linked = serializers.IntegerField(help_text="Of those, linked now (whenever that was).")
+    declined = serializers.IntegerField()
+    lost = serializers.IntegerField()
+    not_needed = serializers.IntegerField()
+    open = serializers.IntegerField()
+    rate = serializers.FloatField(
+        allow_null=True, help_text="linked / referred; null when none were made."
+    )
+
+
+class LinkageSerializer(serializers.Serializer):
+    start = serializers.DateField()
+    end = serializers.DateField()
+    by_type = LinkageRowSerializer(many=True)
+    by_site = LinkageRowSerializer(many=True)
+    total = LinkageRowSerializer()

@@ -10,6 +10,7 @@ from referrals import services
 from referrals.models import Partner, Referral, ReferralStatusChange, ReferralType
 
 from .factories import ParticipantFactory, PartnerFactory, VisitFactory
+from .referrals_support import *  # noqa: F403  (fixtures)
 
 NY = ZoneInfo("America/New_York")
 
@@ -310,6 +311,74 @@ def test_referral_list_query_count_does_not_grow_with_rows(
     assert response.json()["count"] == 15
 
 
+# --- Linkage -------------------------------------------------------------------------------
+
+LINKAGE = "/api/v1/referrals/linkage/"
+
+
+def test_linkage_rate_through_the_api_matches_the_hand_count(
+    api_as, coordinator_cleo, fixed_dataset
+):
+    # The same fixed quarter as the selector test: hcv 7 made, 3 linked; housing 2 and 1.
+    body = api_as(coordinator_cleo).get(LINKAGE, {"start": "2026-04-01", "end": "2026-07-01"})
+    assert body.status_code == 200, body.json()
+    data = body.json()
+    by_type = {row["label"]: row for row in data["by_type"]}
+    hcv = by_type["Hepatitis C testing"]
+    assert (hcv["referred"], hcv["linked"], hcv["declined"], hcv["not_needed"], hcv["open"]) == (
+        7,
+        3,
+        1,
+        1,
+        2,
+    )
+    assert hcv["rate"] == pytest.approx(3 / 7)
+    assert (by_type["Housing"]["referred"], by_type["Housing"]["lost"]) == (2, 1)
+    assert "HIV testing" not in by_type  # its visit was voided
+    by_site = {row["label"]: (row["referred"], row["linked"]) for row in data["by_site"]}
+    assert by_site == {"Downtown drop-in": (6, 3), "Eastside clinic": (3, 1)}
+    assert (data["total"]["referred"], data["total"]["linked"]) == (9, 4)
+    assert data["total"]["rate"] == pytest.approx(4 / 9)
+
+
+def test_linkage_filters_by_site_and_type_and_stays_in_the_users_sites(
+    api_as, coordinator_cleo, front_desk_ana, fixed_dataset, site_a, site_b
+):
+    period = {"start": "2026-04-01", "end": "2026-07-01"}
+    cleo = api_as(coordinator_cleo)
+    eastside = cleo.get(LINKAGE, {**period, "site": site_b.pk}).json()
+    assert (eastside["total"]["referred"], eastside["total"]["linked"]) == (3, 1)
+    housing = cleo.get(LINKAGE, {**period, "type": "housing"}).json()
+    assert [row["label"] for row in housing["by_type"]] == ["Housing"]
+    assert housing["total"]["rate"] == pytest.approx(0.5)
+
+    ana = api_as(front_desk_ana)
+    assert ana.get(LINKAGE, period).json()["total"]["referred"] == 6
+    refused = ana.get(LINKAGE, {**period, "site": site_b.pk})
+    assert refused.status_code == 400
+    assert refused.json()["errors"] == {"site": ["You do not have access to this site."]}
+
+
+def test_linkage_needs_a_sensible_period(api_as, coordinator_cleo):
+    api = api_as(coordinator_cleo)
+    missing = api.get(LINKAGE)
+    assert missing.status_code == 400
+    assert set(missing.json()["errors"]) == {"start", "end"}
+    backwards = api.get(LINKAGE, {"start": "2026-07-01", "end": "2026-04-01"})
+    assert backwards.status_code == 400
+    assert backwards.json()["errors"] == {"end": ["The end must be after the start."]}
+    unknown = api.get(LINKAGE, {"start": "2026-04-01", "end": "2026-07-01", "type": "nope"})
+    assert unknown.status_code == 400 and "type" in unknown.json()["errors"]
+
+
+def test_linkage_with_no_referrals_has_no_rate(api_as, coordinator_cleo):
+    data = (
+        api_as(coordinator_cleo).get(LINKAGE, {"start": "2020-01-01", "end": "2020-02-01"}).json()
+    )
+    assert (data["by_type"], data["by_site"]) == ([], [])
+    assert (data["total"]["referred"], data["total"]["rate"]) == (0, None)
+
+
 def test_referrals_are_in_the_schema(client, front_desk_ana):
     client.force_login(front_desk_ana)
     schema = client.get("/api/schema/").content.decode()
@@ -318,5 +387,6 @@ def test_referrals_are_in_the_schema(client, front_desk_ana):
         "/api/v1/referrals/{id}/status-changes/:",
         "/api/v1/referrals/types/:",
         "/api/v1/referrals/partners/:",
+        "/api/v1/referrals/linkage/:",
     ):
         assert path in schema
