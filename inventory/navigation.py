@@ -10,6 +10,9 @@ from .alerts import alerts_needing_attention
 def items(request) -> list[NavItem]:
     user = request.user
     entries = []
+    if user.has_perm("ssp.manage_stock") or user.is_program_wide:
+        # Coordinators look at stock read-only; the write pages check manage_stock.
+        entries.append(NavItem("Stock", reverse("inventory:stock")))
     if user.has_perm("ssp.manage_stock"):
         # The badge counts open alerts nobody has acknowledged yet.
         entries.append(

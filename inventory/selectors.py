@@ -372,3 +372,62 @@ def balance_drift() -> list[Drift]:
         )
         for location_id, lot_id in keys
     ]
+
+
+# --- Manager pages -------------------------------------------------------------------
+
+
+def stock_levels_for(
+    *,
+    locations: QuerySet[Location],
+    category: str = "",
+    status: str = "",
+    today: date | None = None,
+) -> list[StockLevel]:
+    """`stock_levels` at the given locations, narrowed to one item category and one
+    status band when given (the stock page, its CSV and any filter share this)."""
+    item_ids = None
+    if category:
+        item_ids = list(Item.objects.filter(category=category).values_list("pk", flat=True))
+    levels = stock_levels(
+        location_ids=list(locations.values_list("pk", flat=True)), item_ids=item_ids, today=today
+    )
+    if status:
+        levels = [level for level in levels if level.status == status]
+    return levels
+
+
+def count_sheet(*, location: Location) -> list[StockBalance]:
+    """What the books say is on the shelf at `location`: every lot with units, in the
+    order a person walks the shelf (item, then earliest expiry)."""
+    return list(balances_for(locations=Location.objects.filter(pk=location.pk)))
+
+
+@dataclass(frozen=True)
+class CountDifference:
+    lot: Lot
+    booked: int
+    counted: int
+
+    @property
+    def difference(self) -> int:
+        return self.counted - self.booked
+
+
+def count_differences(*, location: Location, counted: dict[int, int]) -> list[CountDifference]:
+    """Counted figures (lot id → units) against the books as they stand now, for the
+    preview a manager checks before the count is recorded. Writes nothing."""
+    booked = dict(
+        StockBalance.objects.filter(location=location, lot_id__in=counted).values_list(
+            "lot_id", "quantity"
+        )
+    )
+    lots = Lot.objects.select_related("item", "funding_source").in_bulk(list(counted))
+    rows = [
+        CountDifference(lot=lots[lot_id], booked=booked.get(lot_id, 0), counted=units)
+        for lot_id, units in counted.items()
+    ]
+    return sorted(
+        rows,
+        key=lambda row: (row.lot.item.name, row.lot.expires_on or date.max, row.lot.pk),
+    )

@@ -1,0 +1,246 @@
+"""Forms of the stock manager pages. They turn posted text into typed values with
+field-level messages; the stock rules (funding, lots, who manages what, enough
+stock) are checked by inventory.services, whose errors are shown on these fields."""
+
+from django import forms
+from django.db.models import Q
+from django.forms import formset_factory
+
+from .models import AdjustmentReason, Category, FundingSource, Item, Location, Lot, PackSize
+from .selectors import STOCK_STATUS_CHOICES
+
+MAX_QUANTITY = 1_000_000
+REFERENCE_HELP = (
+    "Packing slip, invoice or order number. Never a person's name or anything that "
+    "could identify a participant."
+)
+WHEN_HELP = "Leave empty for now."
+
+
+def _when_field():
+    return forms.DateTimeField(
+        required=False,
+        label="When",
+        help_text=WHEN_HELP,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+
+
+def _reference_field():
+    return forms.CharField(required=False, max_length=80, help_text=REFERENCE_HELP)
+
+
+def _quantity_field(**kwargs):
+    return forms.IntegerField(
+        min_value=kwargs.pop("min_value", 1),
+        max_value=MAX_QUANTITY,
+        error_messages={"invalid": "Enter a whole number."},
+        **kwargs,
+    )
+
+
+class ItemChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.name} (by lot)" if obj.is_lot_tracked else obj.name
+
+
+class PackSizeChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.item.name}: {obj.name} ({obj.units})"
+
+
+class LotChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        parts = [obj.item.name, f"lot {obj.lot_number or 'untracked'}"]
+        if obj.expires_on:
+            parts.append(f"exp. {obj.expires_on:%Y-%m-%d}")
+        parts.append(obj.funding_source.name)
+        return " · ".join(parts)
+
+
+def _active_items():
+    return Item.objects.filter(is_active=True).order_by("name")
+
+
+def lots_at(locations) -> "forms.QuerySet[Lot]":
+    """Lots with a balance row (held now or before) at any of these locations."""
+    return (
+        Lot.objects.filter(balances__location__in=locations)
+        .select_related("item", "funding_source")
+        .distinct()
+        .order_by("item__name", "expires_on", "pk")
+    )
+
+
+# --- Stock page filter -----------------------------------------------------------------
+
+
+class StockFilterForm(forms.Form):
+    location = forms.ModelChoiceField(
+        queryset=Location.objects.none(), required=False, empty_label="All my locations"
+    )
+    category = forms.ChoiceField(
+        choices=[("", "All categories"), *Category.choices], required=False
+    )
+    status = forms.ChoiceField(choices=[("", "Any status"), *STOCK_STATUS_CHOICES], required=False)
+
+    def __init__(self, *args, locations, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["location"].queryset = locations.order_by("name")
+
+
+class StockCardForm(forms.Form):
+    location = forms.ModelChoiceField(queryset=Location.objects.none())
+    item = ItemChoiceField(queryset=Item.objects.order_by("name"))
+
+    def __init__(self, *args, locations, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["location"].queryset = locations.order_by("name")
+
+
+# --- Receive -------------------------------------------------------------------------
+
+
+class ReceiveForm(forms.Form):
+    location = forms.ModelChoiceField(queryset=Location.objects.none(), label="Receive into")
+    funding_source = forms.ModelChoiceField(
+        queryset=FundingSource.objects.filter(is_active=True),
+        label="Bought with",
+        help_text="Every lot keeps its funding source, so each dispense traces to the money.",
+    )
+    occurred_at = _when_field()
+    reference = _reference_field()
+
+    def __init__(self, *args, managed, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["location"].queryset = managed.filter(is_active=True).order_by("name")
+
+
+class ReceiptLineForm(forms.Form):
+    item = ItemChoiceField(queryset=_active_items())
+    quantity = _quantity_field(help_text="In packs when a pack size is chosen, else in units.")
+    pack_size = PackSizeChoiceField(
+        queryset=PackSize.objects.select_related("item").order_by("item__name", "units"),
+        required=False,
+        empty_label="Single units",
+        label="Counted in",
+    )
+    lot_number = forms.CharField(required=False, max_length=60, label="Lot")
+    expires_on = forms.DateField(
+        required=False, label="Expiry", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    unit_cost = forms.DecimalField(
+        required=False, min_value=0, max_digits=10, decimal_places=4, label="Cost per unit"
+    )
+
+
+ReceiptLineFormSet = formset_factory(ReceiptLineForm, extra=2, min_num=1, validate_min=True)
+
+
+# --- Transfer ------------------------------------------------------------------------
+
+
+class TransferForm(forms.Form):
+    from_location = forms.ModelChoiceField(queryset=Location.objects.none(), label="From")
+    to_location = forms.ModelChoiceField(
+        queryset=Location.objects.filter(is_active=True).order_by("name"), label="To"
+    )
+    occurred_at = _when_field()
+    reference = _reference_field()
+
+    def __init__(self, *args, managed, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["from_location"].queryset = managed.filter(is_active=True).order_by("name")
+
+
+class TransferLineForm(forms.Form):
+    item = ItemChoiceField(queryset=_active_items())
+    quantity = _quantity_field(help_text="Units.")
+    lot = LotChoiceField(
+        queryset=Lot.objects.none(),
+        required=False,
+        empty_label="Earliest expiry first",
+        help_text="Leave as is to send the lots that expire first.",
+    )
+
+    def __init__(self, *args, lots, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["lot"].queryset = lots
+
+
+TransferLineFormSet = formset_factory(TransferLineForm, extra=2, min_num=1, validate_min=True)
+
+
+# --- Adjust --------------------------------------------------------------------------
+
+
+class AdjustForm(forms.Form):
+    location = forms.ModelChoiceField(queryset=Location.objects.none())
+    lot = LotChoiceField(queryset=Lot.objects.none())
+    reason = forms.ChoiceField(
+        choices=[
+            (value, label)
+            for value, label in AdjustmentReason.choices
+            if value != AdjustmentReason.REVERSAL
+        ]
+    )
+    quantity = forms.IntegerField(
+        min_value=-MAX_QUANTITY,
+        max_value=MAX_QUANTITY,
+        error_messages={"invalid": "Enter a whole number."},
+        help_text=(
+            "Negative to take units off (damaged, expired, lost), positive to add (found); "
+            "a correction goes either way."
+        ),
+    )
+    occurred_at = _when_field()
+    reference = _reference_field()
+
+    def __init__(self, *args, managed, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["location"].queryset = managed.filter(is_active=True).order_by("name")
+        self.fields["lot"].queryset = lots_at(managed)
+
+    def clean_quantity(self):
+        quantity = self.cleaned_data["quantity"]
+        if quantity == 0:
+            raise forms.ValidationError("Enter a quantity other than 0.")
+        return quantity
+
+
+# --- Count ---------------------------------------------------------------------------
+
+
+class CountLineForm(forms.Form):
+    """One lot of the count sheet. Left empty: not counted, its balance stays."""
+
+    lot = forms.IntegerField(widget=forms.HiddenInput)
+    counted = forms.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=MAX_QUANTITY,
+        error_messages={
+            "invalid": "Enter a whole number.",
+            "min_value": "A count cannot be negative.",
+        },
+    )
+
+    def __init__(self, *args, sheet_lots, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.sheet_lots = sheet_lots
+
+    def clean_lot(self):
+        lot_id = self.cleaned_data["lot"]
+        if lot_id not in self.sheet_lots:
+            raise forms.ValidationError("This lot is not on this location's sheet.")
+        return lot_id
+
+
+CountLineFormSet = formset_factory(CountLineForm, extra=0)
+
+
+def sheet_lot_ids(location: Location) -> set[int]:
+    """Lots a count of `location` may name: every lot it has a balance row for."""
+    return set(
+        Lot.objects.filter(Q(balances__location=location)).values_list("pk", flat=True).distinct()
+    )
