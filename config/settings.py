@@ -12,6 +12,7 @@ from urllib.parse import urlparse
 
 import environ
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -239,10 +240,20 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_TIME_LIMIT = 30 * 60
-CELERY_TASK_SOFT_TIME_LIMIT = 25 * 60
-# Well above the longest task, so a slow report is not handed to a second worker.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 60 * 60}
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=30 * 60)
+CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT * 5 // 6
+# A job whose worker died (no ack) goes back to the queue after this many seconds.
+# Above the task time limit, so a slow report is not handed to a second worker and a
+# report left "running" by a dead worker is stale (claimable) when its job returns.
+visibility_timeout = env.int("CELERY_VISIBILITY_TIMEOUT", default=2 * 60 * 60)
+if visibility_timeout <= CELERY_TASK_TIME_LIMIT:
+    raise ImproperlyConfigured("CELERY_VISIBILITY_TIMEOUT must exceed CELERY_TASK_TIME_LIMIT.")
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": visibility_timeout,
+    # Look for abandoned jobs every few seconds (kombu's default sweeps every ~100 s).
+    "unacked_restore_interval": min(10, max(1, visibility_timeout // 5)),
+    "unacked_restore_throttle": 1,
+}
 CELERY_RESULT_EXPIRES = 7 * 24 * 60 * 60
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")

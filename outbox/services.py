@@ -45,7 +45,9 @@ def job_send(*, job_id: int) -> bool:
     if job is None:
         return False
     try:
-        _task(job.task_name).apply_async(kwargs=job.kwargs)
+        # Nobody waits on an outbox job's result; with a result the Redis backend would
+        # subscribe first and, Redis being down, retry for ~20 s inside the request.
+        _task(job.task_name).apply_async(kwargs=job.kwargs, ignore_result=True)
     except BROKER_DOWN as exc:
         OutboxJob.objects.filter(pk=job.pk).update(
             attempts=F("attempts") + 1, last_error=str(exc)[:300]

@@ -15,7 +15,7 @@ calls: list[dict] = []
 
 
 class RecordingTask:
-    def apply_async(self, kwargs):
+    def apply_async(self, kwargs, **options):
         calls.append(kwargs)
 
 
@@ -44,7 +44,7 @@ def test_a_rolled_back_change_sends_no_job():
 
 def test_broker_down_keeps_the_job_and_the_relay_sends_it_later(monkeypatch):
     class DownTask:
-        def apply_async(self, kwargs):
+        def apply_async(self, kwargs, **options):
             raise BrokerError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
     monkeypatch.setattr(services, "_task", lambda name: DownTask())

@@ -16,6 +16,7 @@ from django.db.models import Max, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from outbox.services import job_enqueue
 from ssp.models import (
     ReportSnapshot,
     ReportStatus,
@@ -184,9 +185,9 @@ def report_regenerate(*, snapshot: ReportSnapshot, by: User) -> ReportSnapshot:
 
 
 def _enqueue_build(snapshot_id: int) -> None:
-    from ssp.tasks import build_report
-
-    transaction.on_commit(lambda: build_report.delay(snapshot_id))
+    # Through the outbox: the job commits with the snapshot, so a Redis outage delays the
+    # build (the relay sends it later) instead of failing the request after commit.
+    job_enqueue(task_name="ssp.tasks.build_report", kwargs={"snapshot_id": snapshot_id})
 
 
 def scheduled_snapshot(*, template: str, period: Period) -> tuple[ReportSnapshot, bool]:
