@@ -153,10 +153,12 @@ def seed_referrals(*, log) -> None:
     if not visits.exists():
         log("No demo visits with a code yet: only partners were created.")
         return
-    fallback = (
-        User.objects.filter(groups__name="Manager").first()
-        or User.objects.filter(is_superuser=True).first()
-    )
+    # Referrals are made by whoever recorded the visit; where that person may no longer
+    # record at the site (moved, role changed), by a program-wide colleague instead.
+    recorders: dict[int, User] = {}
+    program_wide = [
+        u for u in User.objects.filter(is_active=True).order_by("pk") if u.is_program_wide
+    ]
     today = timezone.localdate()
     codes, weights = zip(*[(c, w) for c, w in TYPE_WEIGHTS.items() if c in types], strict=True)
     made = 0
@@ -166,7 +168,9 @@ def seed_referrals(*, log) -> None:
         referral_type = types[rng.choices(codes, weights)[0]]
         offered = partners_by_type.get(referral_type.pk, [])
         partner = rng.choice(offered) if offered and rng.random() < 0.8 else None
-        by = visit.recorded_by if visit.recorded_by.can_access_site(visit.site_id) else fallback
+        by = _recorder(visit, recorders, program_wide)
+        if by is None:
+            continue
         referral = services.referral_create(
             referral_type=referral_type, visit=visit, partner=partner, by=by
         )
@@ -179,6 +183,14 @@ def seed_referrals(*, log) -> None:
         f"{Referral.objects.filter(status='lost').count()} lost to follow-up, "
         f"{Referral.objects.filter(status='referred').count()} open."
     )
+
+
+def _recorder(visit: Visit, recorders: dict[int, User], program_wide: list[User]):
+    # One instance per user, so its sites and permissions are read once, not per visit.
+    user = recorders.setdefault(visit.recorded_by_id, visit.recorded_by)
+    if services.can_record_at(user, visit.site_id):
+        return user
+    return next((u for u in program_wide if services.can_record_at(u, visit.site_id)), None)
 
 
 def _play_outcome(rng, referral: Referral, *, by, today) -> None:

@@ -47,7 +47,8 @@ def default_follow_up_on(referred_on: date) -> date:
     return referred_on + timedelta(days=settings.SSP_REFERRAL_FOLLOW_UP_DAYS)
 
 
-def _can_record(user: User, site_id: int) -> bool:
+def can_record_at(user: User, site_id: int) -> bool:
+    """May this person make and update referrals at this site?"""
     return user.can_access_site(site_id) and (
         user.has_perm("ssp.log_visit") or user.has_perm("ssp.manage_referrals")
     )
@@ -92,7 +93,7 @@ def referral_create(
     a person's code between visits at one of the user's sites."""
     today = timezone.localdate()
     if visit is not None:
-        if not _can_record(by, visit.site_id):
+        if not can_record_at(by, visit.site_id):
             raise ReferralError("This visit is at a site you do not record at.", field="visit")
         if visit.voided_at is not None:
             raise ReferralError("This visit was voided.", field="visit")
@@ -120,7 +121,7 @@ def referral_create(
             raise ReferralError("Enter the person's code.", field="code")
         if site is None:
             raise ReferralError("Choose the site making the referral.", field="site")
-        if not _can_record(by, site.pk):
+        if not can_record_at(by, site.pk):
             raise ReferralError("You do not record at this site.", field="site")
         referred_on = referred_on or today
         if referred_on > today:
@@ -158,7 +159,7 @@ def referral_create(
 def _lock(referral: Referral, by: User) -> Referral:
     """Reload the referral under a row lock, so two desks answering at once serialise."""
     locked = Referral.objects.select_for_update().select_related("type").get(pk=referral.pk)
-    if not _can_record(by, locked.site_id):
+    if not can_record_at(by, locked.site_id):
         raise ReferralGone("No such referral at your sites.")
     return locked
 
