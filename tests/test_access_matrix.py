@@ -15,8 +15,10 @@ A refused call (by role or by site) must write nothing at all, to any table.
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
@@ -82,6 +84,7 @@ POLICY = {
     "POST /api/v1/referrals/": Rule(RECORDS_REFERRALS, NAMED),
     "GET /api/v1/referrals/{id}/": Rule(SIGNED_IN, OBJECT),
     "GET /api/v1/referrals/{id}/status-changes/": Rule(SIGNED_IN, OBJECT),
+    "GET /api/v1/referrals/linkage/": Rule(SIGNED_IN, LIST),  # rows per site: yours only
     "POST /api/v1/referrals/{id}/status-changes/": Rule(RECORDS_REFERRALS, OBJECT),
     "GET /api/v1/referrals/types/": Rule(SIGNED_IN, NO_SITE),
     "POST /api/v1/referrals/types/": Rule(MANAGES_REFERRALS, NO_SITE),
@@ -241,6 +244,12 @@ def read_for(op: str, w, s) -> Call:
             return Call(data={"code": s.code}, shows=shows_visit)
         case "GET /api/v1/referrals/":
             return Call(shows=listed(s.referral.pk))
+        case "GET /api/v1/referrals/linkage/":
+            today = timezone.localdate()
+            period = {"start": today - timedelta(days=30), "end": today + timedelta(days=1)}
+            return Call(
+                data=period, shows=lambda body: s.site.pk in {row["id"] for row in body["by_site"]}
+            )
         case "GET /api/v1/referrals/{id}/" | "GET /api/v1/referrals/{id}/status-changes/":
             return Call({"id": s.referral.pk})
         case "GET /api/v1/referrals/types/" | "GET /api/v1/referrals/partners/":
