@@ -262,7 +262,10 @@ CELERY_BEAT_SCHEDULE: dict = {
     "relay-outbox": {"task": "outbox.tasks.relay_outbox", "schedule": 60.0},
     "prune-outbox": {"task": "outbox.tasks.prune_outbox", "schedule": 24 * 60 * 60.0},
     # Stock alerts: every condition everywhere, then one digest email of what is new.
-    "stock-alerts-scan": {"task": "inventory.tasks.alerts_scan", "schedule": 60 * 60.0},
+    "stock-alerts-scan": {
+        "task": "inventory.tasks.alerts_scan",
+        "schedule": env.int("SSP_ALERT_SCAN_MINUTES", default=60) * 60.0,
+    },
     # Funder reports: last month's, for every template, at 02:00 on the 1st (CELERY_TIMEZONE).
     "monthly-funder-reports": {
         "task": "ssp.tasks.build_monthly_reports",

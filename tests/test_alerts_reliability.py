@@ -143,3 +143,12 @@ def test_two_digests_at_once_send_each_alert_once(shortage, manager_sam):
     assert _side_by_side(4, alerts_send_digest) == []
     assert len(mail.outbox) == 1
     assert StockAlert.objects.get().digest is not None
+
+
+def test_beat_runs_the_scan_hourly_by_default(settings):
+    from config.celery import app
+
+    entry = settings.CELERY_BEAT_SCHEDULE["stock-alerts-scan"]
+    assert entry["task"] in app.tasks  # the name beat sends is a registered task
+    assert entry["task"] == tasks.alerts_scan.name
+    assert entry["schedule"] == 60 * 60  # SSP_ALERT_SCAN_MINUTES unset in the tests
