@@ -49,6 +49,7 @@
         remove.textContent = "×";
         remove.setAttribute("aria-label", `Remove ${name}`);
         removeCell.append(remove);
+        cart.append(row);
       }
       refresh();
       return row;
