@@ -48,7 +48,11 @@ class ReferralForm(ErrorMappingMixin, forms.Form):
         required=False,
         widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters"}),
     )
-    site = forms.ModelChoiceField(queryset=Site.objects.none(), required=False)
+    site = forms.ModelChoiceField(
+        queryset=Site.objects.none(),
+        required=False,
+        error_messages={"invalid_choice": "You do not record at this site."},
+    )
     referral_type = forms.TypedChoiceField(
         label="Referred to",
         coerce=int,

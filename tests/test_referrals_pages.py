@@ -270,6 +270,29 @@ def test_status_form_refuses_an_illegal_transition(client, front_desk_ana, overd
     assert overdue.status == ReferralStatus.LINKED
 
 
+def test_status_form_refuses_a_linked_date_before_the_referral(client, front_desk_ana, overdue):
+    client.force_login(front_desk_ana)
+    response = client.post(
+        f"/referrals/{overdue.pk}/status/", {"to_status": "linked", "linked_on": "2026-04-20"}
+    )
+    assert response.status_code == 400
+    assert "cannot be before the referral date (2026-05-01)" in response.content.decode()
+    overdue.refresh_from_db()
+    assert (overdue.status, overdue.linked_on) == (ReferralStatus.REFERRED, None)
+    assert overdue.history.count() == 1
+
+
+def test_new_referral_for_a_code_at_another_site_is_refused(client, front_desk_ana, site_b, mako):
+    client.force_login(front_desk_ana)
+    response = client.post(
+        "/referrals/new/",
+        {"code": "MAKO1993F", "site": site_b.pk, "referral_type": rtype("food").pk},
+    )
+    assert response.status_code == 400
+    assert "You do not record at this site." in response.content.decode()
+    assert not Referral.objects.exists()
+
+
 def test_detail_shows_the_history(client, front_desk_ana, overdue):
     services.referral_not_yet(referral=overdue, by=front_desk_ana)
     client.force_login(front_desk_ana)
