@@ -187,6 +187,8 @@ def module_world(django_db_setup, django_db_blocker, tmp_path_factory):
     """
     media_root = tmp_path_factory.mktemp("reports")
     with django_db_blocker.unblock(), transaction.atomic():
+        # Only ever the test database: a module without the django_db mark would get the real one.
+        assert connection.settings_dict["NAME"].startswith("test_"), "mark the module django_db"
         world = two_sites(media_root)
         with override_settings(MEDIA_ROOT=media_root):
             yield world
