@@ -171,6 +171,20 @@ def test_page_filters_by_severity_and_status(client, manager_sam, alerts):
     assert "No alerts match these filters." in resolved
 
 
+def test_page_filters_by_site(client, admin_ada, alerts, site_a, site_b):
+    client.force_login(admin_ada)  # program-wide: sees both sites' alerts
+
+    def shown(**params):
+        page = client.get(PAGE, params).context["page"]
+        return sorted(alert.pk for alert in page)
+
+    assert shown() == sorted(alert.pk for alert in alerts.values())
+    assert shown(site=site_b.pk) == [alerts["eastside_syringe"].pk]
+    assert shown(site=site_a.pk) == sorted(
+        [alerts["downtown_syringe"].pk, alerts["downtown_naloxone"].pk]
+    )
+
+
 def test_page_explains_a_bad_filter_instead_of_failing(client, manager_sam, alerts):
     client.force_login(manager_sam)
     response = client.get(PAGE, {"severity": "catastrophic"})
