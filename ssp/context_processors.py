@@ -4,7 +4,9 @@ from django.apps import apps
 
 
 def _navigation_modules():
-    for config in apps.get_app_configs():
+    # The core app's Home and front desk lead the menu, whatever the INSTALLED_APPS order.
+    configs = sorted(apps.get_app_configs(), key=lambda config: config.name != "ssp")
+    for config in configs:
         try:
             yield import_module(f"{config.name}.navigation")
         except ModuleNotFoundError as exc:
