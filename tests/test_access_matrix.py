@@ -353,14 +353,23 @@ def request(client, op: str, call: Call):
     return getattr(client, method.lower())(path, call.data, format="json")
 
 
+@pytest.fixture(scope="module")
+def clients(module_world):
+    """One API client per role for the whole module: a client loads the middleware
+    (and WhiteNoise scans the static files) on its first request, which is slow."""
+    made = {}
+    for role in ROLES:
+        made[role] = APIClient()
+        if role != ANONYMOUS:
+            made[role].force_authenticate(user_for(module_world, role))
+    return made
+
+
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("op", sorted(POLICY))
-def test_access(module_world, op, role):
+def test_access(module_world, clients, op, role):
     rule = POLICY[op]
-    client = APIClient()
-    user = user_for(module_world, role)
-    if user is not None:
-        client.force_authenticate(user)
+    client = clients[role]
     # Site B first: a refusal must leave the records untouched for the site A call.
     for site in ["B", "A"] if rule.scope != NO_SITE else ["A"]:
         call = call_for(op, module_world, getattr(module_world, site))

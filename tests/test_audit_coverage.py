@@ -76,14 +76,26 @@ def test_every_write_operation_says_where_its_audit_record_is():
     assert sorted(AUDITED) == writes
 
 
-def token_client(user) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
-    return client
+@pytest.fixture(scope="module")
+def api_client_once():
+    """One client for the module: its first request loads the middleware, which is slow."""
+    return APIClient()
+
+
+@pytest.fixture
+def token_client(api_client_once):
+    """token_client(user) -> the module's client, calling with a fresh token of `user`."""
+
+    def with_token(user) -> APIClient:
+        token = Token.objects.create(user=user).key
+        api_client_once.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+        return api_client_once
+
+    return with_token
 
 
 @pytest.mark.parametrize("op", sorted(AUDITED))
-def test_a_write_is_attributed_to_the_person_who_made_it(module_world, op):
+def test_a_write_is_attributed_to_the_person_who_made_it(module_world, token_client, op):
     role, record, model = AUDITED[op]
     user = getattr(module_world.people, role)
     client = token_client(user)
@@ -135,7 +147,7 @@ def test_a_session_write_is_attributed_too(module_world):
     assert entry.actor == cleo and entry.changes_dict["hours"][1] == "Daily 8–20"
 
 
-def test_reading_a_report_with_a_token_is_logged_with_its_reader(module_world):
+def test_reading_a_report_with_a_token_is_logged_with_its_reader(module_world, token_client):
     """Reads of report figures are audited too (42 CFR Part 2 habits): by whom."""
     cleo = module_world.people.coordinator
     snapshot = module_world.A.snapshot
