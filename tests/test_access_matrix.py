@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 import pytest
+from django.urls import URLResolver, get_resolver, resolve
 from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
@@ -331,6 +332,43 @@ def test_policy_names_every_operation():
     operations = schema_operations()
     assert sorted(POLICY) == operations
     assert len(operations) >= 60
+
+
+# API addresses that are not operations of the schema: the browsable roots of the
+# routers, the schema itself and its docs page. Signed-in staff only, like the rest.
+OUTSIDE_SCHEMA = {
+    "/api/v1/": "api-root",
+    "/api/v1/inventory/": "api-root",
+    "/api/schema/": "schema",
+    "/api/docs/": "api-docs",
+}
+SAMPLE_PATH_VALUES = {"id": "1", "uuid": str(uuid.UUID(int=1)), "code": "ABC1", "fmt": "csv"}
+
+
+def api_url_names(patterns=None, prefix="") -> set[str]:
+    names = set()
+    for pattern in get_resolver().url_patterns if patterns is None else patterns:
+        route = prefix + str(pattern.pattern)
+        if isinstance(pattern, URLResolver):
+            names |= api_url_names(pattern.url_patterns, route)
+        elif route.startswith("api/"):
+            names.add(pattern.name)
+    return names
+
+
+def test_every_api_address_is_in_the_schema_or_listed_here():
+    """So no endpoint escapes the matrix by being left out of the schema."""
+    in_schema = {
+        resolve(op.split(" ", 1)[1].format(**SAMPLE_PATH_VALUES)).url_name
+        for op in schema_operations()
+    }
+    assert api_url_names() == in_schema | set(OUTSIDE_SCHEMA.values())
+
+
+@pytest.mark.parametrize("path", sorted(OUTSIDE_SCHEMA))
+def test_api_addresses_outside_the_schema_need_a_login(module_world, clients, path):
+    assert clients[ANONYMOUS].get(path).status_code in (401, 403), path
+    assert clients[FRONT_DESK].get(path).status_code == 200, path
 
 
 def user_for(world, role):
