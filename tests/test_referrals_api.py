@@ -176,6 +176,16 @@ def test_referral_for_a_code_needs_a_known_code_and_a_site(api_as, front_desk_an
     assert response.json()["referred_on"] == "2026-05-15"
 
 
+def test_referral_for_a_code_at_another_site_is_a_400(api_as, front_desk_ana, site_b):
+    ParticipantFactory(code="JOSA1988M")
+    response = api_as(front_desk_ana).post(
+        "/api/v1/referrals/", {"type": "food", "code": "JOSA1988M", "site": site_b.pk}
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"site": ["You do not record at this site."]}
+    assert not Referral.objects.exists()
+
+
 def test_staff_see_only_their_sites_referrals(
     api_as, front_desk_ana, front_desk_ben, coordinator_cleo, referral, site_b
 ):
