@@ -9,6 +9,7 @@ STEPS = [
     "ssp.demo.seed_sites_and_staff",
     "inventory.demo.seed_inventory",
     "referrals.demo.seed_referrals",
+    "ssp.reports.demo.seed_reports",
     # Last: the hourly scan over everything the steps above recorded.
     "inventory.alerts.seed_demo_alerts",
 ]
