@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.utils import timezone
 
 from inventory.models import Lot, StockMovement
@@ -412,3 +413,74 @@ def test_strips_are_recognised_by_code_or_name():
     assert strip_kind(category="drug_checking", code="x1", name="Xylazine test strip") == "xts"
     assert strip_kind(category="drug_checking", code="benzo", name="Benzo strip") == "other"
     assert strip_kind(category="syringe", code="fts", name="Syringe") is None
+
+
+def test_corrections_and_voids_made_through_the_services_count_as_corrected(
+    stocked, supplies, injection_kit, manager_sam, site_a
+):
+    """Visits recorded, corrected and voided the way staff do it (visit_record,
+    visit_correct, visit_void), then every affected figure checked by hand."""
+    from ssp.reports.rendering import render
+    from ssp.reports.templates import TEMPLATES
+    from ssp.services import visit_correct, visit_record, visit_void
+
+    from .intake_support import item_line, kit_line, new_uuid
+
+    syringe, pad, cooker = supplies["syringe"], supplies["pad"], supplies["cooker"]
+
+    def record(code, lines, **fields):
+        visit, _ = visit_record(
+            site=site_a, by=manager_sam, client_uuid=new_uuid(), code=code, lines=lines, **fields
+        )
+        return visit
+
+    with time_machine.travel(local(2026, 1, 20, 10), tick=False):
+        # Entered as 20 syringes and 50 collected for ABCD; really 5 syringes and a kit,
+        # 30 collected, and the person gave no code.
+        typo = record("ABCD1990F", [item_line(syringe, 20)], syringes_collected=50)
+        visit_correct(
+            visit=typo,
+            by=manager_sam,
+            lines=[item_line(syringe, 5), kit_line(injection_kit)],
+            syringes_collected=30,
+            code="",
+        )
+        # Logged today, but it happened in December (paper record typed in late).
+        december = record("CDEF1985M", [item_line(cooker, 3)])
+        visit_correct(visit=december, by=manager_sam, occurred_at=local(2025, 12, 28, 15))
+        # Entered twice: the second is voided.
+        record("EFGH1979F", [item_line(syringe, 10)])
+        twice = record("EFGH1979F", [item_line(syringe, 10)])
+        visit_void(visit=twice, by=manager_sam, reason="Entered twice")
+        # Service model and naloxone answers corrected afterwards.
+        van = record("GHIJ2001M", [item_line(pad, 4)])
+        visit_correct(
+            visit=van,
+            by=manager_sam,
+            service_model=ServiceModel.MOBILE,
+            naloxone_refill_reason=NaloxoneRefillReason.LOST,
+            overdose_reversals=1,
+        )
+
+    figures = compute_figures(period=JANUARY, site_ids=[site_a.pk])
+    got = figures["values"][TOTAL]
+    assert figures["values"]["DTWN"] == got  # one site: the total is that site
+    assert got["visits"] == 3  # typo (now anonymous), EFGH once, GHIJ
+    assert (got["anonymous_visits"], got["identified_visits"]) == (1, 2)
+    assert got["unique_participants"] == 2  # EFGH and GHIJ; ABCD has no visit left
+    assert got["new_participants"] == 2
+    # 5 + the kit's 10, and EFGH's 10: the 20 first entered and the voided 10 are gone.
+    assert got["supplies.syringe"] == 25
+    assert got["supplies.injection"] == 10 + 2 + 4  # kit pads and cookers, GHIJ's pads
+    assert got["syringes_collected"] == got["collected.counted"] == 30
+    assert (got["service_model.fixed"], got["service_model.mobile"]) == (2, 1)
+    assert (got["refills"], got["refills.lost"], got["overdose_reversals"]) == (1, 1, 1)
+    # The ledger nets each reversal against what it reverses, per funding source.
+    assert got["funding.state.syringe"] == 25
+    assert got["funding.state"] == 25 + 16
+    # The syringe ratio of the state layout: collected ÷ distributed, 30 / 25.
+    rendered = render(figures, TEMPLATES["state_ssp"], threshold=2, suppressed=False)
+    (ratio,) = [
+        row for table in rendered.tables for row in table.rows if row.label.startswith("Ratio")
+    ]
+    assert ratio.cells[-1].value == pytest.approx(30 / 25) and ratio.cells[-1].text == "1.20"
