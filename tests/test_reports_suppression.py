@@ -179,3 +179,72 @@ def test_nothing_is_hidden_when_nothing_is_small():
 def test_a_relation_must_name_known_cells():
     with pytest.raises(KeyError):
         suppress({"a": 1}, threshold=11, relations=[Relation("a", ("missing",))])
+
+
+def test_the_attacker_finds_what_primary_suppression_alone_gives_away():
+    """The checks above are not vacuous: with only the small cell hidden, a row total
+    gives it away by subtraction, and two "<11" of a total of 20 are both 10."""
+    values, relations = table_with_totals([[3, 20, 40], [15, 30, 25]])
+    assert recoverable_by_equations(values, relations, {(0, 0): PRIMARY}) == [(0, 0)]
+    values = {"a": 10, "b": 10, "c": 35, "total": 55}
+    relations = [Relation("total", ("a", "b", "c"))]
+    only_primary = {"a": PRIMARY, "b": PRIMARY}
+    assert recoverable_by_equations(values, relations, only_primary) == []
+    assert sorted(pinned_by_bounds(values, relations, only_primary, 11)) == ["a", "b"]
+
+
+site_rows = st.lists(
+    st.tuples(st.integers(0, 40), st.integers(0, 40), st.integers(0, 40)), min_size=1, max_size=4
+)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rows=site_rows, threshold=st.sampled_from([5, 11]), data=st.data())
+def test_report_figures_keep_no_small_count_recoverable(rows, threshold, data):
+    """Figures shaped like a report's (sites and a total; visits = with a code +
+    anonymous; unique participants not additive across sites), masked by the report's
+    own figures_mask and attacked with the sums a reader knows, written out here."""
+    from ssp.reports.metrics import TOTAL
+    from ssp.reports.suppression import figures_mask
+
+    sites = [f"S{n}" for n in range(len(rows))]
+    values = {}
+    for site, (identified, anonymous, people) in zip(sites, rows, strict=True):
+        people = min(people, identified)  # a person has at least one visit
+        values[site] = {
+            "visits": identified + anonymous,
+            "identified_visits": identified,
+            "anonymous_visits": anonymous,
+            "unique_participants": people,
+        }
+    values[TOTAL] = {
+        key: sum(values[s][key] for s in sites)
+        for key in ("visits", "identified_visits", "anonymous_visits")
+    }
+    site_people = [values[s]["unique_participants"] for s in sites]
+    values[TOTAL]["unique_participants"] = data.draw(
+        st.integers(max(site_people), sum(site_people)), label="people in total"
+    )
+    keys = list(values[TOTAL])
+    figures = {
+        "scopes": [{"key": s} for s in [*sites, TOTAL]],
+        "keys": keys,
+        "values": values,
+        "relations": [{"total": "visits", "parts": ["identified_visits", "anonymous_visits"]}],
+        "links": [],
+        "non_additive": ["unique_participants"],
+    }
+    hidden = figures_mask(figures, threshold=threshold)
+
+    cells = {(scope, key): value for scope, row in values.items() for key, value in row.items()}
+    known = [
+        Relation((scope, "visits"), ((scope, "identified_visits"), (scope, "anonymous_visits")))
+        for scope in [*sites, TOTAL]
+    ]
+    additive = keys if len(sites) == 1 else [k for k in keys if k != "unique_participants"]
+    known += [Relation((TOTAL, key), tuple((s, key) for s in sites)) for key in additive]
+    for cell, value in cells.items():
+        if 0 < value < threshold:
+            assert cell in hidden, (cell, value)
+    assert recoverable_by_equations(cells, known, hidden) == []
+    assert pinned_by_bounds(cells, known, hidden, threshold) == []
