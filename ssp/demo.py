@@ -219,6 +219,7 @@ def seed_visits(*, log, days: int = 365, participants: int = 260, seed: int = 19
     from django.test.utils import override_settings
 
     from inventory.models import FundingSource, Item, Kit, KitComponent
+    from inventory.selectors import CONSUMPTION_WINDOW_DAYS, stock_levels
     from inventory.services import DispenseLine, ReceiptLine, stock_receive
 
     from .services import visit_record
@@ -258,13 +259,14 @@ def seed_visits(*, log, days: int = 365, participants: int = 260, seed: int = 19
         components[comp.kit.code].append((comp.item.code, comp.quantity))
     first_day = today - timedelta(days=days - 1)
     demand: dict[tuple[int, str, str], int] = defaultdict(int)
-    recent: dict[tuple[str, str], int] = defaultdict(int)  # the last 90 days
+    recent: dict[tuple[str, str], int] = defaultdict(int)  # the stock page's window
+    window_start = today - timedelta(days=CONSUMPTION_WINDOW_DAYS - 1)
     for plan in plans:
         block = (timezone.localdate(plan.occurred_at) - first_day).days // BLOCK_DAYS
         for kind, code, quantity in plan.lines:
             for item_code, units in components[code] if kind == "kit" else [(code, 1)]:
                 demand[(block, plan.site, item_code)] += units * quantity
-                if (now - plan.occurred_at).days < 90:
+                if timezone.localdate(plan.occurred_at) >= window_start:
                     recent[(plan.site, item_code)] += units * quantity
 
     def receive(block: int, site: str, extra: dict[str, int] | None = None) -> None:
@@ -304,15 +306,21 @@ def seed_visits(*, log, days: int = 365, participants: int = 260, seed: int = 19
                 reference=f"Demo delivery {start:%Y-%m-%d}",
             )  # fmt: skip
 
-    # The visits' extra use would lower every site's months of stock; what the site keeps
-    # grows in proportion, so the stock page still shows the bands inventory.demo chose.
-    from inventory.demo import USE
-
+    # The visits' extra use would lower every site's months of stock; what each site keeps
+    # grows in the same proportion as its use, so the stock page shows the same bands.
+    before = {
+        (level.location.pk, level.item.code): level
+        for level in stock_levels(location_ids=[loc.pk for loc in locations.values()])
+    }
     keep: dict[str, dict[str, int]] = defaultdict(dict)
     for (site, code), used in recent.items():
-        months = USE.get(locations[site].name, {}).get(code, (0, 2.0))[1]
-        if round(used / 3 * months) > 0:
-            keep[site][code] = round(used / 3 * months)
+        level = before.get((locations[site].pk, code))
+        if level is not None and level.consumed_90d > 0:
+            extra = round(used * level.on_hand / level.consumed_90d)
+        else:
+            extra = round(used / 3 * 2)  # two months: a normal level for something new
+        if extra > 0:
+            keep[site][code] = extra
 
     last_block = (today - first_day).days // BLOCK_DAYS
     received: set[int] = set()
