@@ -156,7 +156,8 @@ def test_api_lists_reads_and_downloads(api_as, reporter_rita, january_report):
     reach = detail["tables"][0]
     assert reach["columns"] == ["Downtown drop-in", "Eastside clinic", "Total"]
     visits = next(r for r in reach["rows"] if r["key"] == "visits")
-    assert [c["text"] for c in visits["cells"]] == ["14", "<11", "17"]
+    # Eastside's 3 is "<11", so Downtown's 14 is hidden too (else 17 − 14 = 3).
+    assert [c["text"] for c in visits["cells"]] == ["*", "<11", "17"]
     assert visits["cells"][1]["value"] is None and visits["cells"][1]["suppressed"]
     assert api.get(f"/api/v1/reports/{january_report.pk}/?unsuppressed=true").status_code == 403
 
@@ -272,7 +273,8 @@ def test_trends_count_by_month_and_hide_small_cells(
     assert raw["series"]["visits"]["DTWN"] == [14, 0, 0]
     assert raw["series"]["visits"]["EAST"] == [3, 0, 0]
     assert raw["series"]["visits"]["TOTAL"] == [17, 0, 0]
-    assert raw["series"]["unique_participants"]["TOTAL"][0] == 9
+    # Downtown sees people 0-4 and 6-8 (every fifth visit is anonymous), Eastside 0-2.
+    assert raw["series"]["unique_participants"]["TOTAL"][0] == 8
     assert raw["series"]["syringes_distributed"]["TOTAL"] == [17 * 12, 0, 0]
     assert raw["series"]["syringes_collected"]["DTWN"][0] == 140
     # Published: Eastside's 3 is hidden, and so is Downtown's 14 (else 17 − 14 = 3).

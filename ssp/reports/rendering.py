@@ -110,9 +110,13 @@ def render(
             elif isinstance(line, Ratio):
                 rows.append(Row(line.label, [ratio_cell(s["key"], line) for s in scopes]))
         tables.append(Table(section.title, columns, rows, section.note))
-    footnotes = [
+    # The marks' legend only where marks are shown (the unsuppressed view explains its own).
+    legend = [
         f"<{threshold}: a count from 1 to {threshold - 1}, suppressed to protect privacy.",
         "*: hidden so that a suppressed count cannot be worked out from the totals.",
+    ]
+    footnotes = [
+        *(legend if suppressed else []),
         "Voided visits are excluded; corrected visits count as corrected; a street shift "
         "logged in bulk counts as that many anonymous visits.",
         *template.footnotes,
