@@ -57,9 +57,11 @@ def check_every_demo_account(page, base_url: str) -> None:
     for username, role, _sites in demo.DEMO_STAFF:
         menu, who = log_in_and_read_menu(page, base_url, username)
         assert username in who and role in who
-        assert [label.rstrip("0123456789 ") for label in menu] == expected_menu(username)
-        assert "Home" in menu
-        menus[username] = menu
+        # Labels without their badge counts (overdue referrals differ by who asks).
+        labels = [label.rstrip("0123456789 ") for label in menu]
+        assert labels == expected_menu(username)
+        assert "Home" in labels
+        menus[username] = labels
     # Roles differ: only the admin browses the audit trail; front desk sees the least.
     assert [u for u, menu in menus.items() if "Audit trail" in menu] == ["admin"]
     assert set(menus["frontdesk"]) < set(menus["admin"])
