@@ -54,7 +54,9 @@ def test_a_manager_receives_a_lot_and_sees_it_on_the_stock_page(
 ):
     csp_errors = _csp_errors(page)
     browser_login(page, manager_sam)
-    page.get_by_role("link", name="Stock", exact=True).click()
+    page.get_by_role("navigation", name="Main").get_by_role(
+        "link", name="Stock", exact=True
+    ).click()
     page.wait_for_url("**/inventory/")
     page.get_by_role("link", name="Receive", exact=True).click()
     page.wait_for_url("**/inventory/receive/")

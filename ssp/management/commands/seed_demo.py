@@ -1,6 +1,6 @@
 import time
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils.module_loading import import_string
 
@@ -26,8 +26,16 @@ class Command(BaseCommand):
         parser.add_argument(
             "--if-empty", action="store_true", help="Do nothing if the database already has sites."
         )
+        parser.add_argument(
+            "--days",
+            type=int,
+            default=365,
+            help="How many days of demo visits to record (default: a year).",
+        )
 
-    def handle(self, *args, if_empty=False, **options):
+    def handle(self, *args, if_empty=False, days=365, **options):
+        if days < 1:
+            raise CommandError("--days must be at least 1.")
         if if_empty and Site.objects.exists():
             self.stdout.write("Demo data already present; skipping (log in as before).")
             return
@@ -36,7 +44,8 @@ class Command(BaseCommand):
             started = time.monotonic()
             with transaction.atomic():
                 newest_job = OutboxJob.objects.order_by("-pk").values_list("pk", flat=True).first()
-                import_string(path)(log=self.stdout.write)
+                step_options = {"days": days} if path == "ssp.demo.seed_visits" else {}
+                import_string(path)(log=self.stdout.write, **step_options)
                 # The last step scans all stock once; the per-write re-checks queued by
                 # thousands of demo movements would repeat it (minutes without a worker).
                 OutboxJob.objects.filter(
