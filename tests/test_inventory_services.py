@@ -34,6 +34,7 @@ from inventory.services import (
 )
 
 from .factories import FundingSourceFactory, ItemFactory, KitFactory, LocationFactory
+from .inventory_support import *  # noqa: F403  (fixtures)
 
 TODAY = timezone.localdate()
 
@@ -46,42 +47,6 @@ def downtown(site_a):
 @pytest.fixture
 def eastside(site_b):
     return LocationFactory(name="Eastside clinic", site=site_b)
-
-
-@pytest.fixture
-def central(db):
-    return LocationFactory(name="Central store", kind="central", site=None)
-
-
-@pytest.fixture
-def state_fund(db):
-    return FundingSourceFactory(name="State harm reduction grant", code="state")
-
-
-@pytest.fixture
-def federal_grant(db):
-    return FundingSourceFactory(
-        name="Federal grant", code="federal", disallowed_categories=["syringe", "needle"]
-    )
-
-
-@pytest.fixture
-def syringe(db):
-    item = ItemFactory(name="1 mL 28G syringe", code="s28", category=Category.SYRINGE)
-    item.pack_sizes.create(name="box of 100", units=100)
-    return item
-
-
-@pytest.fixture
-def naloxone(db):
-    return ItemFactory(
-        name="Naloxone nasal 4 mg",
-        code="nx4",
-        category=Category.NALOXONE,
-        is_lot_tracked=True,
-        naloxone_formulation="nasal_4mg",
-        naloxone_doses_per_unit=2,
-    )
 
 
 @pytest.fixture
