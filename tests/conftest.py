@@ -30,6 +30,7 @@ IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 CHROMIUM = "/usr/bin/chromium"
 SCREENSHOTS = Path(__file__).parent / "screenshots"
 PASSWORD = "correct-horse-battery"
+MD5_HASHER = "django.contrib.auth.hashers.MD5PasswordHasher"
 
 
 def pytest_configure(config):
@@ -40,6 +41,16 @@ def pytest_configure(config):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+    # Production's PBKDF2 costs half a second a password, and nearly every test makes
+    # staff. Tests hash with MD5 (still verifying PBKDF2); a test whose users log in to a
+    # server in another process uses `production_password_hashing`.
+    settings.PASSWORD_HASHERS = [MD5_HASHER, *settings.PASSWORD_HASHERS]
+
+
+@pytest.fixture
+def production_password_hashing(settings):
+    """Hash passwords as the app's own processes do, for users a subprocess logs in."""
+    settings.PASSWORD_HASHERS = [h for h in settings.PASSWORD_HASHERS if h != MD5_HASHER]
 
 
 def require_service(name: str, available: bool) -> None:

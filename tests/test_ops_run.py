@@ -81,7 +81,9 @@ def _database_url() -> str:
 
 
 @pytest.mark.postgres
-def test_the_procfile_web_process_serves_the_demo_accounts(page, migrated_data):
+def test_the_procfile_web_process_serves_the_demo_accounts(
+    page, migrated_data, production_password_hashing
+):
     # A month of visits: the menus are the same as after a year, in a fraction of the time.
     call_command("seed_demo", "--if-empty", "--days", "30", stdout=open(os.devnull, "w"))  # noqa: SIM115
     port = free_port()
