@@ -2,10 +2,10 @@
 """Run the benchmarks: `make bench`, or `bench/run.py [name ...]` for some of them.
 
 Creates a fresh PostgreSQL database (dropped and recreated, default `ssp_bench`;
-override with BENCH_DATABASE_URL), migrates it, sets Django up, then calls `run()` of
-every `bench/bench_*.py` (bench_baseline first: the others compare against it). Prints
-one table and writes bench/results.json. A failing benchmark prints its error, the
-others still run, and the exit status is 1.
+override with BENCH_DATABASE_URL; Redis db 15 unless BENCH_REDIS_URL), migrates it,
+sets Django up, then calls `run()` of every `bench/bench_*.py` (bench_baseline first:
+the others compare against it). Prints one table and writes bench/results.json. A
+failing benchmark prints its error, the others still run, and the exit status is 1.
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = ROOT / "bench"
 RESULTS_FILE = BENCH_DIR / "results.json"
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/ssp_bench"
+# Benchmarks purge their Celery queue: never the one `make run` or a deployment uses.
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/15"
 REQUIRED_KEYS = {"figure": str, "value": float, "unit": str}
 
 
@@ -192,6 +194,7 @@ def _redis_version() -> str | None:
 
 def setup_django(database_url: str) -> None:
     os.environ["DATABASE_URL"] = database_url
+    os.environ["REDIS_URL"] = os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS_URL)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ["DEBUG"] = "false"
     os.environ.setdefault("LOG_LEVEL", "WARNING")
