@@ -18,8 +18,6 @@ urlpatterns = [
     path("intake/visits/<uuid:uuid>/void/", views.visit_void, name="visit-void"),
     path("intake/participants/", views.participant_search, name="participant-search"),
     path("intake/participants/merge/", views.participant_merge, name="participant-merge"),
-    path(
-        "intake/participants/<str:code>/", views.participant_detail, name="participant-detail"
-    ),
+    path("intake/participants/<str:code>/", views.participant_detail, name="participant-detail"),
     path("reports/", include("ssp.reports.urls")),
 ]
