@@ -6,18 +6,18 @@ sites and the shared central store; program-wide roles (coordinators) see every
 location read-only. A location outside someone's reach is a 404, as if it did not exist.
 """
 
-import csv
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, StreamingHttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
+
+from ssp.csv_download import csv_download
 
 from . import selectors, services
 from .forms import (
@@ -116,17 +116,6 @@ def stock_list(request):
     )
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
-def _cell(value) -> str:
-    text = "" if value is None else str(value)
-    # A spreadsheet would run a cell starting with these as a formula.
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
-
-
 STOCK_CSV_COLUMNS = [
     "location",
     "item_code",
@@ -150,37 +139,26 @@ def stock_csv(request):
     """The stock page's rows as CSV, same filters."""
     _require_viewer(request)
     _form, levels = _stock_filter(request)
-    writer = csv.writer(_Echo())
-
-    def rows():
-        yield writer.writerow(STOCK_CSV_COLUMNS)
-        for level in levels:
-            yield writer.writerow(
-                [
-                    _cell(value)
-                    for value in (
-                        level.location.name,
-                        level.item.code,
-                        level.item.name,
-                        level.item.category,
-                        level.item.base_unit,
-                        level.on_hand,
-                        level.usable,
-                        level.consumed_90d,
-                        level.avg_monthly,
-                        "" if level.months_of_stock is None else level.months_of_stock,
-                        level.status,
-                        level.reorder_point,
-                        level.suggested_order,
-                        level.earliest_expiry.isoformat() if level.earliest_expiry else "",
-                    )
-                ]
-            )
-
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
-    stamp = timezone.localdate().isoformat()
-    response["Content-Disposition"] = f'attachment; filename="stock-on-hand-{stamp}.csv"'
-    return response
+    rows = (
+        (
+            level.location.name,
+            level.item.code,
+            level.item.name,
+            level.item.category,
+            level.item.base_unit,
+            level.on_hand,
+            level.usable,
+            level.consumed_90d,
+            level.avg_monthly,
+            "" if level.months_of_stock is None else level.months_of_stock,
+            level.status,
+            level.reorder_point,
+            level.suggested_order,
+            level.earliest_expiry.isoformat() if level.earliest_expiry else "",
+        )
+        for level in levels
+    )
+    return csv_download(name="stock-on-hand", columns=STOCK_CSV_COLUMNS, rows=rows)
 
 
 # --- Item detail and stock card ------------------------------------------------------

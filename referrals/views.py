@@ -1,6 +1,5 @@
 """Staff pages for referrals. Thin: forms validate, services write, selectors read."""
 
-import csv
 import uuid
 from datetime import date
 
@@ -9,12 +8,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from ssp.csv_download import csv_download
 from ssp.models import Visit
 from ssp.selectors import sites_for_user
 
@@ -90,17 +90,6 @@ def _can_export(user) -> bool:
     return user.has_perm("ssp.manage_referrals") or user.has_perm("ssp.view_reports")
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
-def _cell(value) -> str:
-    text = "" if value is None else str(value)
-    # A spreadsheet would run a cell starting with these as a formula.
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
-
-
 CSV_COLUMNS = [
     "id",
     "code",
@@ -126,37 +115,26 @@ def referral_export(request):
         raise PermissionDenied
     _form, filters = _filters(request)
     referrals = selectors.referral_list(user=request.user, filters=filters)
-    writer = csv.writer(_Echo())
-
-    def rows():
-        yield writer.writerow(CSV_COLUMNS)
-        for r in referrals.iterator(chunk_size=500):
-            yield writer.writerow(
-                [
-                    _cell(v)
-                    for v in (
-                        r.pk,
-                        r.participant.code,
-                        r.site.code,
-                        r.type.code,
-                        r.type.name,
-                        r.type.group,
-                        r.partner.name if r.partner_id else "",
-                        r.status,
-                        r.referred_on,
-                        r.follow_up_on,
-                        r.linked_on,
-                        r.visit.uuid if r.visit_id else "",
-                        r.created_by.username,
-                        timezone.localtime(r.created_at).isoformat(timespec="seconds"),
-                    )
-                ]
-            )
-
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
-    stamp = timezone.localdate().isoformat()
-    response["Content-Disposition"] = f'attachment; filename="referrals-{stamp}.csv"'
-    return response
+    rows = (
+        (
+            r.pk,
+            r.participant.code,
+            r.site.code,
+            r.type.code,
+            r.type.name,
+            r.type.group,
+            r.partner.name if r.partner_id else "",
+            r.status,
+            r.referred_on,
+            r.follow_up_on,
+            r.linked_on,
+            r.visit.uuid if r.visit_id else "",
+            r.created_by.username,
+            timezone.localtime(r.created_at).isoformat(timespec="seconds"),
+        )
+        for r in referrals.iterator(chunk_size=500)
+    )
+    return csv_download(name="referrals", columns=CSV_COLUMNS, rows=rows)
 
 
 def overdue_list(request):
