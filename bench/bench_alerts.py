@@ -20,7 +20,7 @@ from bench.common import bench_staff, result, timed
 from inventory import selectors
 from inventory.alerts import COUNT_LOOKBACK_DAYS, alerts_check, alerts_findings, alerts_scan
 from inventory.models import FundingSource, Item, Location, Lot, StockBalance
-from ssp.roles import ADMIN
+from org.roles import ADMIN
 
 LOCATIONS, ITEMS, LOTS = 50, 40, 5
 PREFIX = "Bench alerts"

@@ -6,8 +6,8 @@ work of its own, so other endpoints' throughput is read as a ratio to it.
 """
 
 from bench.common import bench_staff, gunicorn_server, http_load, result, token_headers
-from ssp.models import ServiceModel, Site
-from ssp.roles import FRONT_DESK
+from org.models import ServiceModel, Site
+from org.roles import FRONT_DESK
 
 SECONDS = 10
 FIGURE_1 = "baseline: GET /api/v1/sites/, 1 client"

@@ -33,7 +33,7 @@ from config.celery import app as celery_app
 from inventory.models import FundingSource, Item, Location, Lot, StockBalance
 from inventory.selectors import balance_drift
 from inventory.services import DispenseLine, ReceiptLine, stock_dispense, stock_receive
-from ssp.roles import ADMIN
+from org.roles import ADMIN
 
 THREADS = 8
 SECONDS = 8.0

@@ -26,9 +26,10 @@ from bench.common import bench_staff, gunicorn_server, http_load, result, token_
 from config.celery import app as celery_app
 from inventory.models import FundingSource, Item, Kit, Location
 from inventory.services import ReceiptLine, stock_receive
+from org.models import Site
+from org.roles import FRONT_DESK, MANAGER
 from ssp.codes import near_variants
-from ssp.models import Participant, Site
-from ssp.roles import FRONT_DESK, MANAGER
+from ssp.models import Participant
 from ssp.selectors import code_lookup
 
 CLIENTS = 16

@@ -37,10 +37,11 @@ from django.db import connection
 
 from bench.common import ROOT, bench_env, bench_staff, result, timed
 from inventory.models import FundingSource, Item, Kit, KitComponent, Location, Lot
-from ssp.models import Participant, Site
-from ssp.reports.metrics import TOTAL, compute_figures
-from ssp.reports.periods import Period
-from ssp.roles import ADMIN
+from org.models import Site
+from org.roles import ADMIN
+from reports.metrics import TOTAL, compute_figures
+from reports.periods import Period
+from ssp.models import Participant
 
 VISITS = int(os.environ.get("BENCH_REPORT_VISITS", 1_000_000))
 MORE_VISITS = int(os.environ.get("BENCH_REPORT_MORE_VISITS", 4_000_000))
@@ -486,9 +487,10 @@ import json, os, resource, sys, time, tracemalloc
 import django
 django.setup()
 from openpyxl import Workbook  # imported before the baseline, as a warm worker has it
-from ssp.models import ReportSnapshot, User
-from ssp.reports.periods import Period
-from ssp.reports.services import report_request
+from reports.models import ReportSnapshot
+from org.models import User
+from reports.periods import Period
+from reports.services import report_request
 user = User.objects.get(username=sys.argv[1])
 period = Period.month(int(sys.argv[2]), int(sys.argv[3]))
 ReportSnapshot.objects.exists()  # connect before the baseline

@@ -338,8 +338,8 @@ def http_load(
 
 def bench_staff(*, username: str, role: str, sites=()):
     """A staff account for load (created once per run through the real service)."""
-    from ssp.models import User
-    from ssp.services import staff_create
+    from org.models import User
+    from org.services import staff_create
 
     user = User.objects.filter(username=username).first()
     if user is None:
@@ -357,7 +357,7 @@ def api_token_for(username: str) -> str:
     """A DRF token for an existing staff account: send it as `Authorization: Token <key>`."""
     from rest_framework.authtoken.models import Token
 
-    from ssp.models import User
+    from org.models import User
 
     token, _ = Token.objects.get_or_create(user=User.objects.get(username=username))
     return token.key

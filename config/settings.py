@@ -45,10 +45,12 @@ INSTALLED_APPS = [
     "auditlog",
     "django_htmx",
     "csp",
+    "org",
     "outbox",
     "inventory",
     "ssp",
     "referrals",
+    "reports",
 ]
 
 MIDDLEWARE = [
@@ -58,8 +60,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "ssp.middleware.AbsoluteSessionTimeoutMiddleware",
-    "ssp.middleware.LoginRequiredMiddleware",
+    "org.middleware.AbsoluteSessionTimeoutMiddleware",
+    "org.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -71,7 +73,7 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
-AUTH_USER_MODEL = "ssp.User"
+AUTH_USER_MODEL = "org.User"
 
 TEMPLATES = [
     {
@@ -84,7 +86,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
-                "ssp.context_processors.navigation",
+                "org.context_processors.navigation",
             ],
         },
     },
@@ -180,14 +182,14 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
         # Token requests are attributed in the audit trail too (auditlog sees sessions only).
-        "ssp.authentication.AuditedTokenAuthentication",
+        "org.authentication.AuditedTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "ssp.api_errors.exception_handler",
+    "EXCEPTION_HANDLER": "org.api_errors.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
@@ -210,7 +212,7 @@ SPECTACULAR_SETTINGS = {
         "LocationKindEnum": "inventory.models.LocationKind",
         "AdjustmentReasonEnum": "inventory.models.AdjustmentReason",
         "StockStatusEnum": "inventory.selectors.STOCK_STATUS_CHOICES",
-        "ReportStatusEnum": "ssp.models.ReportStatus",
+        "ReportStatusEnum": "reports.models.ReportStatus",
     },
 }
 
@@ -228,7 +230,7 @@ def _redis_answers(url: str) -> bool:
 
 
 # Where no Redis answers (a first run on a bare machine) jobs run in-process;
-# `ssp.apps` says so once at start. USE_CELERY_WORKER=true/false forces the choice.
+# `org.apps` says so once at start. USE_CELERY_WORKER=true/false forces the choice.
 USE_CELERY_WORKER = env.bool("USE_CELERY_WORKER", default=None)
 if USE_CELERY_WORKER is None:
     USE_CELERY_WORKER = _redis_answers(REDIS_URL)
@@ -268,7 +270,7 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
     # Funder reports: last month's, for every template, at 02:00 on the 1st (CELERY_TIMEZONE).
     "monthly-funder-reports": {
-        "task": "ssp.tasks.build_monthly_reports",
+        "task": "reports.tasks.build_monthly_reports",
         "schedule": crontab(minute=0, hour=2, day_of_month=1),
     },
 }

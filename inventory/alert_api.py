@@ -8,7 +8,7 @@ from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from ssp.permissions import capability
+from org.permissions import capability
 
 from . import selectors
 from .alerts import alert_acknowledge, alerts_visible_to
@@ -119,7 +119,7 @@ class StockAlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
 
     queryset = StockAlert.objects.none()  # schema generation only; requests use get_queryset
     serializer_class = StockAlertSerializer
-    permission_classes = [IsAuthenticated, capability("manage_stock")]
+    permission_classes = [IsAuthenticated, capability("inventory.manage_stock")]
     filterset_class = AlertFilter
 
     def get_queryset(self):

@@ -19,7 +19,7 @@ def _alerts(user):
     )
 
 
-@permission_required("ssp.manage_stock", raise_exception=True)
+@permission_required("inventory.manage_stock", raise_exception=True)
 def alert_list(request):
     data = request.GET.copy()
     data.setdefault("status", AlertStatus.CURRENT)
@@ -46,7 +46,7 @@ def alert_list(request):
 
 
 @require_POST
-@permission_required("ssp.manage_stock", raise_exception=True)
+@permission_required("inventory.manage_stock", raise_exception=True)
 def alert_acknowledge_view(request, pk):
     alert = get_object_or_404(_alerts(request.user), pk=pk)
     error = ""

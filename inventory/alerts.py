@@ -367,13 +367,13 @@ def _recipients(site_ids: set[int | None]) -> dict[int | None, list]:
 
     User = get_user_model()
     managers = list(
-        User.objects.with_perm("ssp.manage_stock", backend=MODEL_BACKEND)
+        User.objects.with_perm("inventory.manage_stock", backend=MODEL_BACKEND)
         .exclude(email="")
         .prefetch_related("sites")
         .order_by("pk")
     )
     program_wide = set(
-        User.objects.with_perm("ssp.program_wide", backend=MODEL_BACKEND).values_list(
+        User.objects.with_perm("org.program_wide", backend=MODEL_BACKEND).values_list(
             "pk", flat=True
         )
     )

@@ -11,7 +11,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from ssp.permissions import capability
+from org.permissions import capability
 
 from . import selectors, services
 from .models import (
@@ -48,7 +48,7 @@ from .serializers import (
     TrendPointSerializer,
 )
 
-CanManageStock = capability("manage_stock")
+CanManageStock = capability("inventory.manage_stock")
 ERRORS = {
     400: OpenApiResponse(description="Field-level errors; nothing was written."),
     409: OpenApiResponse(description="Not enough stock: names the item and what is available."),

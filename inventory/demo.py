@@ -13,8 +13,10 @@ from datetime import datetime, time, timedelta
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from ssp.models import Site
+from org.models import Site
+from outbox.services import jobs_pending_drop
 
+from .alerts import seed_demo_alerts
 from .models import (
     Category,
     FundingSource,
@@ -420,3 +422,15 @@ def _on_hand(location, item) -> int:
     from .selectors import stock_on_hand
 
     return stock_on_hand(location=location, item=item)
+
+
+def seed(*, log, days: int) -> None:
+    seed_inventory(log=log)
+
+
+def finish(*, log) -> None:
+    """After every app's demo: one scan over all the stock the demo moved. The per-write
+    re-checks the demo movements queued (deferred, unsent) are superseded by it."""
+    dropped = jobs_pending_drop(task_name="inventory.tasks.alerts_check")
+    log(f"  {dropped} per-movement alert checks superseded by one scan")
+    seed_demo_alerts(log=log)

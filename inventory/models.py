@@ -7,6 +7,8 @@ from django.db import models
 from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce
 
+from .capabilities import CAPABILITIES
+
 
 class Category(models.TextChoices):
     SYRINGE = "syringe", "Syringe"
@@ -120,11 +122,12 @@ class Location(models.Model):
     kind = models.CharField(max_length=10, choices=LocationKind.choices)
     # Scoping: managers see the locations of their sites; the central store has none.
     site = models.ForeignKey(
-        "ssp.Site", null=True, blank=True, on_delete=models.PROTECT, related_name="locations"
+        "org.Site", null=True, blank=True, on_delete=models.PROTECT, related_name="locations"
     )
     is_active = models.BooleanField(default=True)
 
     class Meta:
+        permissions = CAPABILITIES
         ordering = ["name"]
 
     def __str__(self):

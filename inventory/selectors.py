@@ -50,7 +50,7 @@ def locations_visible_to(user) -> QuerySet[Location]:
     """Locations whose stock this person may look at."""
     if not user.is_authenticated:
         return Location.objects.none()
-    shared = user.has_perm("ssp.manage_stock") or user.is_program_wide
+    shared = user.has_perm("inventory.manage_stock") or user.is_program_wide
     condition = Q(site_id__in=user.accessible_site_ids())
     if shared:
         condition |= Q(site__isnull=True)
@@ -59,13 +59,13 @@ def locations_visible_to(user) -> QuerySet[Location]:
 
 def locations_managed_by(user) -> QuerySet[Location]:
     """Locations where this person may receive, transfer out, adjust and count."""
-    if not user.is_authenticated or not user.has_perm("ssp.manage_stock"):
+    if not user.is_authenticated or not user.has_perm("inventory.manage_stock"):
         return Location.objects.none()
     return Location.objects.filter(Q(site_id__in=user.accessible_site_ids()) | Q(site__isnull=True))
 
 
 def can_manage_location(user, location: Location) -> bool:
-    if not user.is_authenticated or not user.has_perm("ssp.manage_stock"):
+    if not user.is_authenticated or not user.has_perm("inventory.manage_stock"):
         return False
     return location.site_id is None or user.can_access_site(location.site_id)
 

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from ssp.csv_download import csv_download
+from org.csv_download import csv_download
 
 from . import selectors, services
 from .forms import (
@@ -38,7 +38,7 @@ CARD_PAGE_SIZE = 50
 
 
 def can_view_stock(user) -> bool:
-    return user.has_perm("ssp.manage_stock") or user.is_program_wide
+    return user.has_perm("inventory.manage_stock") or user.is_program_wide
 
 
 def _require_viewer(request) -> None:
@@ -106,7 +106,7 @@ def stock_list(request):
             "form": form,
             "levels": levels,
             "query": request.GET.urlencode(),
-            "may_manage": request.user.has_perm("ssp.manage_stock"),
+            "may_manage": request.user.has_perm("inventory.manage_stock"),
             "bands": {
                 "emergency": settings.SSP_STOCK_EMERGENCY_MONTHS,
                 "understock": settings.SSP_STOCK_UNDERSTOCK_MONTHS,
@@ -190,7 +190,7 @@ def item_detail(request, pk):
             },
             "trend_table": trend[-14:],
             "today": today,
-            "may_manage": request.user.has_perm("ssp.manage_stock"),
+            "may_manage": request.user.has_perm("inventory.manage_stock"),
         },
     )
 
@@ -224,7 +224,7 @@ def stock_card(request):
 # --- Receive -------------------------------------------------------------------------
 
 
-@permission_required("ssp.manage_stock", raise_exception=True)
+@permission_required("inventory.manage_stock", raise_exception=True)
 def receive(request):
     managed = _managed(request)
     initial = {"location": request.GET.get("location")}
@@ -268,7 +268,7 @@ def receive(request):
 # --- Transfer ------------------------------------------------------------------------
 
 
-@permission_required("ssp.manage_stock", raise_exception=True)
+@permission_required("inventory.manage_stock", raise_exception=True)
 def transfer(request):
     managed = _managed(request)
     initial = {"from_location": request.GET.get("from_location")}
@@ -311,7 +311,7 @@ def transfer(request):
 # --- Adjust --------------------------------------------------------------------------
 
 
-@permission_required("ssp.manage_stock", raise_exception=True)
+@permission_required("inventory.manage_stock", raise_exception=True)
 def adjust(request):
     managed = _managed(request)
     initial = {key: request.GET.get(key) for key in ("location", "lot", "reason")}
@@ -358,7 +358,7 @@ def _count_location(request, value) -> Location:
     return get_object_or_404(_managed(request).filter(is_active=True), pk=_int_or_none(value))
 
 
-@permission_required("ssp.manage_stock", raise_exception=True)
+@permission_required("inventory.manage_stock", raise_exception=True)
 def count(request):
     location_value = request.POST.get("location") or request.GET.get("location")
     if not location_value:

@@ -7,16 +7,17 @@ Delivery is at-least-once, so tasks must be idempotent (they are: they take ids
 and re-check state).
 """
 
+import contextlib
 import importlib
 import logging
+from contextvars import ContextVar
 from datetime import timedelta
 
+from celery import current_app as celery_app
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
-
-from config.celery import app as celery_app
 
 from .models import OutboxJob
 
@@ -26,11 +27,37 @@ logger = logging.getLogger(__name__)
 BROKER_DOWN = (BrokerError, ConnectionError, OSError, TimeoutError)
 
 
+# Set by `jobs_deferred()`: jobs are recorded but left for the relay instead of being
+# sent at each commit.
+_deferred: ContextVar[bool] = ContextVar("outbox_jobs_deferred", default=False)
+
+
+@contextlib.contextmanager
+def jobs_deferred():
+    """Record jobs without sending them at commit; `jobs_relay` sends what is left.
+
+    For bulk writes made of many small transactions (the demo seed): the caller may
+    drop jobs that a later one supersedes before they are ever sent."""
+    token = _deferred.set(True)
+    try:
+        yield
+    finally:
+        _deferred.reset(token)
+
+
 def job_enqueue(*, task_name: str, kwargs: dict | None = None) -> OutboxJob:
     """Record a job in the caller's transaction; it is sent to Celery after commit."""
     job = OutboxJob.objects.create(task_name=task_name, kwargs=kwargs or {})
-    transaction.on_commit(lambda: job_send(job_id=job.pk), robust=True)
+    if not _deferred.get():
+        transaction.on_commit(lambda: job_send(job_id=job.pk), robust=True)
     return job
+
+
+def jobs_pending_drop(*, task_name: str) -> int:
+    """Delete the jobs of one task not sent yet (superseded by work the caller does
+    itself). Returns how many."""
+    deleted, _ = OutboxJob.objects.filter(task_name=task_name, dispatched_at__isnull=True).delete()
+    return deleted
 
 
 def _task(task_name: str):

@@ -8,7 +8,7 @@ from rest_framework.decorators import action
 from rest_framework.permissions import SAFE_METHODS, IsAuthenticated
 from rest_framework.response import Response
 
-from ssp.permissions import capability
+from org.permissions import capability
 
 from . import selectors, services
 from .models import Partner, Referral, ReferralGroup, ReferralStatus, ReferralType
@@ -23,7 +23,7 @@ from .serializers import (
     StatusChangeInputSerializer,
 )
 
-CanRecordReferrals = capability("log_visit") | capability("manage_referrals")
+CanRecordReferrals = capability("ssp.log_visit") | capability("referrals.manage_referrals")
 
 
 class ManagedListViewSet(
@@ -39,7 +39,7 @@ class ManagedListViewSet(
     def get_permissions(self):
         if self.request.method in SAFE_METHODS:
             return [IsAuthenticated()]
-        return [IsAuthenticated(), capability("manage_referrals")()]
+        return [IsAuthenticated(), capability("referrals.manage_referrals")()]
 
 
 class ReferralTypeFilter(django_filters.FilterSet):

@@ -6,9 +6,11 @@ from datetime import datetime, time, timedelta
 
 from django.utils import timezone
 
-from ssp.models import User, Visit
+from org.models import User
+from ssp.models import Visit
 
 from . import services
+from .defaults import default_types_ensure
 from .models import Partner, Referral, ReferralStatusChange, ReferralType
 
 # name, address, phone, hours, accepted type codes — fictional organisations.
@@ -227,3 +229,10 @@ def _play_outcome(rng, referral: Referral, *, by, today) -> None:
     ReferralStatusChange.objects.filter(referral=referral, from_status="").update(
         changed_at=_at(referral.referred_on, hour=rng.randint(9, 17))
     )
+
+
+def seed(*, log, days: int) -> None:
+    # A demo seed that failed half-way is emptied before the next: restore the defaults
+    # the data migration added.
+    default_types_ensure(ReferralType)
+    seed_referrals(log=log)

@@ -4,7 +4,7 @@ from django import forms
 from django.urls import reverse_lazy
 from django.utils import timezone
 
-from ssp.models import Site
+from org.models import Site
 
 from .models import PII_WARNING, Partner, ReferralGroup, ReferralStatus, ReferralType
 from .services import ReferralError

@@ -12,6 +12,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 
+from .capabilities import CAPABILITIES
+
 PII_WARNING = (
     "Never enter names, birth dates, addresses, phone numbers or other details that "
     "could identify the person."
@@ -112,7 +114,7 @@ class Referral(models.Model):
     visit = models.ForeignKey(
         "ssp.Visit", null=True, blank=True, on_delete=models.PROTECT, related_name="referrals"
     )
-    site = models.ForeignKey("ssp.Site", on_delete=models.PROTECT, related_name="referrals")
+    site = models.ForeignKey("org.Site", on_delete=models.PROTECT, related_name="referrals")
     type = models.ForeignKey(ReferralType, on_delete=models.PROTECT, related_name="referrals")
     partner = models.ForeignKey(
         Partner, null=True, blank=True, on_delete=models.PROTECT, related_name="referrals"
@@ -130,6 +132,7 @@ class Referral(models.Model):
     )
 
     class Meta:
+        permissions = CAPABILITIES
         ordering = ["-referred_on", "-pk"]
         indexes = [
             # Funder counts and the linkage page filter by period, then site.

@@ -1,8 +1,8 @@
-"""Menu entries of the referrals app (gathered by ssp.context_processors.navigation)."""
+"""Menu entries of the referrals app (gathered by org.context_processors.navigation)."""
 
 from django.urls import reverse
 
-from ssp.navigation import NavItem
+from org.navigation import NavItem
 
 from .selectors import overdue_count
 
@@ -13,9 +13,9 @@ def items(request) -> list[NavItem]:
         return []
     entries = [
         # The badge: open referrals at the person's sites whose follow-up date has come.
-        NavItem("Referrals", reverse("referrals:list"), overdue_count(user=user) or None),
-        NavItem("Partners", reverse("referrals:partner-list")),
+        NavItem("Referrals", reverse("referrals:list"), overdue_count(user=user) or None, order=70),
+        NavItem("Partners", reverse("referrals:partner-list"), order=71),
     ]
-    if user.has_perm("ssp.manage_referrals") or user.has_perm("ssp.view_reports"):
-        entries.append(NavItem("Linkage", reverse("referrals:linkage")))
+    if user.has_perm("referrals.manage_referrals") or user.is_program_wide:
+        entries.append(NavItem("Linkage", reverse("referrals:linkage"), order=72))
     return entries

@@ -10,7 +10,8 @@ from datetime import date
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from ssp.models import Participant, User
+from org.models import User
+from ssp.models import Participant
 
 from .models import Partner, Referral, ReferralStatus, ReferralStatusChange, ReferralType
 

@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
-from ssp.models import Site, Visit
+from org.models import Site
+from ssp.models import Visit
 
 from .models import (
     PII_WARNING,

@@ -12,7 +12,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from ssp.models import Participant, Site, User, Visit
+from org.models import Site, User
+from ssp.models import Participant, Visit
 
 from .models import (
     TRANSITIONS,
@@ -50,7 +51,7 @@ def default_follow_up_on(referred_on: date) -> date:
 def can_record_at(user: User, site_id: int) -> bool:
     """May this person make and update referrals at this site?"""
     return user.can_access_site(site_id) and (
-        user.has_perm("ssp.log_visit") or user.has_perm("ssp.manage_referrals")
+        user.has_perm("ssp.log_visit") or user.has_perm("referrals.manage_referrals")
     )
 
 

@@ -14,9 +14,9 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from ssp.csv_download import csv_download
+from org.csv_download import csv_download
+from org.selectors import sites_for_user
 from ssp.models import Visit
-from ssp.selectors import sites_for_user
 
 from . import selectors, services
 from .forms import (
@@ -31,7 +31,7 @@ from .models import Partner, ReferralStatus, ReferralType
 
 
 def can_record(user) -> bool:
-    return user.has_perm("ssp.log_visit") or user.has_perm("ssp.manage_referrals")
+    return user.has_perm("ssp.log_visit") or user.has_perm("referrals.manage_referrals")
 
 
 def _require_record(request) -> None:
@@ -87,7 +87,7 @@ def referral_list(request):
 
 
 def _can_export(user) -> bool:
-    return user.has_perm("ssp.manage_referrals") or user.has_perm("ssp.view_reports")
+    return user.has_perm("referrals.manage_referrals") or user.is_program_wide
 
 
 CSV_COLUMNS = [
@@ -437,12 +437,12 @@ def partner_list(request):
             "partners": partners,
             "types": ReferralType.objects.all(),
             "type_id": int(type_id) if str(type_id or "").isdigit() else None,
-            "can_manage": request.user.has_perm("ssp.manage_referrals"),
+            "can_manage": request.user.has_perm("referrals.manage_referrals"),
         },
     )
 
 
-@permission_required("ssp.manage_referrals", raise_exception=True)
+@permission_required("referrals.manage_referrals", raise_exception=True)
 def partner_edit(request, pk=None):
     partner = get_object_or_404(Partner, pk=pk) if pk else None
     form = PartnerForm(request.POST or None, instance=partner)
@@ -460,7 +460,7 @@ def partner_edit(request, pk=None):
     )
 
 
-@permission_required("ssp.manage_referrals", raise_exception=True)
+@permission_required("referrals.manage_referrals", raise_exception=True)
 def type_list(request):
     return render(
         request,
@@ -469,7 +469,7 @@ def type_list(request):
     )
 
 
-@permission_required("ssp.manage_referrals", raise_exception=True)
+@permission_required("referrals.manage_referrals", raise_exception=True)
 def type_edit(request, pk=None):
     referral_type = get_object_or_404(ReferralType, pk=pk) if pk else None
     form = ReferralTypeForm(request.POST or None, instance=referral_type)

@@ -1,5 +1,5 @@
-"""The ssp API: sites, visits and participants. Thin views over ssp.services and
-ssp.selectors; domain errors become the one error body of ssp.api_errors."""
+"""The intake API: visits and participants. Thin views over ssp.services and
+ssp.selectors; domain errors become the one error body of org.api_errors."""
 
 import django_filters
 from django.http import Http404
@@ -11,15 +11,16 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
+from org.models import ServiceModel
+from org.permissions import capability
+
 from .codes import build_code, normalise
-from .models import Participant, ServiceModel, Site, Visit
-from .permissions import capability
+from .models import Participant, Visit
 from .selectors import (
     code_lookup,
     participant_by_code,
     participant_visible_to,
     participants_by_prefix,
-    sites_for_user,
     visit_list,
 )
 from .serializers import (
@@ -29,7 +30,6 @@ from .serializers import (
     MergeResultSerializer,
     MergeSerializer,
     ParticipantSerializer,
-    SiteSerializer,
     VisitCorrectSerializer,
     VisitCreateSerializer,
     VisitSerializer,
@@ -38,18 +38,7 @@ from .serializers import (
 )
 from .services import participant_merge, visit_correct, visit_record, visit_void
 
-CanLogVisits = capability("log_visit")
-
-
-class SiteViewSet(viewsets.ReadOnlyModelViewSet):
-    """Sites the signed-in person belongs to (every site for program-wide roles)."""
-
-    queryset = Site.objects.none()  # schema generation only; requests use get_queryset
-    serializer_class = SiteSerializer
-    filterset_fields = ["service_model", "is_active"]
-
-    def get_queryset(self):
-        return sites_for_user(self.request.user)
+CanLogVisits = capability("ssp.log_visit")
 
 
 class VisitFilter(django_filters.FilterSet):
@@ -204,7 +193,7 @@ class ParticipantViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     @action(
         detail=False,
         methods=["post"],
-        permission_classes=[IsAuthenticated, capability("merge_participants")],
+        permission_classes=[IsAuthenticated, capability("ssp.merge_participants")],
     )
     def merge(self, request):
         """Merge a duplicate code into the one kept: visits and referrals move."""

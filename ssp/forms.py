@@ -9,9 +9,10 @@ from django.utils import timezone
 
 from inventory.models import Item, Kit, Location
 from inventory.services import DispenseLine
+from org.models import ServiceModel, Site
 
 from .codes import CodeError, build_code, current_recipe, normalise
-from .models import AgeBand, CollectionMethod, NaloxoneRefillReason, ServiceModel, Site
+from .models import AgeBand, CollectionMethod, NaloxoneRefillReason
 
 PII_WARNING = (
     "Never enter names, birth dates, addresses, phone numbers or anything else that could "

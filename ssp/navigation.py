@@ -1,33 +1,16 @@
-"""Navigation entries of the ssp app. Each app may have a `navigation.py` with
-`items(request) -> list[NavItem]`; `ssp.context_processors.navigation` gathers them
-in INSTALLED_APPS order, so each role's menu shows only what it may use."""
-
-from dataclasses import dataclass
+"""Menu entries of intake (gathered by org.context_processors.navigation)."""
 
 from django.urls import reverse
 
-
-@dataclass(frozen=True)
-class NavItem:
-    label: str
-    url: str
-    badge: int | None = None
+from org.navigation import NavItem
 
 
 def items(request) -> list[NavItem]:
-    user = request.user
-    entries = [NavItem("Home", reverse("home"))]
-    if user.has_perm("ssp.log_visit"):
-        entries += [
-            NavItem("Front desk", reverse("ssp:intake")),
-            NavItem("Street shift", reverse("ssp:intake-shift")),
-            NavItem("Visits", reverse("ssp:visit-list")),
-            NavItem("Participants", reverse("ssp:participant-search")),
-        ]
-    entries.append(NavItem("Sites", reverse("ssp:site-list")))
-    if user.has_perm("ssp.view_reports"):
-        entries.append(NavItem("Reports", reverse("ssp:reports:list")))
-        entries.append(NavItem("Dashboard", reverse("ssp:reports:dashboard")))
-    if user.has_perm("ssp.view_audit"):
-        entries.append(NavItem("Audit trail", reverse("ssp:audit-list")))
-    return entries
+    if not request.user.has_perm("ssp.log_visit"):
+        return []
+    return [
+        NavItem("Front desk", reverse("ssp:intake"), order=10),
+        NavItem("Street shift", reverse("ssp:intake-shift"), order=11),
+        NavItem("Visits", reverse("ssp:visit-list"), order=12),
+        NavItem("Participants", reverse("ssp:participant-search"), order=13),
+    ]

@@ -7,21 +7,13 @@ from datetime import date, datetime, timedelta
 from django.db.models import Count, Max, Prefetch, QuerySet
 from django.utils import timezone
 
+from org.models import Site, User
+
 from .codes import matches_recipe, near_variants, normalise
-from .models import Participant, Site, User, Visit, VisitSupply
+from .models import Participant, Visit, VisitSupply
 
 # Followed when resolving a merged code; merges re-point older merges, so chains stay short.
 MAX_MERGE_HOPS = 10
-
-
-def sites_for_user(user: User) -> QuerySet[Site]:
-    """The sites a person sees: all for program-wide roles, otherwise their own."""
-    return Site.objects.filter(pk__in=user.accessible_site_ids())
-
-
-def recording_sites_for_user(user: User) -> QuerySet[Site]:
-    """The active sites where this person may log a visit."""
-    return sites_for_user(user).filter(is_active=True)
 
 
 # --- Participants --------------------------------------------------------------------

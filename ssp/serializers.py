@@ -4,26 +4,12 @@ from rest_framework import serializers
 
 from inventory.models import Item, Kit, Location
 from inventory.services import DispenseLine
+from org.models import ServiceModel, Site
 
 from .codes import current_recipe, normalise
 from .forms import MAX_QUANTITY, PII_WARNING
-from .models import (
-    AgeBand,
-    CollectionMethod,
-    NaloxoneRefillReason,
-    Participant,
-    ServiceModel,
-    Site,
-    Visit,
-)
+from .models import AgeBand, CollectionMethod, NaloxoneRefillReason, Participant, Visit
 from .selectors import supply_lines_of
-
-
-class SiteSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = Site
-        fields = ["id", "name", "code", "service_model", "is_active"]
-
 
 # --- Supplies ------------------------------------------------------------------------
 

@@ -1,84 +1,28 @@
-"""Writes of the ssp app: roles, staff, sites, then visits and participants."""
+"""Writes of the ssp app: visits and participants."""
 
-import contextlib
 import uuid
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
-from auditlog.context import auditlog_value, set_actor
 from auditlog.models import LogEntry
 from django.conf import settings
-from django.contrib.auth.models import Group, Permission
-from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from inventory.models import Item, KitComponent, Location
 from inventory.services import DispenseLine, stock_dispense, stock_reverse
+from org.audit import attributed
+from org.models import ServiceModel, Site, User
 
 from .codes import current_recipe, normalise, validate_code
 from .models import (
     CollectionMethod,
     Participant,
     ParticipantMerge,
-    ServiceModel,
-    Site,
-    User,
     Visit,
     VisitSupply,
 )
-from .roles import CAPABILITIES, ROLE_CAPABILITIES
 from .selectors import participant_by_code, participant_visible_to
-
-
-@transaction.atomic
-def roles_sync() -> None:
-    """Create the role groups and give each exactly its capabilities. Idempotent."""
-    content_type = ContentType.objects.get_for_model(Site)
-    permissions = {}
-    for codename, description in CAPABILITIES:
-        permissions[codename], _ = Permission.objects.get_or_create(
-            content_type=content_type, codename=codename, defaults={"name": description}
-        )
-    for role, codenames in ROLE_CAPABILITIES.items():
-        group, _ = Group.objects.get_or_create(name=role)
-        group.permissions.set([permissions[c] for c in codenames])
-
-
-@transaction.atomic
-def staff_create(
-    *, username: str, password: str, role: str, sites=(), is_superuser: bool = False
-) -> User:
-    """A staff account in one role group, belonging to the given sites."""
-    roles_sync()
-    user = User.objects.create_user(
-        username=username, password=password, is_staff=is_superuser, is_superuser=is_superuser
-    )
-    user.groups.add(Group.objects.get(name=role))
-    user.sites.set(sites)
-    return user
-
-
-# --- Attribution -----------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def _attributed(by: User):
-    """Make audit-log entries name `by`, also where no web session did (API tokens,
-    commands, tasks)."""
-    # auditlog's set_actor replaces the request's context without restoring it;
-    # put the request's back so later writes in the same request stay attributed.
-    previous = auditlog_value.get(None)
-    remote_addr = previous.get("remote_addr") if previous else None
-    try:
-        with set_actor(by, remote_addr=remote_addr):
-            yield
-    finally:
-        if previous is not None:
-            auditlog_value.set(previous)
-
-
-# --- Errors ----------------------------------------------------------------------------
 
 
 class VisitError(Exception):
@@ -335,7 +279,7 @@ def _visit_create(
             "Add supplies, collected syringes or a participant code before saving.", "supplies"
         )
     _check_lines(lines, contacts=contacts, confirmed=confirm_large_quantity)
-    with _attributed(by):
+    with attributed(by):
         participant = _participant_for(
             code=code, occurred_on=timezone.localdate(occurred_at), age_band=age_band, zip3=zip3
         )
@@ -470,7 +414,7 @@ def visit_correct(
     if new_lines is not None:
         _check_lines(new_lines, contacts=visit.contacts, confirmed=confirm_large_quantity)
 
-    with _attributed(by):
+    with attributed(by):
         if code is not None:
             normal = normalise(code)
             if normal and visit.contacts > 1:
@@ -535,7 +479,7 @@ def visit_void(*, visit: Visit, by: User, reason: str) -> Visit:
     if len(reason) > 200:
         raise VisitError("Keep the reason under 200 characters.", "reason")
     visit = _locked(visit, by)
-    with _attributed(by):
+    with attributed(by):
         stock_reverse(reference=visit.stock_reference, by=by)
         visit.voided_at = timezone.now()
         visit.voided_by = by
@@ -568,7 +512,7 @@ def participant_merge(
     for participant, field in ((merged, "merged"), (kept, "kept")):
         if not participant_visible_to(participant, by):
             raise VisitNotAllowed(f"{participant.code} has no visits at your sites.", field)
-    with _attributed(by):
+    with attributed(by):
         visits_moved = Visit.objects.filter(participant=merged).update(participant=kept)
         referrals_moved = 0
         # The referrals app, when installed, points its records at participants too.

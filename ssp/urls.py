@@ -1,13 +1,10 @@
-from django.urls import include, path
+from django.urls import path
 
 from . import views
 
 app_name = "ssp"
 
 urlpatterns = [
-    path("sites/", views.site_list, name="site-list"),
-    path("sites/<int:pk>/", views.site_detail, name="site-detail"),
-    path("audit/", views.audit_list, name="audit-list"),
     path("intake/", views.intake, name="intake"),
     path("intake/lookup/", views.intake_lookup, name="intake-lookup"),
     path("intake/build-code/", views.intake_build_code, name="intake-build-code"),
@@ -19,5 +16,4 @@ urlpatterns = [
     path("intake/participants/", views.participant_search, name="participant-search"),
     path("intake/participants/merge/", views.participant_merge, name="participant-merge"),
     path("intake/participants/<str:code>/", views.participant_detail, name="participant-detail"),
-    path("reports/", include("ssp.reports.urls")),
 ]

@@ -3,20 +3,19 @@ import json
 from uuid import uuid4
 
 from auditlog.models import LogEntry
-from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_not_required, permission_required
+from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db import connection
-from django.http import Http404, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from inventory.services import StockError
+from org.models import Site
+from org.selectors import sites_for_user
 
 from . import selectors, services
 from .codes import CodeError, build_code, current_recipe, normalise
@@ -30,68 +29,7 @@ from .forms import (
     VoidForm,
     parse_lines,
 )
-from .models import Participant, ParticipantMerge, Site, Visit
-from .selectors import sites_for_user
-
-
-def home(request):
-    return render(request, "ssp/home.html", {"sites": sites_for_user(request.user)})
-
-
-def site_list(request):
-    return render(request, "ssp/site_list.html", {"sites": sites_for_user(request.user)})
-
-
-def site_detail(request, pk):
-    site = get_object_or_404(sites_for_user(request.user), pk=pk)
-    return render(request, "ssp/site_detail.html", {"site": site})
-
-
-@permission_required("ssp.view_audit", raise_exception=True)
-def audit_list(request):
-    entries = LogEntry.objects.select_related("actor", "content_type").order_by("-timestamp")
-    page = Paginator(entries, 50).get_page(request.GET.get("page"))
-    for entry in page:
-        # LogEntry.changes_str breaks on JSON-stored non-string values; format here.
-        entry.change_summary = "; ".join(
-            f"{field}: {values[0]} → {values[1]}"
-            if isinstance(values, list | tuple) and len(values) == 2
-            else f"{field}: {values}"
-            for field, values in entry.changes_dict.items()
-        )
-    return render(request, "ssp/audit_list.html", {"page": page})
-
-
-def _redis_state() -> str:
-    if not settings.USE_CELERY_WORKER:
-        return "not configured (jobs run in-process)"
-    import redis
-
-    try:
-        redis.Redis.from_url(settings.REDIS_URL, socket_timeout=0.5).ping()
-    except redis.RedisError:
-        return "down"
-    return "ok"
-
-
-@login_not_required
-@never_cache
-@require_GET
-def healthz(request):
-    """Liveness for load balancers and compose: database and Redis state, no secrets."""
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-        database = "ok"
-    except Exception:
-        database = "down"
-    redis_state = _redis_state()
-    healthy = database == "ok" and redis_state != "down"
-    return JsonResponse(
-        {"status": "ok" if healthy else "degraded", "database": database, "redis": redis_state},
-        status=200 if healthy else 503,
-    )
-
+from .models import Participant, ParticipantMerge, Visit
 
 # --- Intake: the front desk ----------------------------------------------------------
 
@@ -330,7 +268,7 @@ def visit_detail(request, uuid):
         {
             "visit": visit,
             "refusal": refusal,
-            "history": history if request.user.has_perm("ssp.view_audit") else None,
+            "history": history if request.user.has_perm("org.view_audit") else None,
             "void_form": VoidForm(),
         },
     )

@@ -31,11 +31,11 @@ from inventory.services import (
     stock_dispense,
     stock_receive,
 )
+from org import roles
 from referrals.models import ReferralType
 from referrals.services import referral_create
-from ssp import roles
-from ssp.reports.periods import Period
-from ssp.reports.services import report_build, report_request
+from reports.periods import Period
+from reports.services import report_build, report_request
 
 from .conftest import make_staff
 from .factories import (

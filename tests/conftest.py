@@ -14,8 +14,8 @@ from django.contrib.auth.models import Group
 from django.db import connection
 
 from config.celery import app as celery_app
-from ssp import roles
-from ssp.services import roles_sync
+from org import roles
+from org.services import roles_sync
 
 from .factories import SiteFactory, UserFactory
 

@@ -3,7 +3,7 @@
 import factory
 from django.utils import timezone
 
-from ssp.models import ServiceModel, Site, User
+from org.models import ServiceModel, Site, User
 
 
 class SiteFactory(factory.django.DjangoModelFactory):

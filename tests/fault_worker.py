@@ -15,7 +15,7 @@ from config.celery import app
 
 django.setup()
 
-from ssp.reports import services  # noqa: E402  (needs the apps loaded)
+from reports import services  # noqa: E402  (needs the apps loaded
 
 PAUSE = float(os.environ.get("FAULT_REPORT_PAUSE_SECONDS", "0"))
 _set_progress = services._set_progress

@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 from inventory.models import AlertCondition, AlertSeverity, StockAlert
 from referrals.models import ReferralType
 from referrals.services import referral_create
-from ssp.reports.services import report_build, report_request
+from reports.services import report_build, report_request
 from ssp.services import visit_record
 
 from .access_support import REPORT_PERIOD

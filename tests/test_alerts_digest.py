@@ -7,7 +7,7 @@ from django.core import mail
 
 from inventory.alerts import alerts_scan, alerts_send_digest
 from inventory.models import AlertDigest, StockAlert
-from ssp import roles
+from org import roles
 
 from .alerts_support import *  # noqa: F403  (fixtures)
 from .alerts_support import TODAY, dispense, receive, stock_dropping_below_reorder_point

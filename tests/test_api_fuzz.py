@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, settings
 from rest_framework.authtoken.models import Token
 from schemathesis.checks import CHECKS, load_all_checks
 
-from ssp import roles
+from org import roles
 
 from .conftest import make_staff
 

@@ -64,8 +64,8 @@ AUDITED = {
     # The count record goes to the audit log; its differences go to the ledger.
     "POST /api/v1/inventory/counts/record/": ("manager", LOG, "inventory.stockcount"),
     "POST /api/v1/inventory/alerts/{id}/acknowledge/": ("manager", ALERT_ROW, None),
-    "POST /api/v1/reports/": ("coordinator", LOG, "ssp.reportsnapshot"),
-    "POST /api/v1/reports/{id}/regenerate/": ("coordinator", LOG, "ssp.reportsnapshot"),
+    "POST /api/v1/reports/": ("coordinator", LOG, "reports.reportsnapshot"),
+    "POST /api/v1/reports/{id}/regenerate/": ("coordinator", LOG, "reports.reportsnapshot"),
 }
 
 WRITES = ("POST ", "PUT ", "PATCH ", "DELETE ")

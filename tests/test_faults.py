@@ -32,7 +32,8 @@ from django.db import connection
 from bench.common import free_port, gunicorn_server
 from inventory.models import StockMovement
 from outbox.models import OutboxJob
-from ssp.models import ReportSnapshot, ReportStatus, Visit
+from reports.models import ReportSnapshot, ReportStatus
+from ssp.models import Visit
 
 from .alerts_support import *  # noqa: F403  (fixtures)
 from .alerts_support import below_reorder, stock_dropping_below_reorder_point
@@ -332,9 +333,9 @@ def celery_worker_process(*, app: str, env: dict, log: Path):
 
 SET_UP_STAFF = """
 from rest_framework.authtoken.models import Token
-from ssp import roles
-from ssp.models import Site
-from ssp.services import staff_create
+from org import roles
+from org.models import Site
+from org.services import staff_create
 site = Site.objects.create(name="Downtown drop-in", code="DTWN", service_model="fixed")
 ana = staff_create(username="ana", password="{password}", role=roles.FRONT_DESK, sites=[site])
 print(Token.objects.create(user=ana).key)

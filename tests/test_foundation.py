@@ -9,7 +9,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.authtoken.models import Token
 
-from ssp.middleware import SESSION_STARTED_KEY
+from org.middleware import SESSION_STARTED_KEY
 
 # Reachable without logging in: the login pages, the health check, static files.
 PUBLIC = {"/login/", "/admin/login/", "/healthz"}

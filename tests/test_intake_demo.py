@@ -11,8 +11,9 @@ from django.db.models import Count
 from inventory.demo import seed_inventory
 from inventory.models import StockMovement
 from inventory.selectors import balance_drift, stock_levels
-from ssp.demo import seed_sites_and_staff, seed_visits
-from ssp.management.commands.seed_demo import STEPS
+from org.demo import seed_sites_and_staff
+from org.management.commands.seed_demo import demo_modules
+from ssp.demo import seed_visits
 from ssp.models import Participant, Visit
 
 pytestmark = pytest.mark.django_db
@@ -85,6 +86,5 @@ def test_seeding_twice_leaves_the_first_visits(demo_stock):
 
 def test_the_demo_seeds_a_full_year_after_the_stock_and_before_referrals():
     assert inspect.signature(seed_visits).parameters["days"].default == 365
-    position = STEPS.index("ssp.demo.seed_visits")
-    assert STEPS.index("inventory.demo.seed_inventory") < position
-    assert position < STEPS.index("referrals.demo.seed_referrals")
+    order = [label for label, _module in demo_modules()]
+    assert order.index("inventory") < order.index("ssp") < order.index("referrals")

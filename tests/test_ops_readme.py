@@ -3,7 +3,7 @@
 import re
 from pathlib import Path
 
-from ssp import demo
+from org import demo
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()

@@ -1,7 +1,6 @@
 """What `make run` promises: the demo accounts log in and each sees its own menu,
 served by the Procfile's web process (gunicorn) as `make run` starts it."""
 
-import importlib
 import os
 import subprocess
 import sys
@@ -15,9 +14,11 @@ from django.db import connection
 from django.test import RequestFactory
 
 from bench.common import free_port
-from ssp import demo
-from ssp.context_processors import navigation
-from ssp.models import User
+from org import demo
+from org.context_processors import navigation
+from org.models import User
+from referrals.defaults import default_types_ensure
+from referrals.models import ReferralType
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
@@ -29,9 +30,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def migrated_data():
     """The rows data migrations seed (referral types), as `migrate` leaves a new database:
     a transactional test's flush removes them, and the demo data needs them."""
-    from django.apps import apps
-
-    importlib.import_module("referrals.migrations.0002_seed_referral_types").seed(apps, None)
+    default_types_ensure(ReferralType)
 
 
 def expected_menu(username: str) -> list[str]:

@@ -81,7 +81,7 @@ urlpatterns = [
     path("api/v1/thing/", _database_gone),
     path("bug/", _bug),
 ]
-handler500 = "ssp.error_views.server_error"
+handler500 = "org.error_views.server_error"
 
 
 @pytest.mark.urls("tests.test_outbox")

@@ -87,11 +87,11 @@ PII_PATTERNS = [
 
 # Whole models that are not about participants.
 ALLOWED_MODELS = {
-    "ssp.User": "staff accounts: staff log in by name, and Django's user has name and e-mail",
+    "org.User": "staff accounts: staff log in by name, and Django's user has name and e-mail",
 }
 # (model, field): reason. Organisation data, never a participant's.
 ALLOWED_FIELDS = {
-    ("ssp.Site", "name"): "a place or programme arm of the program (Downtown drop-in)",
+    ("org.Site", "name"): "a place or programme arm of the program (Downtown drop-in)",
     ("inventory.Item", "name"): "a supply in the catalogue",
     ("inventory.PackSize", "name"): "how a supply is packed (box of 100)",
     ("inventory.Kit", "name"): "a named bundle of supplies",

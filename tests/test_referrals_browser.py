@@ -2,12 +2,12 @@
 and one key marks it linked, with its history."""
 
 from datetime import timedelta
-from importlib import import_module
 
 import pytest
 from django.utils import timezone
 
 from referrals import services
+from referrals.defaults import default_types_ensure
 from referrals.models import ReferralStatus, ReferralType
 
 from .factories import ParticipantFactory, PartnerFactory
@@ -18,10 +18,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 @pytest.fixture(autouse=True)
 def _referral_types(transactional_db):
     """Transactional tests empty every table afterwards, the seeded types too: re-seed."""
-    from django.apps import apps
-
-    seed = import_module("referrals.migrations.0002_seed_referral_types").seed
-    seed(apps, None)
+    default_types_ensure(ReferralType)
 
 
 @pytest.fixture

@@ -6,11 +6,11 @@ import pytest
 from django.db.models import Count, Max
 from django.utils import timezone
 
+from org.demo import seed_sites_and_staff
+from org.models import Site, User
 from referrals.demo import seed_referrals
 from referrals.models import Partner, Referral
 from referrals.services import can_record_at
-from ssp.demo import seed_sites_and_staff
-from ssp.models import Site, User
 
 from .factories import ParticipantFactory, VisitFactory
 

@@ -6,9 +6,10 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
-from ssp.demo import seed_sites_and_staff
-from ssp.models import ReportSnapshot, ReportTrigger, Site, User
-from ssp.reports.demo import seed_reports
+from org.demo import seed_sites_and_staff
+from org.models import Site, User
+from reports.demo import seed_reports
+from reports.models import ReportSnapshot, ReportTrigger
 
 from .factories import VisitFactory
 

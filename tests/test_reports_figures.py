@@ -11,10 +11,11 @@ import time_machine
 from django.utils import timezone
 
 from inventory.models import Lot, StockMovement
+from org.models import ServiceModel
 from referrals.models import Referral, ReferralType
-from ssp.models import NaloxoneRefillReason, ServiceModel, Visit, VisitSupply
-from ssp.reports.metrics import TOTAL, compute_figures, strip_kind
-from ssp.reports.periods import Period
+from reports.metrics import TOTAL, compute_figures, strip_kind
+from reports.periods import Period
+from ssp.models import NaloxoneRefillReason, Visit, VisitSupply
 
 from .factories import (
     FundingSourceFactory,
@@ -420,8 +421,8 @@ def test_corrections_and_voids_made_through_the_services_count_as_corrected(
 ):
     """Visits recorded, corrected and voided the way staff do it (visit_record,
     visit_correct, visit_void), then every affected figure checked by hand."""
-    from ssp.reports.rendering import render
-    from ssp.reports.templates import TEMPLATES
+    from reports.funder_templates import TEMPLATES
+    from reports.rendering import render
     from ssp.services import visit_correct, visit_record, visit_void
 
     from .intake_support import item_line, kit_line, new_uuid

@@ -4,9 +4,9 @@ import pytest
 from auditlog.models import LogEntry
 from django.contrib.auth.models import Group, Permission
 
-from ssp.models import ReportSnapshot, ReportStatus
-from ssp.reports.metrics import TOTAL
-from ssp.reports.services import report_build, report_request
+from reports.metrics import TOTAL
+from reports.models import ReportSnapshot, ReportStatus
+from reports.services import report_build, report_request
 
 from .factories import UserFactory
 from .test_reports_services import JANUARY, january_visits

@@ -11,17 +11,18 @@ from django.core import mail
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from ssp.models import ReportSnapshot, ReportStatus, ReportTrigger, VisitSupply
-from ssp.reports import services
-from ssp.reports.metrics import TOTAL
-from ssp.reports.periods import Period
-from ssp.reports.services import (
+from reports import services
+from reports.metrics import TOTAL
+from reports.models import ReportSnapshot, ReportStatus, ReportTrigger
+from reports.periods import Period
+from reports.services import (
     ReportRequestError,
     monthly_reports_build,
     report_build,
     report_regenerate,
     report_request,
 )
+from ssp.models import VisitSupply
 
 from .factories import ItemFactory, ParticipantFactory, VisitFactory
 

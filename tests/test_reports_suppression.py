@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ssp.reports.suppression import PRIMARY, SECONDARY, Relation, display, suppress
+from reports.suppression import PRIMARY, SECONDARY, Relation, display, suppress
 
 T = "T"  # the margin index: (i, T) is row i's total, (T, j) column j's, (T, T) the grand
 
@@ -204,8 +204,8 @@ def test_report_figures_keep_no_small_count_recoverable(rows, threshold, data):
     """Figures shaped like a report's (sites and a total; visits = with a code +
     anonymous; unique participants not additive across sites), masked by the report's
     own figures_mask and attacked with the sums a reader knows, written out here."""
-    from ssp.reports.metrics import TOTAL
-    from ssp.reports.suppression import figures_mask
+    from reports.metrics import TOTAL
+    from reports.suppression import figures_mask
 
     sites = [f"S{n}" for n in range(len(rows))]
     values = {}

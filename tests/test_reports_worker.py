@@ -19,8 +19,9 @@ from openpyxl import load_workbook
 
 from config.celery import app as celery_app
 from outbox.models import OutboxJob
-from ssp import tasks
-from ssp.models import ReportSnapshot, ReportStatus, ReportTrigger, VisitSupply
+from reports import tasks
+from reports.models import ReportSnapshot, ReportStatus, ReportTrigger
+from ssp.models import VisitSupply
 
 from .factories import ItemFactory, ParticipantFactory, VisitFactory
 
@@ -104,7 +105,7 @@ def xlsx_cells(workbook) -> list:
 
 def test_beat_entry_fires_at_two_on_the_first_in_the_program_time_zone():
     schedule = celery_app.conf.beat_schedule["monthly-funder-reports"]
-    assert schedule["task"] == "ssp.tasks.build_monthly_reports"
+    assert schedule["task"] == "reports.tasks.build_monthly_reports"
     last_run = datetime(2026, 1, 1, 2, 0, tzinfo=PROGRAM)
     with time_machine.travel(datetime(2026, 1, 31, 23, 0, tzinfo=PROGRAM), tick=False):
         assert schedule["schedule"].remaining_estimate(last_run) == timedelta(hours=3)

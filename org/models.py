@@ -1,0 +1,81 @@
+"""The ground floor: sites and the staff who work at them.
+
+Every other app stands on these two models; nothing here knows of stock, visits,
+referrals or reports.
+"""
+
+from django.contrib.auth.models import AbstractUser
+from django.core.validators import RegexValidator
+from django.db import models
+
+from .capabilities import CAPABILITIES
+
+
+class ServiceModel(models.TextChoices):
+    FIXED = "fixed", "Fixed site"
+    MOBILE = "mobile", "Mobile van"
+    OUTREACH = "outreach", "Street outreach"
+    MAIL = "mail", "Mail"
+    PEER = "peer", "Peer delivery"
+
+
+class Site(models.Model):
+    """A place or programme arm where visits happen: a storefront, a van, a route."""
+
+    name = models.CharField(max_length=100, unique=True)
+    code = models.CharField(
+        max_length=12,
+        unique=True,
+        validators=[RegexValidator(r"^[A-Z0-9-]+$", "Use capital letters, digits and '-'.")],
+        help_text="Short code shown in lists and reports, e.g. DTWN or VAN1.",
+    )
+    service_model = models.CharField(max_length=12, choices=ServiceModel.choices)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        permissions = CAPABILITIES
+
+    def __str__(self):
+        return self.name
+
+
+class User(AbstractUser):
+    """A staff account. Staff belong to sites; program-wide roles see every site."""
+
+    sites = models.ManyToManyField(Site, blank=True, related_name="staff")
+
+    class Meta(AbstractUser.Meta):
+        swappable = "AUTH_USER_MODEL"
+
+    @property
+    def is_program_wide(self) -> bool:
+        return self.has_perm("org.program_wide")
+
+    def accessible_site_ids(self) -> set[int]:
+        """Ids of the sites this person may see and record at (cached per request)."""
+        if not hasattr(self, "_accessible_site_ids"):
+            if self.is_program_wide:
+                ids = Site.objects.values_list("pk", flat=True)
+            else:
+                ids = self.sites.values_list("pk", flat=True)
+            self._accessible_site_ids = set(ids)
+        return self._accessible_site_ids
+
+    def can_access_site(self, site_id: int) -> bool:
+        return site_id in self.accessible_site_ids()
+
+
+class DemoSeed(models.Model):
+    """Written last by `seed_demo`: its presence means the demo data are complete.
+
+    A seed that failed half-way leaves no row, so the next `make run` starts it over
+    instead of skipping a half-filled database.
+    """
+
+    completed_at = models.DateTimeField()
+    days = models.PositiveIntegerField()
+
+    def __str__(self):
+        return f"Demo seeded {self.completed_at:%Y-%m-%d %H:%M} ({self.days} days)"

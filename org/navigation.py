@@ -1,0 +1,27 @@
+"""The menu. Each app may have a `navigation.py` with `items(request) -> list[NavItem]`;
+`org.context_processors.navigation` gathers them, so each role's menu shows only what
+it may use. `order` places an entry whatever the INSTALLED_APPS order: Home and the
+front desk lead."""
+
+from dataclasses import dataclass
+
+from django.urls import reverse
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url: str
+    badge: int | None = None
+    order: int = 50
+
+
+def items(request) -> list[NavItem]:
+    user = request.user
+    entries = [
+        NavItem("Home", reverse("home"), order=0),
+        NavItem("Sites", reverse("org:site-list"), order=30),
+    ]
+    if user.has_perm("org.view_audit"):
+        entries.append(NavItem("Audit trail", reverse("org:audit-list"), order=90))
+    return entries

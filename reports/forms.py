@@ -1,0 +1,73 @@
+from django import forms
+from django.conf import settings
+from django.utils import timezone
+
+from org.models import Site
+
+from .funder_templates import template_choices
+from .periods import Period, PeriodError
+
+PERIOD_KINDS = [("month", "A month"), ("quarter", "A quarter"), ("custom", "Dates")]
+
+
+def quarter_choices(today) -> list[tuple[str, str]]:
+    choices = []
+    year, quarter = today.year, (today.month - 1) // 3 + 1
+    for _ in range(8):
+        choices.append((f"{year}-Q{quarter}", f"{year} Q{quarter}"))
+        year, quarter = (year, quarter - 1) if quarter > 1 else (year - 1, 4)
+    return choices
+
+
+class ReportRequestForm(forms.Form):
+    template = forms.ChoiceField(choices=template_choices)
+    period_kind = forms.ChoiceField(
+        label="Period", choices=PERIOD_KINDS, initial="month", widget=forms.RadioSelect
+    )
+    month = forms.CharField(
+        required=False, widget=forms.DateInput(attrs={"type": "month"}), help_text="YYYY-MM"
+    )
+    quarter = forms.ChoiceField(required=False, choices=())
+    start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    sites = forms.ModelMultipleChoiceField(
+        queryset=Site.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="None ticked: every site you can see.",
+    )
+    threshold = forms.IntegerField(
+        label="Suppression threshold",
+        required=False,
+        min_value=2,
+        max_value=100,
+        help_text="Counts from 1 to threshold − 1 are hidden in the files.",
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        today = timezone.localdate()
+        self.fields["sites"].queryset = Site.objects.filter(
+            pk__in=user.accessible_site_ids()
+        ).order_by("name")
+        self.fields["quarter"].choices = quarter_choices(today)
+        self.fields["threshold"].initial = settings.SSP_SUPPRESSION_THRESHOLD
+        self.fields["month"].initial = Period.previous_month(today).slug
+
+    def clean(self):
+        data = super().clean()
+        kind = data.get("period_kind")
+        try:
+            if kind == "month":
+                data["period"] = Period.parse(data.get("month") or "")
+            elif kind == "quarter":
+                data["period"] = Period.parse(data.get("quarter") or "")
+            elif kind == "custom":
+                if not data.get("start") or not data.get("end"):
+                    self.add_error("start" if not data.get("start") else "end", "Give both dates.")
+                else:
+                    data["period"] = Period.between(data["start"], data["end"])
+        except PeriodError as exc:
+            field = {"month": "month", "quarter": "quarter"}.get(kind, "end")
+            self.add_error(field, str(exc))
+        return data

@@ -1,0 +1,14 @@
+"""Menu entries of funder reports (gathered by org.context_processors.navigation)."""
+
+from django.urls import reverse
+
+from org.navigation import NavItem
+
+
+def items(request) -> list[NavItem]:
+    if not request.user.has_perm("reports.view_reports"):
+        return []
+    return [
+        NavItem("Reports", reverse("reports:list"), order=40),
+        NavItem("Dashboard", reverse("reports:dashboard"), order=41),
+    ]

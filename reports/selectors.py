@@ -1,0 +1,243 @@
+"""Reads of funder reports: snapshots a person may see, and the dashboard's trends."""
+
+from datetime import date
+
+from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+
+from org.models import Site, User
+
+from .funder_templates import TEMPLATES
+from .metrics import TOTAL
+from .models import ReportSnapshot
+from .periods import months_back
+from .rendering import Rendered, render
+from .suppression import Relation, suppress
+
+
+def snapshots_for_user(user: User) -> QuerySet[ReportSnapshot]:
+    """Program-wide people see every report; others only reports of their own sites."""
+    snapshots = ReportSnapshot.objects.select_related("requested_by")
+    if user.is_program_wide:
+        return snapshots
+    others = Site.objects.exclude(pk__in=user.accessible_site_ids())
+    return snapshots.exclude(site_key="all").exclude(sites__in=others)
+
+
+def snapshot_versions(snapshot: ReportSnapshot) -> QuerySet[ReportSnapshot]:
+    return ReportSnapshot.objects.filter(
+        template=snapshot.template,
+        period_start=snapshot.period_start,
+        period_end=snapshot.period_end,
+        site_key=snapshot.site_key,
+    ).order_by("-version")
+
+
+def may_view_unsuppressed(user: User) -> bool:
+    return user.has_perm("reports.view_unsuppressed")
+
+
+def snapshot_rendered(snapshot: ReportSnapshot, *, unsuppressed: bool = False) -> Rendered | None:
+    if not snapshot.figures or snapshot.template not in TEMPLATES:
+        return None
+    return render(
+        snapshot.figures,
+        TEMPLATES[snapshot.template],
+        threshold=snapshot.suppression_threshold,
+        suppressed=not unsuppressed,
+    )
+
+
+# --- Dashboard ---------------------------------------------------------------------
+
+TREND_SERIES = {
+    "visits": "Visits",
+    "unique_participants": "Unique participants",
+    "syringes_distributed": "Syringes distributed",
+    "syringes_collected": "Syringes collected",
+    "naloxone_doses": "Naloxone doses distributed",
+    "referred": "Referrals made",
+    "linked": "Of which linked",
+}
+
+
+def monthly_trends(
+    *,
+    site_ids: list[int],
+    months: int = 12,
+    today: date | None = None,
+    suppressed: bool = True,
+    threshold: int | None = None,
+) -> dict:
+    """Month-by-month figures for the dashboard, per site and in total.
+
+    Five aggregate queries whatever the number of months or sites. Linkage rate is the
+    share of a month's referrals that are linked now. With `suppressed`, counts from 1
+    to threshold−1 (and cells that would give them away through the total) are None.
+    """
+    from django.conf import settings
+
+    from inventory.models import Category
+    from referrals.models import Referral, ReferralStatus
+    from referrals.selectors import NOT_ON_VOIDED_VISIT
+    from ssp.models import Visit, VisitSupply
+
+    threshold = threshold or settings.SSP_SUPPRESSION_THRESHOLD
+    periods = months_back(count=months, today=today or timezone.localdate())
+    start, end = periods[0].bounds()[0], periods[-1].bounds()[1]
+    month_keys = [p.start.strftime("%Y-%m") for p in periods]
+    sites = list(Site.objects.filter(pk__in=site_ids).order_by("name"))
+    scope_of = {site.pk: site.code for site in sites}
+    scopes = [site.code for site in sites] + [TOTAL]
+    series = {name: {s: [0] * len(periods) for s in scopes} for name in TREND_SERIES}
+    index = {key: i for i, key in enumerate(month_keys)}
+    zone = timezone.get_default_timezone()
+
+    def add(name, site_id, month, value):
+        i = index.get(month.strftime("%Y-%m"))
+        if i is not None and value:
+            series[name][scope_of[site_id]][i] += value
+            if name != "unique_participants":
+                series[name][TOTAL][i] += value
+
+    visits = Visit.objects.filter(
+        site_id__in=list(scope_of), occurred_at__gte=start, occurred_at__lt=end, voided_at=None
+    ).annotate(month=TruncMonth("occurred_at", tzinfo=zone))
+    for row in (
+        visits.order_by()
+        .values("site_id", "month")
+        .annotate(
+            visits=Sum("contacts"),
+            unique=Count("participant", distinct=True),
+            collected=Sum("syringes_collected"),
+        )
+    ):
+        add("visits", row["site_id"], row["month"], row["visits"])
+        add("unique_participants", row["site_id"], row["month"], row["unique"])
+        add("syringes_collected", row["site_id"], row["month"], row["collected"])
+    for row in (
+        visits.order_by().values("month").annotate(unique=Count("participant", distinct=True))
+    ):
+        i = index.get(row["month"].strftime("%Y-%m"))
+        if i is not None:
+            series["unique_participants"][TOTAL][i] = row["unique"]
+
+    lines = VisitSupply.objects.filter(
+        visit__site_id__in=list(scope_of),
+        visit__occurred_at__gte=start,
+        visit__occurred_at__lt=end,
+        visit__voided_at=None,
+    ).annotate(month=TruncMonth("visit__occurred_at", tzinfo=zone))
+    direct = (
+        lines.filter(item__isnull=False)
+        .order_by()
+        .values("visit__site_id", "month", "item__category")
+        .annotate(
+            units=Sum("quantity"), doses=Sum(F("quantity") * F("item__naloxone_doses_per_unit"))
+        )
+    )
+    kits = (
+        lines.filter(kit__isnull=False)
+        .order_by()
+        .values("visit__site_id", "month", "kit__components__item__category")
+        .annotate(
+            units=Sum(F("quantity") * F("kit__components__quantity")),
+            doses=Sum(
+                F("quantity")
+                * F("kit__components__quantity")
+                * F("kit__components__item__naloxone_doses_per_unit")
+            ),
+        )
+    )
+    for rows, category_field in (
+        (direct, "item__category"),
+        (kits, "kit__components__item__category"),
+    ):
+        for row in rows:
+            if row[category_field] == Category.SYRINGE:
+                add("syringes_distributed", row["visit__site_id"], row["month"], row["units"])
+            elif row[category_field] == Category.NALOXONE:
+                add("naloxone_doses", row["visit__site_id"], row["month"], row["doses"])
+
+    referrals = (
+        Referral.objects.filter(NOT_ON_VOIDED_VISIT)
+        .filter(
+            site_id__in=list(scope_of),
+            referred_on__gte=periods[0].start,
+            referred_on__lte=periods[-1].end,
+        )
+        .annotate(month=TruncMonth("referred_on"))
+        .order_by()
+        .values("site_id", "month")
+        .annotate(referred=Count("pk"), linked=Count("pk", filter=Q(status=ReferralStatus.LINKED)))
+    )
+    for row in referrals:
+        add("referred", row["site_id"], row["month"], row["referred"])
+        add("linked", row["site_id"], row["month"], row["linked"])
+
+    hidden = set()
+    if suppressed:
+        hidden = _trend_mask(series, scopes=scopes, months=len(periods), threshold=threshold)
+    out = {
+        name: {
+            scope: [None if (name, scope, i) in hidden else v for i, v in enumerate(values)]
+            for scope, values in by_scope.items()
+        }
+        for name, by_scope in series.items()
+    }
+    out["linkage_rate"] = {
+        scope: [
+            None
+            if referred is None or linked is None or not referred
+            else round(linked / referred, 4)
+            for referred, linked in zip(out["referred"][scope], out["linked"][scope], strict=True)
+        ]
+        for scope in scopes
+    }
+    return {
+        "months": month_keys,
+        "month_labels": [p.start.strftime("%b %Y") for p in periods],
+        "scopes": [{"key": s.code, "label": s.name} for s in sites]
+        + [{"key": TOTAL, "label": "All selected sites"}],
+        "series": out,
+        "series_labels": {**TREND_SERIES, "linkage_rate": "Linkage rate"},
+        "suppressed": suppressed,
+        "threshold": threshold,
+    }
+
+
+def trend_table(trends: dict) -> list[dict]:
+    """The dashboard's figures as rows (month × scope), newest month first."""
+    rows = []
+    for i in reversed(range(len(trends["months"]))):
+        for scope in trends["scopes"]:
+            values = []
+            for name in trends["series_labels"]:
+                value = trends["series"][name][scope["key"]][i]
+                if value is None:
+                    values.append("–" if name == "linkage_rate" else "suppressed")
+                elif name == "linkage_rate":
+                    values.append(f"{value:.0%}")
+                else:
+                    values.append(f"{value:,}")
+            rows.append(
+                {"month": trends["month_labels"][i], "scope": scope["label"], "values": values}
+            )
+    return rows
+
+
+def _trend_mask(series, *, scopes, months, threshold) -> set:
+    """Per month and figure, the sites add up to the total (not unique participants)."""
+    sites = [s for s in scopes if s != TOTAL]
+    hidden = set()
+    for i in range(months):
+        values = {(name, scope): series[name][scope][i] for name in series for scope in scopes}
+        relations = [
+            Relation((name, TOTAL), tuple((name, site) for site in sites))
+            for name in series
+            if name != "unique_participants" or len(sites) == 1
+        ]
+        for name, scope in suppress(values, threshold=threshold, relations=relations):
+            hidden.add((name, scope, i))
+    return hidden

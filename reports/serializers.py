@@ -1,0 +1,215 @@
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from .funder_templates import TEMPLATES, template_choices
+from .models import ReportSnapshot
+from .periods import Period, PeriodError
+from .services import MAX_THRESHOLD
+
+
+class ReportRequestSerializer(serializers.Serializer):
+    """An on-demand report: a template, a period (a month, a quarter or two dates) and
+    optionally sites (default: every site you can see) and a suppression threshold."""
+
+    template = serializers.ChoiceField(choices=template_choices())
+    period = serializers.CharField(
+        required=False, help_text="A month as YYYY-MM or a quarter as YYYY-Q1 … YYYY-Q4."
+    )
+    period_start = serializers.DateField(required=False, help_text="First day (with period_end).")
+    period_end = serializers.DateField(required=False, help_text="Last day, inclusive.")
+    site_ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1), required=False, allow_empty=True
+    )
+    threshold = serializers.IntegerField(required=False, min_value=2, max_value=MAX_THRESHOLD)
+
+    def validate(self, attrs):
+        has_dates = "period_start" in attrs or "period_end" in attrs
+        if attrs.get("period") and has_dates:
+            raise serializers.ValidationError(
+                {"period": ["Give either period or period_start and period_end, not both."]}
+            )
+        try:
+            if attrs.get("period"):
+                attrs["resolved_period"] = Period.parse(attrs["period"])
+            elif "period_start" in attrs and "period_end" in attrs:
+                attrs["resolved_period"] = Period.between(
+                    attrs["period_start"], attrs["period_end"]
+                )
+            else:
+                raise serializers.ValidationError(
+                    {
+                        "period": [
+                            "Give a period (YYYY-MM or YYYY-Qn) or period_start and period_end."
+                        ]
+                    }
+                )
+        except PeriodError as exc:
+            field = "period" if attrs.get("period") else "period_end"
+            raise serializers.ValidationError({field: [str(exc)]}) from exc
+        return attrs
+
+
+class ReportFilesSerializer(serializers.Serializer):
+    csv = serializers.CharField(allow_null=True, help_text="API path of the suppressed CSV.")
+    xlsx = serializers.CharField(allow_null=True, help_text="API path of the suppressed XLSX.")
+
+
+class ReportSnapshotSerializer(serializers.ModelSerializer):
+    template_name = serializers.SerializerMethodField()
+    period_label = serializers.SerializerMethodField()
+    sites = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+    requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    files = serializers.SerializerMethodField()
+    page = serializers.SerializerMethodField(help_text="The staff web page of this report.")
+
+    class Meta:
+        model = ReportSnapshot
+        fields = [
+            "id",
+            "template",
+            "template_name",
+            "period_start",
+            "period_end",
+            "period_label",
+            "site_key",
+            "sites",
+            "suppression_threshold",
+            "version",
+            "trigger",
+            "status",
+            "progress",
+            "progress_message",
+            "error",
+            "content_hash",
+            "requested_by",
+            "requested_at",
+            "generated_at",
+            "files",
+            "page",
+        ]
+        read_only_fields = fields
+
+    def get_template_name(self, obj) -> str:
+        template = TEMPLATES.get(obj.template)
+        return template.name if template else obj.template
+
+    def get_period_label(self, obj) -> str:
+        return Period.between(obj.period_start, obj.period_end).label
+
+    @extend_schema_field(ReportFilesSerializer)
+    def get_files(self, obj):
+        ready = obj.is_ready
+
+        def path(fmt, field):
+            return reverse("report-files", args=[obj.pk, fmt]) if ready and field else None
+
+        return {"csv": path("csv", obj.csv_file), "xlsx": path("xlsx", obj.xlsx_file)}
+
+    def get_page(self, obj) -> str:
+        return reverse("reports:detail", args=[obj.pk])
+
+
+class ReportCellSerializer(serializers.Serializer):
+    text = serializers.CharField(help_text='As published: a number, "<11", "*" or "–".')
+    value = serializers.FloatField(
+        allow_null=True, help_text="The number; null where suppressed (unless unsuppressed)."
+    )
+    suppressed = serializers.BooleanField(help_text="Hidden in published output.")
+
+
+class ReportRowSerializer(serializers.Serializer):
+    label = serializers.CharField()
+    key = serializers.CharField(help_text="Figure key; empty for ratios.")
+    cells = ReportCellSerializer(many=True)
+
+
+class ReportTableSerializer(serializers.Serializer):
+    title = serializers.CharField()
+    note = serializers.CharField()
+    columns = serializers.ListField(child=serializers.CharField())
+    rows = ReportRowSerializer(many=True)
+
+
+class ReportDetailSerializer(ReportSnapshotSerializer):
+    unsuppressed = serializers.SerializerMethodField()
+    tables = serializers.SerializerMethodField()
+
+    class Meta(ReportSnapshotSerializer.Meta):
+        fields = [*ReportSnapshotSerializer.Meta.fields, "unsuppressed", "tables"]
+        read_only_fields = fields
+
+    def get_unsuppressed(self, obj) -> bool:
+        return bool(self.context.get("unsuppressed"))
+
+    @extend_schema_field(ReportTableSerializer(many=True))
+    def get_tables(self, obj):
+        rendered = self.context.get("rendered")
+        if rendered is None:
+            return []
+        unsuppressed = not rendered.suppressed
+        return [
+            {
+                "title": table.title,
+                "note": table.note,
+                "columns": table.columns,
+                "rows": [
+                    {
+                        "label": row.label,
+                        "key": row.key,
+                        "cells": [
+                            {
+                                "text": cell.text,
+                                "value": cell.value if unsuppressed or not cell.is_hidden else None,
+                                "suppressed": cell.is_hidden,
+                            }
+                            for cell in row.cells
+                        ],
+                    }
+                    for row in table.rows
+                ],
+            }
+            for table in rendered.tables
+        ]
+
+
+class ReportProgressSerializer(serializers.ModelSerializer):
+    files = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ReportSnapshot
+        fields = ["id", "status", "progress", "progress_message", "error", "files"]
+        read_only_fields = fields
+
+    @extend_schema_field(ReportFilesSerializer)
+    def get_files(self, obj):
+        return ReportSnapshotSerializer().get_files(obj)
+
+
+class ReportTemplateSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    name = serializers.CharField()
+    description = serializers.CharField()
+    sections = serializers.ListField(child=serializers.CharField())
+
+
+class TrendScopeSerializer(serializers.Serializer):
+    key = serializers.CharField(help_text='A site code, or "TOTAL".')
+    label = serializers.CharField()
+
+
+class TrendsSerializer(serializers.Serializer):
+    months = serializers.ListField(
+        child=serializers.CharField(), help_text="YYYY-MM, oldest first."
+    )
+    month_labels = serializers.ListField(child=serializers.CharField())
+    scopes = TrendScopeSerializer(many=True)
+    series = serializers.DictField(
+        child=serializers.DictField(
+            child=serializers.ListField(child=serializers.FloatField(allow_null=True))
+        ),
+        help_text="series[figure][scope] = one value per month; null where suppressed.",
+    )
+    series_labels = serializers.DictField(child=serializers.CharField())
+    suppressed = serializers.BooleanField()
+    threshold = serializers.IntegerField()

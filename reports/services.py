@@ -1,0 +1,373 @@
+"""Writes of funder reports: request, build (claim → figures → files → ready), the
+monthly job, and the email to coordinators. A ready snapshot is never changed."""
+
+import hashlib
+import json
+import logging
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.contrib.auth.models import Permission
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.core.mail import send_mass_mail
+from django.db import IntegrityError, transaction
+from django.db.models import Max, Q
+from django.urls import reverse
+from django.utils import timezone
+
+from org.models import Site, User
+from outbox.services import job_enqueue
+
+from .exports import to_csv, to_xlsx
+from .funder_templates import TEMPLATES
+from .metrics import compute_figures
+from .models import ReportSnapshot, ReportStatus, ReportTrigger, report_file_path
+from .periods import Period
+from .rendering import render
+
+logger = logging.getLogger(__name__)
+
+MAX_PERIOD_DAYS = 2 * 366
+MAX_THRESHOLD = 100
+
+
+class ReportRequestError(ValueError):
+    """Bad report parameters; carries field messages (shown on the form, 400 in the API)."""
+
+    api_status = 400
+    api_code = "invalid_report_request"
+
+    def __init__(self, field_errors: dict[str, list[str]]):
+        self.field_errors = field_errors
+        field, messages = next(iter(field_errors.items()))
+        super().__init__(messages[0] if field == "non_field_errors" else f"{field}: {messages[0]}")
+
+
+def site_key_for(site_ids) -> str:
+    """The canonical site set of a report: "all", or sorted ids such as "2,7"."""
+    return "all" if site_ids is None else ",".join(str(pk) for pk in sorted(set(site_ids)))
+
+
+def _validated(
+    *, template: str, period: Period, site_ids, threshold, by: User | None, today: date
+) -> tuple[list[int] | None, int]:
+    errors: dict[str, list[str]] = {}
+    if template not in TEMPLATES:
+        errors["template"] = [f"Unknown template. Choose one of: {', '.join(TEMPLATES)}."]
+    if period.start > today:
+        errors["period_start"] = ["The period has not started yet."]
+    if (period.end - period.start).days + 1 > MAX_PERIOD_DAYS:
+        errors["period_end"] = ["A report covers at most two years."]
+    threshold = settings.SSP_SUPPRESSION_THRESHOLD if threshold in (None, "") else threshold
+    if not isinstance(threshold, int) or not 2 <= threshold <= MAX_THRESHOLD:
+        errors["threshold"] = [
+            f"The suppression threshold is a whole number from 2 to {MAX_THRESHOLD}."
+        ]
+    if site_ids:
+        site_ids = sorted(set(site_ids))
+        known = set(Site.objects.filter(pk__in=site_ids).values_list("pk", flat=True))
+        allowed = by.accessible_site_ids() if by is not None else known
+        refused = [pk for pk in site_ids if pk not in known or pk not in allowed]
+        if refused:
+            errors["site_ids"] = [
+                f"Unknown site or not one of yours: {', '.join(map(str, refused))}."
+            ]
+    elif by is not None and not by.is_program_wide:
+        # "Every site" means the person's own sites unless they are program-wide.
+        site_ids = sorted(by.accessible_site_ids())
+        if not site_ids:
+            errors["site_ids"] = ["You do not belong to any site."]
+    else:
+        site_ids = None
+    if errors:
+        raise ReportRequestError(errors)
+    return site_ids, threshold
+
+
+def _next_version(*, template: str, period: Period, site_key: str) -> int:
+    latest = ReportSnapshot.objects.filter(
+        template=template, period_start=period.start, period_end=period.end, site_key=site_key
+    ).aggregate(v=Max("version"))["v"]
+    return (latest or 0) + 1
+
+
+def _create_snapshot(
+    *, template: str, period: Period, site_ids, threshold: int, trigger: str, by: User | None
+) -> ReportSnapshot:
+    site_key = site_key_for(site_ids)
+    sites = list(Site.objects.filter(pk__in=site_ids).order_by("name")) if site_ids else []
+    parameters = {
+        "template": template,
+        "template_name": TEMPLATES[template].name,
+        "period_start": period.start.isoformat(),
+        "period_end": period.end.isoformat(),
+        "period_kind": period.kind,
+        "period_label": period.label,
+        "sites": [s.code for s in sites] or "all",
+        "suppression_threshold": threshold,
+        "trigger": trigger,
+        "requested_by": by.username if by else None,
+    }
+    # A savepoint: a clash with a concurrent request rolls back only this attempt.
+    with transaction.atomic():
+        version = _next_version(template=template, period=period, site_key=site_key)
+        snapshot = ReportSnapshot.objects.create(
+            template=template,
+            period_start=period.start,
+            period_end=period.end,
+            site_key=site_key,
+            suppression_threshold=threshold,
+            parameters={**parameters, "version": version},
+            version=version,
+            trigger=trigger,
+            requested_by=by,
+        )
+        snapshot.sites.set(sites)
+    return snapshot
+
+
+@transaction.atomic
+def report_request(
+    *,
+    template: str,
+    period: Period,
+    by: User,
+    site_ids: list[int] | None = None,
+    threshold: int | None = None,
+    today: date | None = None,
+) -> ReportSnapshot:
+    """Queue an on-demand report (a new version if the same one exists). The build runs
+    on Celery once this transaction has committed."""
+    site_ids, threshold = _validated(
+        template=template,
+        period=period,
+        site_ids=site_ids,
+        threshold=threshold,
+        by=by,
+        today=today or timezone.localdate(),
+    )
+    for _attempt in range(5):
+        try:
+            snapshot = _create_snapshot(
+                template=template,
+                period=period,
+                site_ids=site_ids,
+                threshold=threshold,
+                trigger=ReportTrigger.ON_DEMAND,
+                by=by,
+            )
+        except IntegrityError:
+            continue  # a concurrent request took this version number: take the next
+        _enqueue_build(snapshot.pk)
+        return snapshot
+    raise ReportRequestError({"non_field_errors": ["Too many requests at once; try again."]})
+
+
+def report_regenerate(*, snapshot: ReportSnapshot, by: User) -> ReportSnapshot:
+    """The same report again, as the next version (the earlier ones stay as they were)."""
+    site_ids = (
+        None if snapshot.site_key == "all" else [int(x) for x in snapshot.site_key.split(",")]
+    )
+    return report_request(
+        template=snapshot.template,
+        period=Period.between(snapshot.period_start, snapshot.period_end),
+        by=by,
+        site_ids=site_ids,
+        threshold=snapshot.suppression_threshold,
+    )
+
+
+def _enqueue_build(snapshot_id: int) -> None:
+    # Through the outbox: the job commits with the snapshot, so a Redis outage delays the
+    # build (the relay sends it later) instead of failing the request after commit.
+    job_enqueue(task_name="reports.tasks.build_report", kwargs={"snapshot_id": snapshot_id})
+
+
+def scheduled_snapshot(*, template: str, period: Period) -> tuple[ReportSnapshot, bool]:
+    """The monthly job's snapshot of this template and period: found, or created once.
+    The partial unique constraint makes a second run (or a concurrent one) find it."""
+    lookup = {
+        "template": template,
+        "period_start": period.start,
+        "period_end": period.end,
+        "site_key": "all",
+        "trigger": ReportTrigger.SCHEDULED,
+    }
+    for _attempt in range(5):
+        existing = ReportSnapshot.objects.filter(**lookup).first()
+        if existing:
+            return existing, False
+        try:
+            snapshot = _create_snapshot(
+                template=template,
+                period=period,
+                site_ids=None,
+                threshold=settings.SSP_SUPPRESSION_THRESHOLD,
+                trigger=ReportTrigger.SCHEDULED,
+                by=None,
+            )
+        except IntegrityError:
+            continue  # created by a concurrent run, or a version clash: look again
+        return snapshot, True
+    raise RuntimeError(f"Could not create the scheduled {template} report for {period.label}")
+
+
+def _set_progress(snapshot_id: int, percent: int, message: str) -> None:
+    # Committed at once (no surrounding transaction), so the polling page sees it.
+    ReportSnapshot.objects.filter(pk=snapshot_id, status=ReportStatus.RUNNING).update(
+        progress=percent, progress_message=message[:120]
+    )
+
+
+def content_hash(*, parameters: dict, figures: dict) -> str:
+    """SHA-256 of the canonical JSON of what the report says (not when it was made)."""
+    payload = {
+        key: parameters[key]
+        for key in ("template", "period_start", "period_end", "sites", "suppression_threshold")
+    }
+    canonical = json.dumps({"parameters": payload, "figures": figures}, sort_keys=True)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def about_rows(snapshot: ReportSnapshot, figures: dict) -> list[tuple[str, str]]:
+    sites = ", ".join(s["label"] for s in figures["scopes"] if s["site_id"] is not None)
+    return [
+        (
+            "Period",
+            f"{figures['period']['label']} ({snapshot.period_start} to {snapshot.period_end})",
+        ),
+        ("Sites", sites if snapshot.site_key != "all" else f"All sites ({sites})"),
+        ("Version", str(snapshot.version)),
+        (
+            "Generated",
+            timezone.localtime(snapshot.generated_at or timezone.now()).strftime(
+                "%Y-%m-%d %H:%M %Z"
+            ),
+        ),
+        ("Small-cell suppression", f"counts from 1 to {snapshot.suppression_threshold - 1} hidden"),
+    ]
+
+
+def report_build(*, snapshot_id: int) -> ReportSnapshot | None:
+    """Build a queued report: figures, suppressed CSV and XLSX, content hash, ready.
+
+    Claims the row first (queued, failed, or running for longer than a task may run),
+    so two workers never build the same snapshot; returns None if someone else has it.
+    """
+    now = timezone.now()
+    stale = now - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
+    claimed = (
+        ReportSnapshot.objects.filter(pk=snapshot_id)
+        .filter(
+            Q(status__in=[ReportStatus.QUEUED, ReportStatus.FAILED])
+            | Q(status=ReportStatus.RUNNING, started_at__lt=stale)
+        )
+        .update(
+            status=ReportStatus.RUNNING,
+            started_at=now,
+            progress=1,
+            progress_message="Starting",
+            error="",
+        )
+    )
+    if not claimed:
+        return None
+    snapshot = ReportSnapshot.objects.get(pk=snapshot_id)
+    try:
+        site_ids = (
+            None if snapshot.site_key == "all" else [int(pk) for pk in snapshot.site_key.split(",")]
+        )
+        period = Period.between(snapshot.period_start, snapshot.period_end)
+        figures = compute_figures(
+            period=period,
+            site_ids=site_ids,
+            progress=lambda percent, message: _set_progress(snapshot_id, percent, message),
+        )
+        _set_progress(snapshot_id, 85, "Writing CSV and XLSX")
+        generated_at = timezone.now()
+        snapshot.generated_at = generated_at
+        rendered = render(
+            figures, TEMPLATES[snapshot.template], threshold=snapshot.suppression_threshold
+        )
+        about = about_rows(snapshot, figures)
+        sites = snapshot.site_key.replace(",", "_")
+        stem = f"{snapshot.template}-{period.slug}-{sites}-v{snapshot.version}"
+        csv_name = default_storage.save(
+            report_file_path(snapshot, f"{stem}.csv"), ContentFile(to_csv(rendered, about=about))
+        )
+        xlsx_name = default_storage.save(
+            report_file_path(snapshot, f"{stem}.xlsx"),
+            ContentFile(to_xlsx(rendered, about=about)),
+        )
+        ReportSnapshot.objects.filter(pk=snapshot_id, status=ReportStatus.RUNNING).update(
+            status=ReportStatus.READY,
+            progress=100,
+            progress_message="Ready",
+            figures=figures,
+            content_hash=content_hash(parameters=snapshot.parameters, figures=figures),
+            csv_file=csv_name,
+            xlsx_file=xlsx_name,
+            generated_at=generated_at,
+        )
+    except Exception as exc:
+        logger.exception("Report %s failed", snapshot_id)
+        ReportSnapshot.objects.filter(pk=snapshot_id).update(
+            status=ReportStatus.FAILED,
+            progress_message="Failed",
+            error=f"{type(exc).__name__}: {exc}"[:500],
+        )
+        raise
+    return ReportSnapshot.objects.get(pk=snapshot_id)
+
+
+def monthly_reports_build(*, today: date | None = None) -> list[ReportSnapshot]:
+    """Last month's report for every template (program-wide), then one email to the
+    coordinators. Safe to run again: existing snapshots are found, not duplicated, and
+    only snapshots built by this run are announced."""
+    period = Period.previous_month(today or timezone.localdate())
+    built = []
+    for template in TEMPLATES:
+        snapshot, _created = scheduled_snapshot(template=template, period=period)
+        if snapshot.status != ReportStatus.READY:
+            result = report_build(snapshot_id=snapshot.pk)
+            if result is not None and result.status == ReportStatus.READY:
+                built.append(result)
+    if built:
+        reports_notify(snapshots=built)
+    return built
+
+
+def report_recipients():
+    """Active staff allowed to view reports who have an email address."""
+    permission = Permission.objects.filter(
+        content_type__app_label="ssp", codename="view_reports"
+    ).first()
+    condition = Q(is_superuser=True)
+    if permission is not None:
+        condition |= Q(groups__permissions=permission) | Q(user_permissions=permission)
+    return User.objects.filter(condition, is_active=True).exclude(email="").distinct()
+
+
+def reports_notify(*, snapshots: list[ReportSnapshot]) -> int:
+    """Email a link to each new report; figures stay behind the login."""
+    if not snapshots:
+        return 0
+    base = settings.SITE_BASE_URL.rstrip("/")
+    period = snapshots[0].parameters.get("period_label", str(snapshots[0].period_start))
+    lines = [
+        f"- {s.parameters.get('template_name', s.template)} (version {s.version}): "
+        f"{base}{reverse('reports:detail', args=[s.pk])}"
+        for s in snapshots
+    ]
+    subject = f"Funder reports for {period} are ready"
+    body = (
+        f"The monthly funder reports for {period} have been generated:\n\n"
+        + "\n".join(lines)
+        + "\n\nSign in to view them and download the CSV and XLSX files. "
+        "Published files are small-cell suppressed.\n"
+    )
+    messages = [
+        (subject, body, settings.DEFAULT_FROM_EMAIL, [user.email]) for user in report_recipients()
+    ]
+    return send_mass_mail(messages, fail_silently=False) if messages else 0

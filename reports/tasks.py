@@ -1,0 +1,19 @@
+"""Celery tasks of funder reports: thin wrappers that take ids and call a service."""
+
+from celery import shared_task
+from django.db import OperationalError
+
+from .services import monthly_reports_build, report_build
+
+
+@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
+def build_report(snapshot_id: int) -> str:
+    """Build one queued report (on-demand request or regeneration)."""
+    snapshot = report_build(snapshot_id=snapshot_id)
+    return snapshot.status if snapshot else "taken by another worker"
+
+
+@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
+def build_monthly_reports() -> list[int]:
+    """Beat, on the 1st of each month: last month's report for every template."""
+    return [snapshot.pk for snapshot in monthly_reports_build()]
