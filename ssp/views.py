@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from inventory.services import StockError
 from org.models import Site
-from org.selectors import sites_for_user
+from org.selectors import recording_sites_for_user, sites_for_user
 
 from . import selectors, services
 from .codes import CodeError, build_code, current_recipe, normalise
@@ -68,7 +68,7 @@ def _supply_choices():
 @permission_required("ssp.log_visit", raise_exception=True)
 def intake(request):
     """The front-desk screen: code → person, supplies, Enter saves; today's visits below."""
-    sites = selectors.recording_sites_for_user(request.user)
+    sites = recording_sites_for_user(request.user)
     site = _chosen_site(request, sites)
     posted_lines, line_errors, service_error = [], [], None
     if request.method == "POST" and site is not None:
@@ -171,7 +171,7 @@ def intake_build_code(request):
 @permission_required("ssp.log_visit", raise_exception=True)
 def intake_shift(request):
     """A street-outreach shift logged afterwards in bulk: anonymous contacts, totals."""
-    sites = selectors.recording_sites_for_user(request.user)
+    sites = recording_sites_for_user(request.user)
     site = _chosen_site(request, sites)
     posted_lines, line_errors, service_error = [], [], None
     if request.method == "POST":

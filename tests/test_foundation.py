@@ -140,7 +140,7 @@ def test_site_changes_are_attributed_in_the_audit_trail(admin_ada, client, site_
 
     client.force_login(admin_ada)
     response = client.post(
-        f"/admin/ssp/site/{site_a.pk}/change/",
+        f"/admin/org/site/{site_a.pk}/change/",
         {"name": "Downtown hub", "code": "DTWN", "service_model": "fixed", "is_active": "on"},
     )
     assert response.status_code == 302
