@@ -341,7 +341,7 @@ def monthly_reports_build(*, today: date | None = None) -> list[ReportSnapshot]:
 def report_recipients():
     """Active staff allowed to view reports who have an email address."""
     permission = Permission.objects.filter(
-        content_type__app_label="ssp", codename="view_reports"
+        content_type__app_label="reports", codename="view_reports"
     ).first()
     condition = Q(is_superuser=True)
     if permission is not None:
