@@ -248,7 +248,7 @@ def test_dashboard_page_embeds_its_data_without_inline_script(
     client.force_login(coordinator_cleo)
     page = client.get("/reports/dashboard/?months=6").content.decode()
     assert '<script id="trends-data" type="application/json">' in page
-    assert "vendor/chart-4.6.1.umd.min.js" in page and "reports_dashboard.js" in page
+    assert "vendor/chart-4.6.1.umd.min.js" in page and "reports/dashboard.js" in page
     assert 'data-series="linkage_rate"' in page
     assert "<script>" not in page and "style=" not in page
 
