@@ -313,8 +313,8 @@ def visit_is_open_to(visit: Visit, user: User, *, now: datetime | None = None) -
 
 
 # --- Figures for funder reports (read by reports/) ---
-# Aggregates over visits, computed in the database: each function is one query whatever
-# the number of visits. Voided visits never count; a corrected visit counts as corrected
+# Aggregates over visits, computed in the database: one query each (two where said)
+# whatever the number of visits. Voided visits never count; a corrected visit counts as corrected
 # (its row holds the corrected values). Periods are half-open [start, end) datetimes.
 
 # Imported here, not at the top, so this section stays one block (E402 on purpose).
