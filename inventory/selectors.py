@@ -431,3 +431,48 @@ def count_differences(*, location: Location, counted: dict[int, int]) -> list[Co
         rows,
         key=lambda row: (row.lot.item.name, row.lot.expires_on or date.max, row.lot.pk),
     )
+
+
+# --- Figures for funder reports (read by reports/) ---
+
+# Re-exported so the reports label their figures without reading inventory's models
+# (imported here, not at the top, so this section stays one block: E402 on purpose).
+from .models import Category, FundingSource, NaloxoneFormulation  # noqa: E402, F401
+
+
+def items_by_id() -> dict[int, Item]:
+    """Every item (category, strip code and name, naloxone formulation and doses), one query."""
+    return {item.pk: item for item in Item.objects.all()}
+
+
+@dataclass(frozen=True)
+class FundedDispense:
+    site_id: int | None  # the site of the location the units left from
+    source: FundingSource  # who paid for the lot they came from
+    category: str
+    units: int  # handed out, net of reversals
+
+
+def funded_dispense_by_source(*, references) -> list[FundedDispense]:
+    """Units that left stock under these references, per site, funding source and item
+    category. `references` is any iterable or subquery of free references (e.g. a
+    visit's "visit:<uuid>"); a reversal carries the same reference, so a corrected or
+    voided hand-out nets out. Two queries: the ledger aggregate and the sources."""
+    rows = (
+        StockMovement.objects.filter(reference__in=references)
+        .values("location__site_id", "lot__funding_source_id", "item__category")
+        .annotate(units=Sum("quantity"))
+        .order_by()
+    )
+    sources = {source.pk: source for source in FundingSource.objects.all()}
+    return [
+        # Units leaving stock are negative in the ledger; a funder counts units handed out.
+        FundedDispense(
+            site_id=row["location__site_id"],
+            source=sources[row["lot__funding_source_id"]],
+            category=row["item__category"],
+            units=-row["units"],
+        )
+        for row in rows
+        if row["units"]
+    ]

@@ -251,3 +251,34 @@ def linkage_summary(
     ]
     total = _row("All referrals", None, qs.aggregate(**_status_counts()))
     return LinkageSummary(by_type=by_type, by_site=by_site, total=total)
+
+
+# --- Figures for funder reports (read by reports/) ---
+# (`referral_counts_by_type` above gives the period's referred and linked per type.)
+
+# Imported here, not at the top, so this section stays one block (E402 on purpose).
+from django.db.models.functions import TruncMonth  # noqa: E402
+
+
+def referral_type_names() -> dict[str, str]:
+    """Each referral type's name by its code (inactive types too), in display order."""
+    return dict(ReferralType.objects.values_list("code", "name"))
+
+
+def referral_counts_by_month(*, first_day: date, last_day: date, site_ids) -> list[dict]:
+    """Per site and month referred: {"site_id", "month", "referred", "linked"}, where
+    linked counts the month's referrals that are linked now. Days are inclusive;
+    referrals at voided visits are left out. One query."""
+    rows = (
+        Referral.objects.filter(NOT_ON_VOIDED_VISIT)
+        .filter(
+            site_id__in=list(site_ids),
+            referred_on__gte=first_day,
+            referred_on__lte=last_day,
+        )
+        .annotate(month=TruncMonth("referred_on"))
+        .order_by()
+        .values("site_id", "month")
+        .annotate(referred=Count("pk"), linked=Count("pk", filter=Q(status=ReferralStatus.LINKED)))
+    )
+    return list(rows)

@@ -3,7 +3,7 @@ pages have something to show right after `manage.py seed_demo`."""
 
 from django.utils import timezone
 
-from ssp.models import Visit
+from ssp.selectors import visit_records_between
 
 from .funder_templates import TEMPLATES
 from .models import ReportStatus
@@ -16,7 +16,7 @@ def seed_reports(*, log) -> None:
     would on the 1st (without its email). Safe to run again: ready snapshots stay."""
     period = Period.previous_month(timezone.localdate())
     start, end = period.bounds()
-    visits = Visit.objects.filter(occurred_at__gte=start, occurred_at__lt=end).count()
+    visits = visit_records_between(start=start, end=end)
     if not visits:
         log(f"No visits in {period.label}: the reports will show zeros.")
     for key, template in TEMPLATES.items():

@@ -20,9 +20,23 @@ the corrected values, and the ledger nets reversals); a street shift logged in b
 from collections import defaultdict
 from collections.abc import Callable
 
-from django.db.models import Count, Exists, F, OuterRef, Q, Sum, Value
-from django.db.models.fields import CharField
-from django.db.models.functions import Cast, Concat
+from inventory.selectors import (
+    Category,
+    NaloxoneFormulation,
+    funded_dispense_by_source,
+    items_by_id,
+)
+from org.models import ServiceModel, Site
+from referrals.selectors import referral_counts_by_type, referral_type_names
+from ssp.selectors import (
+    CollectionMethod,
+    NaloxoneRefillReason,
+    new_participants_by_site,
+    supply_units_by_site,
+    unique_participants_across,
+    visit_figures_by_site,
+    visit_stock_references,
+)
 
 from .periods import Period
 
@@ -80,10 +94,6 @@ def compute_figures(
     *, period: Period, site_ids: list[int] | None = None, progress: Progress | None = None
 ) -> dict:
     """Every figure for every selected site and the program total (all sites if None)."""
-    from inventory.models import Category, Item, NaloxoneFormulation
-    from org.models import ServiceModel, Site
-    from ssp.models import CollectionMethod, NaloxoneRefillReason
-
     progress = progress or (lambda percent, message: None)
     sites = Site.objects.order_by("name")
     if site_ids is not None:
@@ -91,7 +101,8 @@ def compute_figures(
     sites = list(sites)
     site_scope = {site.pk: site.code for site in sites}
     book = _Book([site.code for site in sites] + [TOTAL])
-    visits = _visits(period=period, site_ids=list(site_scope))
+    start, end = period.bounds()
+    within = {"start": start, "end": end, "site_ids": list(site_scope)}
 
     # --- Reach, service model, returns, refills: one pass over the period's visits.
     progress(10, "Counting visits")
@@ -116,46 +127,19 @@ def compute_figures(
         book.key(f"refills.{code}", f"Refill: {label.lower()}")
     book.sum_of("refills", [f"refills.{code}" for code in NaloxoneRefillReason.values])
 
-    expressions = {
-        "visits": Sum("contacts"),
-        "identified_visits": Sum("contacts", filter=Q(participant__isnull=False)),
-        "anonymous_visits": Sum("contacts", filter=Q(participant__isnull=True)),
-        "unique_participants": Count("participant", distinct=True),
-        "secondary_people": Sum("secondary_people"),
-        "secondary_visits": Count("pk", filter=Q(secondary_people__gt=0)),
-        "overdose_reversals": Sum("overdose_reversals"),
-        "syringes_collected": Sum("syringes_collected"),
-        "refills": Count("pk", filter=~Q(naloxone_refill_reason="")),
-    }
-    for code in ServiceModel.values:
-        expressions[f"service_model.{code}"] = Sum("contacts", filter=Q(service_model=code))
-    for code in CollectionMethod.values:
-        expressions[f"collected.{code}"] = Sum(
-            "syringes_collected", filter=Q(collection_method=code)
-        )
-    for code in NaloxoneRefillReason.values:
-        expressions[f"refills.{code}"] = Count("pk", filter=Q(naloxone_refill_reason=code))
-    # Dotted keys are not SQL-friendly aliases: annotate as f0, f1, … and map back.
-    aliases = {f"f{i}": key for i, key in enumerate(expressions)}
-    rows = (
-        visits.order_by()
-        .values("site_id")
-        .annotate(**{alias: expressions[key] for alias, key in aliases.items()})
-    )
-    for row in rows:
-        scope = site_scope[row["site_id"]]
-        for alias, key in aliases.items():
-            book.add(scope, key, row[alias])
+    for site_id, figures in visit_figures_by_site(**within).items():
+        for key, value in figures.items():
+            book.add(site_scope[site_id], key, value)
     # Deduplicated across sites: a person seen at two sites is one participant.
-    book.add(TOTAL, "unique_participants", _unique_participants(visits))
+    book.add(TOTAL, "unique_participants", unique_participants_across(**within))
 
     progress(25, "Finding new participants")
-    for row in _first_visits(visits, period).values("site_id").annotate(n=Count("pk")).order_by():
-        book.add(site_scope[row["site_id"]], "new_participants", row["n"])
+    for site_id, count in new_participants_by_site(**within, first_day=period.start).items():
+        book.add(site_scope[site_id], "new_participants", count)
 
     # --- Supplies from the visit lines (kits expanded to their components).
     progress(40, "Counting supplies")
-    items = {item.pk: item for item in Item.objects.all()}
+    items = items_by_id()
     for code, label in Category.choices:
         book.key(f"supplies.{code}", label)
     book.key("strips.fts", "Fentanyl test strips (FTS)")
@@ -172,7 +156,7 @@ def compute_figures(
     book.links.append(["supplies.naloxone", "naloxone_doses"])
     book.sum_of("supplies.naloxone", [f"naloxone_units.{code}" for code, _ in formulations])
     book.sum_of("naloxone_doses", [f"naloxone_doses.{code}" for code, _ in formulations])
-    for site_id, item_id, units in _supply_units(period=period, site_ids=list(site_scope)):
+    for site_id, item_id, units in supply_units_by_site(**within):
         scope, item = site_scope[site_id], items[item_id]
         book.add(scope, f"supplies.{item.category}", units)
         kind = strip_kind(category=item.category, code=item.code, name=item.name)
@@ -186,7 +170,7 @@ def compute_figures(
 
     # --- Supplies by funding source, from the stock ledger.
     progress(55, "Tracing supplies to funding sources")
-    _funding(book, visits=visits, site_scope=site_scope)
+    _funding(book, references=visit_stock_references(**within), site_scope=site_scope)
 
     # --- Referrals, from the referrals app.
     progress(70, "Counting referrals")
@@ -216,91 +200,18 @@ def compute_figures(
     }
 
 
-def _visits(*, period: Period, site_ids: list[int]):
-    from ssp.models import Visit
-
-    start, end = period.bounds()
-    # Served by the (site, occurred_at) index.
-    return Visit.objects.filter(
-        site_id__in=site_ids, occurred_at__gte=start, occurred_at__lt=end, voided_at__isnull=True
-    )
-
-
-def _unique_participants(visits) -> int:
-    return visits.aggregate(n=Count("participant", distinct=True))["n"] or 0
-
-
-def _first_visits(visits, period: Period):
-    """Each participant's first non-void visit ever (program-wide), if it is in `visits`.
-
-    Ties at the same instant go to the lower id, so a person is new at exactly one visit.
-    A code first seen before the period (e.g. carried over from paper records) is not new.
-    Probes the (participant, occurred_at) index once per visit of the period.
-    """
-    from ssp.models import Visit
-
-    earlier = Visit.objects.filter(
-        participant_id=OuterRef("participant_id"), voided_at__isnull=True
-    ).filter(
-        Q(occurred_at__lt=OuterRef("occurred_at"))
-        | Q(occurred_at=OuterRef("occurred_at"), pk__lt=OuterRef("pk"))
-    )
-    return visits.filter(
-        participant__isnull=False, participant__first_seen_on__gte=period.start
-    ).filter(~Exists(earlier))
-
-
-def _supply_units(*, period: Period, site_ids: list[int]):
-    """(site id, item id, units) for the period's visit lines, kits expanded."""
-    from ssp.models import VisitSupply
-
-    start, end = period.bounds()
-    lines = VisitSupply.objects.filter(
-        visit__site_id__in=site_ids,
-        visit__occurred_at__gte=start,
-        visit__occurred_at__lt=end,
-        visit__voided_at__isnull=True,
-    ).order_by()
-    direct = (
-        lines.filter(item__isnull=False)
-        .values("visit__site_id", "item_id")
-        .annotate(units=Sum("quantity"))
-    )
-    for row in direct:
-        yield row["visit__site_id"], row["item_id"], row["units"]
-    kits = (
-        lines.filter(kit__isnull=False)
-        .values("visit__site_id", "kit__components__item_id")
-        .annotate(units=Sum(F("quantity") * F("kit__components__quantity")))
-    )
-    for row in kits:
-        if row["kit__components__item_id"] is not None:  # a kit without components
-            yield row["visit__site_id"], row["kit__components__item_id"], row["units"]
-
-
-def _funding(book: _Book, *, visits, site_scope: dict[int, str]) -> None:
+def _funding(book: _Book, *, references, site_scope: dict[int, str]) -> None:
     """Units dispensed at the period's visits per funding source and category, net of
     reversals (a corrected or voided visit's movements carry the same reference)."""
-    from inventory.models import Category, FundingSource, StockMovement
-
-    references = visits.annotate(
-        ref=Concat(Value("visit:"), Cast("uuid", output_field=CharField()))
-    ).values("ref")
-    rows = (
-        StockMovement.objects.filter(reference__in=references)
-        .values("location__site_id", "lot__funding_source_id", "item__category")
-        .annotate(units=Sum("quantity"))
-        .order_by()
-    )
-    sources = {source.pk: source for source in FundingSource.objects.all()}
     categories = dict(Category.choices)
+    sources = {}
     per_source: dict[int, dict[str, dict[str, int]]] = defaultdict(lambda: defaultdict(dict))
-    for row in rows:
-        scope = site_scope.get(row["location__site_id"])
-        if scope is None or not row["units"]:
+    for row in funded_dispense_by_source(references=references):
+        scope = site_scope.get(row.site_id)
+        if scope is None:
             continue
-        # Dispenses are negative in the ledger; the report counts units handed out.
-        per_source[row["lot__funding_source_id"]][row["item__category"]][scope] = -row["units"]
+        sources[row.source.pk] = row.source
+        per_source[row.source.pk][row.category][scope] = row.units
     for source_id in sorted(per_source, key=lambda pk: sources[pk].name):
         source = sources[source_id]
         total_key = f"funding.{source.code}"
@@ -319,10 +230,7 @@ def _funding(book: _Book, *, visits, site_scope: dict[int, str]) -> None:
 
 
 def _referrals(book: _Book, *, period: Period, site_scope: dict[int, str]) -> None:
-    from referrals.models import ReferralType
-    from referrals.selectors import referral_counts_by_type
-
-    names = dict(ReferralType.objects.values_list("code", "name"))
+    names = referral_type_names()
     book.key("referred", "Referrals made")
     book.key("linked", "Referrals linked (service started)")
     per_site = {

@@ -2,11 +2,14 @@
 
 from datetime import date
 
-from django.db.models import Count, F, Q, QuerySet, Sum
-from django.db.models.functions import TruncMonth
+from django.conf import settings
+from django.db.models import QuerySet
 from django.utils import timezone
 
+from inventory.selectors import Category
 from org.models import Site, User
+from referrals.selectors import referral_counts_by_month
+from ssp.selectors import supplies_by_month, unique_participants_by_month, visit_figures_by_month
 
 from .funder_templates import TEMPLATES
 from .metrics import TOTAL
@@ -76,13 +79,6 @@ def monthly_trends(
     share of a month's referrals that are linked now. With `suppressed`, counts from 1
     to threshold−1 (and cells that would give them away through the total) are None.
     """
-    from django.conf import settings
-
-    from inventory.models import Category
-    from referrals.models import Referral, ReferralStatus
-    from referrals.selectors import NOT_ON_VOIDED_VISIT
-    from ssp.models import Visit, VisitSupply
-
     threshold = threshold or settings.SSP_SUPPRESSION_THRESHOLD
     periods = months_back(count=months, today=today or timezone.localdate())
     start, end = periods[0].bounds()[0], periods[-1].bounds()[1]
@@ -92,7 +88,7 @@ def monthly_trends(
     scopes = [site.code for site in sites] + [TOTAL]
     series = {name: {s: [0] * len(periods) for s in scopes} for name in TREND_SERIES}
     index = {key: i for i, key in enumerate(month_keys)}
-    zone = timezone.get_default_timezone()
+    within = {"start": start, "end": end, "site_ids": list(scope_of)}
 
     def add(name, site_id, month, value):
         i = index.get(month.strftime("%Y-%m"))
@@ -101,78 +97,24 @@ def monthly_trends(
             if name != "unique_participants":
                 series[name][TOTAL][i] += value
 
-    visits = Visit.objects.filter(
-        site_id__in=list(scope_of), occurred_at__gte=start, occurred_at__lt=end, voided_at=None
-    ).annotate(month=TruncMonth("occurred_at", tzinfo=zone))
-    for row in (
-        visits.order_by()
-        .values("site_id", "month")
-        .annotate(
-            visits=Sum("contacts"),
-            unique=Count("participant", distinct=True),
-            collected=Sum("syringes_collected"),
-        )
-    ):
+    for row in visit_figures_by_month(**within):
         add("visits", row["site_id"], row["month"], row["visits"])
         add("unique_participants", row["site_id"], row["month"], row["unique"])
         add("syringes_collected", row["site_id"], row["month"], row["collected"])
-    for row in (
-        visits.order_by().values("month").annotate(unique=Count("participant", distinct=True))
-    ):
+    for row in unique_participants_by_month(**within):
         i = index.get(row["month"].strftime("%Y-%m"))
         if i is not None:
             series["unique_participants"][TOTAL][i] = row["unique"]
 
-    lines = VisitSupply.objects.filter(
-        visit__site_id__in=list(scope_of),
-        visit__occurred_at__gte=start,
-        visit__occurred_at__lt=end,
-        visit__voided_at=None,
-    ).annotate(month=TruncMonth("visit__occurred_at", tzinfo=zone))
-    direct = (
-        lines.filter(item__isnull=False)
-        .order_by()
-        .values("visit__site_id", "month", "item__category")
-        .annotate(
-            units=Sum("quantity"), doses=Sum(F("quantity") * F("item__naloxone_doses_per_unit"))
-        )
-    )
-    kits = (
-        lines.filter(kit__isnull=False)
-        .order_by()
-        .values("visit__site_id", "month", "kit__components__item__category")
-        .annotate(
-            units=Sum(F("quantity") * F("kit__components__quantity")),
-            doses=Sum(
-                F("quantity")
-                * F("kit__components__quantity")
-                * F("kit__components__item__naloxone_doses_per_unit")
-            ),
-        )
-    )
-    for rows, category_field in (
-        (direct, "item__category"),
-        (kits, "kit__components__item__category"),
-    ):
-        for row in rows:
-            if row[category_field] == Category.SYRINGE:
-                add("syringes_distributed", row["visit__site_id"], row["month"], row["units"])
-            elif row[category_field] == Category.NALOXONE:
-                add("naloxone_doses", row["visit__site_id"], row["month"], row["doses"])
+    for row in supplies_by_month(**within):
+        if row["category"] == Category.SYRINGE:
+            add("syringes_distributed", row["site_id"], row["month"], row["units"])
+        elif row["category"] == Category.NALOXONE:
+            add("naloxone_doses", row["site_id"], row["month"], row["doses"])
 
-    referrals = (
-        Referral.objects.filter(NOT_ON_VOIDED_VISIT)
-        .filter(
-            site_id__in=list(scope_of),
-            referred_on__gte=periods[0].start,
-            referred_on__lte=periods[-1].end,
-        )
-        .annotate(month=TruncMonth("referred_on"))
-        .order_by()
-        .values("site_id", "month")
-        .annotate(referred=Count("pk"), linked=Count("pk", filter=Q(status=ReferralStatus.LINKED)))
-    )
-    for row in referrals:
+    for row in referral_counts_by_month(
+        first_day=periods[0].start, last_day=periods[-1].end, site_ids=list(scope_of)
+    ):
         add("referred", row["site_id"], row["month"], row["referred"])
         add("linked", row["site_id"], row["month"], row["linked"])
 

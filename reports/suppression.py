@@ -22,6 +22,8 @@ from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 
+from .metrics import TOTAL
+
 PRIMARY = "primary"
 SECONDARY = "secondary"
 
@@ -240,8 +242,6 @@ def _rref_pinned(rows: list[dict]) -> Cell | None:
 
 def figure_relations(figures: dict) -> tuple[list[Relation], list[tuple[Cell, Cell]]]:
     """The sums and links a reader of these figures knows, over (scope, key) cells."""
-    from .metrics import TOTAL
-
     scopes = [scope["key"] for scope in figures["scopes"]]
     sites = [scope for scope in scopes if scope != TOTAL]
     relations = [

@@ -310,3 +310,242 @@ def visit_is_open_to(visit: Visit, user: User, *, now: datetime | None = None) -
     from .services import visit_edit_refusal
 
     return visit_edit_refusal(visit=visit, by=user, now=now) is None
+
+
+# --- Figures for funder reports (read by reports/) ---
+# Aggregates over visits, computed in the database: one query each (two where said)
+# whatever the number of visits. Voided visits never count; a corrected visit counts as corrected
+# (its row holds the corrected values). Periods are half-open [start, end) datetimes.
+
+# Imported here, not at the top, so this section stays one block (E402 on purpose).
+from collections.abc import Iterator  # noqa: E402
+
+from django.db import connection  # noqa: E402
+from django.db.models import (  # noqa: E402
+    CharField,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Cast, Concat, Substr, TruncMonth  # noqa: E402
+
+from org.models import ServiceModel  # noqa: E402
+
+# Re-exported so the reports label their figures without reading ssp's models.
+from .models import CollectionMethod, NaloxoneRefillReason  # noqa: E402
+
+
+def _period_visits(*, start: datetime, end: datetime, site_ids) -> QuerySet[Visit]:
+    # Served by the (site, occurred_at) index.
+    return Visit.objects.filter(
+        site_id__in=list(site_ids),
+        occurred_at__gte=start,
+        occurred_at__lt=end,
+        voided_at__isnull=True,
+    )
+
+
+def visit_figures_by_site(*, start: datetime, end: datetime, site_ids) -> dict[int, dict]:
+    """Per site: {figure: int} for the period's visits, keyed as the funder reports are.
+
+    visits, identified_visits, anonymous_visits (a street shift logged in bulk counts as
+    its contacts), unique_participants (per site), secondary_people, secondary_visits,
+    overdose_reversals, syringes_collected, refills, and the families
+    service_model.<code>, collected.<collection method>, refills.<reason>.
+    """
+    expressions = {
+        "visits": Sum("contacts"),
+        "identified_visits": Sum("contacts", filter=Q(participant__isnull=False)),
+        "anonymous_visits": Sum("contacts", filter=Q(participant__isnull=True)),
+        "unique_participants": Count("participant", distinct=True),
+        "secondary_people": Sum("secondary_people"),
+        "secondary_visits": Count("pk", filter=Q(secondary_people__gt=0)),
+        "overdose_reversals": Sum("overdose_reversals"),
+        "syringes_collected": Sum("syringes_collected"),
+        "refills": Count("pk", filter=~Q(naloxone_refill_reason="")),
+    }
+    for code in ServiceModel.values:
+        expressions[f"service_model.{code}"] = Sum("contacts", filter=Q(service_model=code))
+    for code in CollectionMethod.values:
+        expressions[f"collected.{code}"] = Sum(
+            "syringes_collected", filter=Q(collection_method=code)
+        )
+    for code in NaloxoneRefillReason.values:
+        expressions[f"refills.{code}"] = Count("pk", filter=Q(naloxone_refill_reason=code))
+    # Dotted keys are not SQL-friendly aliases: annotate as f0, f1, … and map back.
+    aliases = {f"f{i}": key for i, key in enumerate(expressions)}
+    rows = (
+        _period_visits(start=start, end=end, site_ids=site_ids)
+        .order_by()
+        .values("site_id")
+        .annotate(**{alias: expressions[key] for alias, key in aliases.items()})
+    )
+    return {
+        row["site_id"]: {key: row[alias] or 0 for alias, key in aliases.items()} for row in rows
+    }
+
+
+def unique_participants_across(*, start: datetime, end: datetime, site_ids) -> int:
+    """People with a code seen in the period, a person seen at two sites counted once."""
+    visits = _period_visits(start=start, end=end, site_ids=site_ids)
+    return visits.aggregate(n=Count("participant", distinct=True))["n"] or 0
+
+
+def new_participants_by_site(
+    *, start: datetime, end: datetime, first_day: date, site_ids
+) -> dict[int, int]:
+    """Per site: people whose first non-void visit ever (program-wide) is in the period.
+
+    Ties at the same instant go to the lower id, so a person is new at exactly one visit.
+    A code first seen before `first_day` (e.g. carried over from paper records) is not
+    new. Probes the (participant, occurred_at) index once per visit of the period.
+    """
+    earlier = Visit.objects.filter(
+        participant_id=OuterRef("participant_id"), voided_at__isnull=True
+    ).filter(
+        Q(occurred_at__lt=OuterRef("occurred_at"))
+        | Q(occurred_at=OuterRef("occurred_at"), pk__lt=OuterRef("pk"))
+    )
+    firsts = (
+        _period_visits(start=start, end=end, site_ids=site_ids)
+        .filter(participant__isnull=False, participant__first_seen_on__gte=first_day)
+        .filter(~Exists(earlier))
+    )
+    rows = firsts.values("site_id").annotate(n=Count("pk")).order_by()
+    return {row["site_id"]: row["n"] for row in rows}
+
+
+def supply_units_by_site(
+    *, start: datetime, end: datetime, site_ids
+) -> Iterator[tuple[int, int, int]]:
+    """(site id, item id, units) handed out at the period's visits, kits expanded to
+    their components. Two queries: items given as such, and kits' components."""
+    lines = VisitSupply.objects.filter(
+        visit__site_id__in=list(site_ids),
+        visit__occurred_at__gte=start,
+        visit__occurred_at__lt=end,
+        visit__voided_at__isnull=True,
+    ).order_by()
+    direct = (
+        lines.filter(item__isnull=False)
+        .values("visit__site_id", "item_id")
+        .annotate(units=Sum("quantity"))
+    )
+    for row in direct:
+        yield row["visit__site_id"], row["item_id"], row["units"]
+    kits = (
+        lines.filter(kit__isnull=False)
+        .values("visit__site_id", "kit__components__item_id")
+        .annotate(units=Sum(F("quantity") * F("kit__components__quantity")))
+    )
+    for row in kits:
+        if row["kit__components__item_id"] is not None:  # a kit without components
+            yield row["visit__site_id"], row["kit__components__item_id"], row["units"]
+
+
+# Where the hyphens go in a uuid's text: 8-4-4-4-12 hex digits.
+UUID_GROUPS = ((1, 8), (9, 4), (13, 4), (17, 4), (21, 12))
+
+
+def _stock_reference():
+    """`Visit.stock_reference` as an SQL expression."""
+    text = Cast("uuid", output_field=CharField())
+    if connection.vendor == "sqlite":
+        # SQLite keeps a uuid as 32 hex digits; the ledger's reference has the hyphens.
+        parts = []
+        for begin, length in UUID_GROUPS:
+            parts += [Value("-"), Substr(text, begin, length)]
+        return Concat(Value("visit:"), *parts[1:], output_field=CharField())
+    return Concat(Value("visit:"), text)
+
+
+def visit_stock_references(*, start: datetime, end: datetime, site_ids) -> QuerySet:
+    """The ledger references of the period's visits, as a subquery (one "ref" column)
+    to hand to inventory, which knows a reference but not what a visit is."""
+    visits = _period_visits(start=start, end=end, site_ids=site_ids)
+    return visits.annotate(ref=_stock_reference()).values("ref")
+
+
+def visit_records_between(*, start: datetime, end: datetime) -> int:
+    """Visit records made for the period at every site, voided ones included."""
+    return Visit.objects.filter(occurred_at__gte=start, occurred_at__lt=end).count()
+
+
+def visit_figures_by_month(*, start: datetime, end: datetime, site_ids) -> list[dict]:
+    """Per site and month (program time zone): visits, unique (participants, per site)
+    and collected (syringes). The month is the first instant of the month."""
+    rows = (
+        _period_visits(start=start, end=end, site_ids=site_ids)
+        .annotate(month=TruncMonth("occurred_at", tzinfo=timezone.get_default_timezone()))
+        .order_by()
+        .values("site_id", "month")
+        .annotate(
+            visits=Sum("contacts"),
+            unique=Count("participant", distinct=True),
+            collected=Sum("syringes_collected"),
+        )
+    )
+    return list(rows)
+
+
+def unique_participants_by_month(*, start: datetime, end: datetime, site_ids) -> list[dict]:
+    """Per month: {"month", "unique"}, a person seen at several of the sites counted once."""
+    rows = (
+        _period_visits(start=start, end=end, site_ids=site_ids)
+        .annotate(month=TruncMonth("occurred_at", tzinfo=timezone.get_default_timezone()))
+        .order_by()
+        .values("month")
+        .annotate(unique=Count("participant", distinct=True))
+    )
+    return list(rows)
+
+
+def supplies_by_month(*, start: datetime, end: datetime, site_ids) -> Iterator[dict]:
+    """Per site, month and supply category: {"site_id", "month", "category", "units",
+    "doses"} (naloxone doses; kits expanded to their components). Two queries."""
+    lines = VisitSupply.objects.filter(
+        visit__site_id__in=list(site_ids),
+        visit__occurred_at__gte=start,
+        visit__occurred_at__lt=end,
+        visit__voided_at=None,
+    ).annotate(month=TruncMonth("visit__occurred_at", tzinfo=timezone.get_default_timezone()))
+    direct = (
+        lines.filter(item__isnull=False)
+        .order_by()
+        .values("visit__site_id", "month", "item__category")
+        .annotate(
+            units=Sum("quantity"), doses=Sum(F("quantity") * F("item__naloxone_doses_per_unit"))
+        )
+    )
+    for row in direct:
+        yield {
+            "site_id": row["visit__site_id"],
+            "month": row["month"],
+            "category": row["item__category"],
+            "units": row["units"],
+            "doses": row["doses"],
+        }
+    kits = (
+        lines.filter(kit__isnull=False)
+        .order_by()
+        .values("visit__site_id", "month", "kit__components__item__category")
+        .annotate(
+            units=Sum(F("quantity") * F("kit__components__quantity")),
+            doses=Sum(
+                F("quantity")
+                * F("kit__components__quantity")
+                * F("kit__components__item__naloxone_doses_per_unit")
+            ),
+        )
+    )
+    for row in kits:
+        yield {
+            "site_id": row["visit__site_id"],
+            "month": row["month"],
+            "category": row["kit__components__item__category"],
+            "units": row["units"],
+            "doses": row["doses"],
+        }
