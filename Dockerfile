@@ -14,8 +14,8 @@ RUN groupadd --system --gid 1000 ssp \
     && useradd --system --uid 1000 --gid ssp --home-dir /app --shell /usr/sbin/nologin ssp
 
 # Dependencies first, so a code change does not reinstall them.
-COPY requirements.txt ./
-RUN pip install -r requirements.txt
+COPY requirements.lock ./
+RUN pip install --require-hashes -r requirements.lock
 
 COPY . .
 # Static files are collected into the image (whitenoise serves them, hashed and

@@ -9,15 +9,26 @@ export PATH := $(abspath $(BIN)):$(PATH)
 REDIS_UP := $(shell python3 -c 'import os, socket, urllib.parse as u; p = u.urlparse(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")); s = socket.socket(); s.settimeout(0.3); print("yes" if s.connect_ex((p.hostname or "127.0.0.1", p.port or 6379)) == 0 else "no")')
 PROCESSES := $(if $(filter yes,$(REDIS_UP)),web worker beat,web)
 
-.PHONY: install run test lint format bench migrate clean
+.PHONY: install lock run reset test lint format bench migrate clean
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+# Every package, transitive ones included, at the version and hash in the lock.
+$(VENV)/.installed: requirements-dev.lock
 	test -x $(PY) || python3 -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m pip install --quiet --require-hashes -r requirements-dev.lock
 	touch $@
+
+# Rewrite both locks from pyproject.toml, with pip-tools in a venv of its own (it is not
+# a dependency of the project).
+LOCKVENV ?= /tmp/ssp-lockvenv
+PIP_COMPILE = $(LOCKVENV)/bin/pip-compile --quiet --generate-hashes --strip-extras \
+	--allow-unsafe --no-emit-index-url --no-emit-find-links
+lock:
+	test -x $(LOCKVENV)/bin/pip-compile || \
+		(python3 -m venv $(LOCKVENV) && $(LOCKVENV)/bin/pip install --quiet pip-tools==7.6.2)
+	$(PIP_COMPILE) -o requirements.lock pyproject.toml
+	$(PIP_COMPILE) --extra dev -o requirements-dev.lock pyproject.toml
 
 migrate: install
 	$(PY) manage.py migrate --noinput
@@ -32,12 +43,32 @@ run: migrate
 	@echo ""
 	$(BIN)/honcho start $(PROCESSES)
 
+# Start over: the next `make run` migrates and seeds the demo again. Settings decide
+# which database that is (DATABASE_URL, from the environment or .env): an SQLite file
+# is deleted; a PostgreSQL database is emptied (flush), never dropped.
+DB_IN_USE = $(PY) -c 'import django; django.setup(); from django.conf import settings; \
+	db = settings.DATABASES["default"]; print(db["ENGINE"].rsplit(".", 1)[-1], db["NAME"])'
+reset: install
+	@set -e; db=$$(DJANGO_SETTINGS_MODULE=config.settings $(DB_IN_USE)); \
+	engine=$${db%% *}; name=$${db#* }; \
+	case "$$engine" in \
+	  sqlite3) \
+	    echo "Deleting the SQLite database $$name"; \
+	    rm -f "$$name" "$$name-journal" "$$name-wal" "$$name-shm" ;; \
+	  postgresql) \
+	    echo "Emptying the PostgreSQL database $$name (manage.py flush; tables stay)"; \
+	    $(PY) manage.py flush --noinput ;; \
+	  *) echo "make reset knows SQLite and PostgreSQL, not $$engine" >&2; exit 1 ;; \
+	esac; \
+	echo 'Done: the next `make run` sets up the demo from scratch.'
+
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: install
 	$(BIN)/ruff check --fix .

@@ -134,6 +134,12 @@ SITE_LOCATIONS = {
     "OUTR": ("Outreach team packs", LocationKind.SITE),
 }
 CENTRAL = "Central store"
+# Short-dated stock: location, item, funder, lot, expires in (days), quantity, days ago.
+SHORT_DATED = [
+    (CENTRAL, "nx-nasal", "donation", "NX-DON-SHORT", 45, 48, 3),
+    ("Downtown drop-in", "fts", "federal", "FTS-SHORT", 30, 200, 2),
+    ("Eastside clinic", "xts", "federal", "XTS-OLD", -10, 30, 200),
+]
 PEER = ("Peer distributor (Eastside)", "EAST")
 
 # Monthly use and months of stock to leave, per location and item: picks each band.
@@ -184,9 +190,33 @@ USE = {
 }
 
 
-def _at(days_ago: int, hour: int = 10):
-    day = timezone.localdate() - timedelta(days=days_ago)
-    return timezone.make_aware(datetime.combine(day, time(hour, 0)))
+def _at(now: datetime, days_ago: int, hour: int = 10) -> datetime:
+    day = timezone.localdate(now) - timedelta(days=days_ago)
+    return min(timezone.make_aware(datetime.combine(day, time(hour, 0))), now)
+
+
+# Days ago (and hour) of each step of the stock history; the distributions run every
+# three days from 88 days ago to yesterday.
+CENTRAL_RECEIPT_DAYS_AGO = 100
+DELIVERY_DAYS_AGO = 95
+DISTRIBUTION_DAYS_AGO = tuple(range(88, 0, -3))
+DISTRIBUTION_HOUR = 14
+PEER_TRANSFER_DAYS_AGO = 20
+DAMAGE_DAYS_AGO = 12
+COUNT_DAYS_AGO = 5
+
+
+def history_dates(now: datetime) -> dict[str, list[datetime]]:
+    """When each step of the stock history happens, from `now` alone (never after it)."""
+    return {
+        "receipt": [_at(now, CENTRAL_RECEIPT_DAYS_AGO)],
+        "delivery": [_at(now, DELIVERY_DAYS_AGO)],
+        "distribution": [_at(now, d, DISTRIBUTION_HOUR) for d in DISTRIBUTION_DAYS_AGO],
+        "peer": [_at(now, PEER_TRANSFER_DAYS_AGO)],
+        "damage": [_at(now, DAMAGE_DAYS_AGO)],
+        "count": [_at(now, COUNT_DAYS_AGO)],
+        "short_dated": [_at(now, days_ago) for *_, days_ago in SHORT_DATED],
+    }
 
 
 def _catalog() -> dict[str, Item]:
@@ -252,7 +282,8 @@ def seed_inventory(*, log) -> None:
         return
     by = get_user_model().objects.filter(is_superuser=True).order_by("pk").first()
     rng = random.Random(2026)
-    today = timezone.localdate()
+    now = timezone.now()  # read once: every date below is at or before it
+    today = timezone.localdate(now)
 
     # 1. What each site will use over 90 days plus what it should keep, in base units.
     needs: dict[tuple[str, str], tuple[int, int]] = {}
@@ -309,7 +340,7 @@ def seed_inventory(*, log) -> None:
                 lines=lines,
                 funding_source=funders[funder],
                 by=by,
-                occurred_at=_at(100),
+                occurred_at=_at(now, CENTRAL_RECEIPT_DAYS_AGO),
                 reference=f"PO-{funder.upper()}-{today:%Y}-001",
             )
 
@@ -327,7 +358,7 @@ def seed_inventory(*, log) -> None:
             to_location=locations[location_name],
             lines=lines,
             by=by,
-            occurred_at=_at(95),
+            occurred_at=_at(now, DELIVERY_DAYS_AGO),
             reference=f"Delivery to {location_name}",
         )
 
@@ -335,7 +366,7 @@ def seed_inventory(*, log) -> None:
     # every three days, so averages and bands have something to say.
     dispensed = 0
     for (location_name, code), (used, _) in needs.items():
-        days = list(range(88, 0, -3))
+        days = list(DISTRIBUTION_DAYS_AGO)
         shares = [rng.uniform(0.6, 1.4) for _ in days]
         scale = used / sum(shares)
         quantities = [max(int(share * scale), 1) for share in shares]
@@ -348,7 +379,7 @@ def seed_inventory(*, log) -> None:
                 lines=[DispenseLine(item=items[code], quantity=quantity)],
                 by=by,
                 reference=f"demo:distribution:{days_ago}",
-                occurred_at=_at(days_ago, hour=14),
+                occurred_at=_at(now, days_ago, hour=DISTRIBUTION_HOUR),
             )
             dispensed += 1
 
@@ -363,7 +394,7 @@ def seed_inventory(*, log) -> None:
                 TransferLine(item=items["nx-nasal"], quantity=6),
             ],
             by=by,
-            occurred_at=_at(20),
+            occurred_at=_at(now, PEER_TRANSFER_DAYS_AGO),
         )
     downtown = locations.get("Downtown drop-in")
     water = StockBalance.objects.filter(
@@ -377,7 +408,7 @@ def seed_inventory(*, log) -> None:
             quantity=-12,
             reason="damaged",
             by=by,
-            occurred_at=_at(12),
+            occurred_at=_at(now, DAMAGE_DAYS_AGO),
             reference="Water damage under the sink",
         )
         stock_count(
@@ -387,16 +418,11 @@ def seed_inventory(*, log) -> None:
                 CountLine(item=items["alc"], counted=_on_hand(downtown, items["alc"])),
             ],
             by=by,
-            occurred_at=_at(5),
+            occurred_at=_at(now, COUNT_DAYS_AGO),
         )
     # 6. Short-dated stock: donated naloxone and strips expiring within 60 days, and
     # an old box of XTS at Eastside that expired ten days ago, still on the shelf.
-    extra = [
-        (CENTRAL, "nx-nasal", "donation", "NX-DON-SHORT", 45, 48, 3),
-        ("Downtown drop-in", "fts", "federal", "FTS-SHORT", 30, 200, 2),
-        ("Eastside clinic", "xts", "federal", "XTS-OLD", -10, 30, 200),
-    ]
-    for location_name, code, funder, lot_number, expires_in, quantity, days_ago in extra:
+    for location_name, code, funder, lot_number, expires_in, quantity, days_ago in SHORT_DATED:
         if location_name in locations:
             stock_receive(
                 location=locations[location_name],
@@ -410,7 +436,7 @@ def seed_inventory(*, log) -> None:
                 ],
                 funding_source=funders[funder],
                 by=by,
-                occurred_at=_at(days_ago),
+                occurred_at=_at(now, days_ago),
             )
     log(
         f"Stock: receipts at the central store, deliveries to {len(USE)} locations, "

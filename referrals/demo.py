@@ -2,7 +2,8 @@
 spread of outcomes. Run through `manage.py seed_demo` after the visits step."""
 
 import random
-from datetime import datetime, time, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 
 from django.utils import timezone
 
@@ -123,8 +124,52 @@ TYPE_WEIGHTS = {
 LINK_CHANCE = {"testing": 0.6, "care": 0.5, "treatment": 0.4, "social": 0.3}
 
 
-def _at(day, hour=12):
-    return timezone.make_aware(datetime.combine(day, time(hour)))
+def _at(day, hour: int, now: datetime) -> datetime:
+    return min(timezone.make_aware(datetime.combine(day, time(hour))), now)
+
+
+@dataclass
+class Outcome:
+    """What staff later learned about one referral, and when (never after now)."""
+
+    action: str  # "" (nothing yet), linked, declined, lost, not_needed, not_yet
+    referred_at: datetime  # the first status change: the referral itself
+    linked_on: date | None = None
+    changed_at: datetime | None = None
+
+
+def outcome_plan(rng, *, referred_on: date, follow_up_on: date, group: str, now: datetime):
+    """A pure function of its arguments (tests call it for any hour of any day)."""
+    today = timezone.localdate(now)
+    age = (today - referred_on).days
+    if age < 7:  # too recent to know anything
+        return None
+    roll = rng.random()
+    link_chance = LINK_CHANCE[group]
+    action, change_day, linked_on = "", None, None
+    if roll < link_chance:
+        linked_on = referred_on + timedelta(days=rng.randint(0, min(age, 35)))
+        change_day = min(today, linked_on + timedelta(days=rng.randint(0, 20)))
+        action = "linked"
+    elif roll < link_chance + 0.1:
+        change_day = referred_on + timedelta(days=rng.randint(1, min(age, 30)))
+        action = "declined"
+    elif age > 90 and roll < link_chance + 0.35:
+        change_day = referred_on + timedelta(days=90)
+        action = "lost"
+    elif roll < link_chance + 0.4:
+        change_day = referred_on + timedelta(days=rng.randint(1, min(age, 60)))
+        action = "not_needed"
+    elif follow_up_on < today and rng.random() < 0.5:
+        change_day = today
+        action = "not_yet"
+    changed_at = None
+    if change_day is not None:
+        changed_at = _at(min(change_day, today), rng.randint(9, 17), now)
+    referred_at = _at(referred_on, rng.randint(9, 17), now)
+    if changed_at is not None:  # a same-day outcome comes after the referral itself
+        changed_at = max(changed_at, referred_at)
+    return Outcome(action, referred_at, linked_on, changed_at)
 
 
 def seed_referrals(*, log) -> None:
@@ -161,7 +206,7 @@ def seed_referrals(*, log) -> None:
     program_wide = [
         u for u in User.objects.filter(is_active=True).order_by("pk") if u.is_program_wide
     ]
-    today = timezone.localdate()
+    now = timezone.now()  # read once: every date below is at or before it
     codes, weights = zip(*[(c, w) for c, w in TYPE_WEIGHTS.items() if c in types], strict=True)
     made = 0
     for visit in visits.iterator():
@@ -177,7 +222,7 @@ def seed_referrals(*, log) -> None:
             referral_type=referral_type, visit=visit, partner=partner, by=by
         )
         made += 1
-        _play_outcome(rng, referral, by=by, today=today)
+        _play_outcome(rng, referral, by=by, now=now)
     log(
         f"Partners: {Partner.objects.count()}. Referrals: {made} on "
         f"{visits.count()} coded visits, "
@@ -195,39 +240,35 @@ def _recorder(visit: Visit, recorders: dict[int, User], program_wide: list[User]
     return next((u for u in program_wide if services.can_record_at(u, visit.site_id)), None)
 
 
-def _play_outcome(rng, referral: Referral, *, by, today) -> None:
+def _play_outcome(rng, referral: Referral, *, by, now) -> None:
     """What staff later learned, told through the services; history is then dated to
     the day it happened (the services stamp 'now')."""
-    age = (today - referral.referred_on).days
-    if age < 7:
-        return  # too recent to know anything
-    roll = rng.random()
-    link_chance = LINK_CHANCE[referral.type.group]
-    change_day = None
-    if roll < link_chance:
-        linked_on = referral.referred_on + timedelta(days=rng.randint(0, min(age, 35)))
-        change_day = min(today, linked_on + timedelta(days=rng.randint(0, 20)))
-        services.referral_mark_linked(referral=referral, linked_on=linked_on, by=by)
-    elif roll < link_chance + 0.1:
-        change_day = referral.referred_on + timedelta(days=rng.randint(1, min(age, 30)))
+    plan = outcome_plan(
+        rng,
+        referred_on=referral.referred_on,
+        follow_up_on=referral.follow_up_on,
+        group=referral.type.group,
+        now=now,
+    )
+    if plan is None:
+        return
+    if plan.action == "linked":
+        services.referral_mark_linked(referral=referral, linked_on=plan.linked_on, by=by)
+    elif plan.action == "declined":
         services.referral_mark_declined(referral=referral, by=by)
-    elif age > 90 and roll < link_chance + 0.35:
-        change_day = referral.referred_on + timedelta(days=90)
+    elif plan.action == "lost":
         services.referral_mark_lost(referral=referral, by=by, note="No news after 90 days")
-    elif roll < link_chance + 0.4:
-        change_day = referral.referred_on + timedelta(days=rng.randint(1, min(age, 60)))
+    elif plan.action == "not_needed":
         services.referral_mark_not_needed(referral=referral, by=by)
-    elif referral.follow_up_on < today and rng.random() < 0.5:
+    elif plan.action == "not_yet":
         services.referral_not_yet(referral=referral, by=by)
-        change_day = today
-    if change_day is not None:
-        moment = min(_at(min(change_day, today), hour=rng.randint(9, 17)), timezone.now())
-        Referral.objects.filter(pk=referral.pk).update(status_changed_at=moment)
+    if plan.changed_at is not None:
+        Referral.objects.filter(pk=referral.pk).update(status_changed_at=plan.changed_at)
         ReferralStatusChange.objects.filter(referral=referral).exclude(from_status="").update(
-            changed_at=moment
+            changed_at=plan.changed_at
         )
     ReferralStatusChange.objects.filter(referral=referral, from_status="").update(
-        changed_at=_at(referral.referred_on, hour=rng.randint(9, 17))
+        changed_at=plan.referred_at
     )
 
 

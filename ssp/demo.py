@@ -45,7 +45,7 @@ BLOCK_DAYS = 14  # stock arrives at each site every two weeks, just before it is
 
 @dataclass
 class _PlannedVisit:
-    occurred_at: datetime
+    occurred_at: datetime | None  # None: would have been after now; dropped by _plan
     site: str
     code: str = ""
     lines: list = field(default_factory=list)  # (kind, code, quantity)
@@ -78,9 +78,25 @@ def _swapped(code: str, rng) -> str:
     return code
 
 
-def _when(rng, day: date, now: datetime) -> datetime:
+def _start_of(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time(0, 0)))
+
+
+def _when(rng, day: date, now: datetime) -> datetime | None:
+    """A visit during the day's opening hours, or, today, in the half hour before now;
+    None when that half hour would fall before the day began (just after midnight)."""
     at = timezone.make_aware(datetime.combine(day, time(rng.randint(9, 17), rng.randint(0, 59))))
-    return min(at, now - timedelta(minutes=rng.randint(1, 30)))
+    at = min(at, now - timedelta(minutes=rng.randint(1, 30)))
+    return at if at >= _start_of(day) else None
+
+
+def delivery_at(start: date, now: datetime) -> datetime:
+    """Deliveries come at 07:30 on the block's first day; when that is still to come
+    (a first run before 07:30 on a delivery day), an hour before now, but on that day,
+    so the delivery still precedes every visit of its block (those are at least 9:00
+    or at most half an hour before now, and never before the day began)."""
+    usual = timezone.make_aware(datetime.combine(start, time(7, 30)))
+    return min(usual, max(_start_of(start), now - timedelta(hours=1)), now)
 
 
 def _plan(rng, *, days: int, participants: int, now: datetime) -> list[_PlannedVisit]:
@@ -162,8 +178,41 @@ def _plan(rng, *, days: int, participants: int, now: datetime) -> list[_PlannedV
                      "collection_method": "estimated"},
                 )
             )  # fmt: skip
+    plans = [p for p in plans if p.occurred_at is not None]
     plans.sort(key=lambda p: p.occurred_at)
     return [p for p in plans if all(q > 0 for _, _, q in p.lines)]
+
+
+@dataclass
+class DemoSchedule:
+    """Every dated thing the visits step will write, computed from `now` alone."""
+
+    now: datetime
+    first_day: date
+    visits: list[_PlannedVisit]
+    deliveries: dict[int, datetime]  # block -> when that block's stock arrives
+
+    def block_of(self, moment: datetime) -> int:
+        return (timezone.localdate(moment) - self.first_day).days // BLOCK_DAYS
+
+    @property
+    def last_block(self) -> int:
+        return (timezone.localdate(self.now) - self.first_day).days // BLOCK_DAYS
+
+    def block_start(self, block: int) -> date:
+        return self.first_day + timedelta(days=block * BLOCK_DAYS)
+
+
+def demo_schedule(rng, *, now: datetime, days: int, participants: int) -> DemoSchedule:
+    """The visits and the two-weekly deliveries, none after `now` (a pure function of
+    its arguments and the code recipe: tests call it for any hour of any day)."""
+    today = timezone.localdate(now)
+    first_day = today - timedelta(days=days - 1)
+    visits = _plan(rng, days=days, participants=participants, now=now)
+    schedule = DemoSchedule(now=now, first_day=first_day, visits=visits, deliveries={})
+    for block in range(schedule.last_block + 1):
+        schedule.deliveries[block] = delivery_at(schedule.block_start(block), now)
+    return schedule
 
 
 def _funder_for(item, funders):
@@ -212,20 +261,20 @@ def seed_visits(*, log, days: int = 365, participants: int = 260, seed: int = 19
     }
     receiver = staff.get("admin") or User.objects.filter(is_superuser=True).first()
     rng = random.Random(seed)
-    now = timezone.now()
+    now = timezone.now()  # read once: every date below is at or before it
     today = timezone.localdate(now)
-    plans = _plan(rng, days=days, participants=participants, now=now)
+    schedule = demo_schedule(rng, now=now, days=days, participants=participants)
+    plans = schedule.visits
 
     # What each visit takes out, per location, item and two-week block.
     components: dict[str, list[tuple[str, int]]] = defaultdict(list)
     for comp in KitComponent.objects.select_related("kit", "item"):
         components[comp.kit.code].append((comp.item.code, comp.quantity))
-    first_day = today - timedelta(days=days - 1)
     demand: dict[tuple[int, str, str], int] = defaultdict(int)
     recent: dict[tuple[str, str], int] = defaultdict(int)  # the stock page's window
     window_start = today - timedelta(days=CONSUMPTION_WINDOW_DAYS - 1)
     for plan in plans:
-        block = (timezone.localdate(plan.occurred_at) - first_day).days // BLOCK_DAYS
+        block = schedule.block_of(plan.occurred_at)
         for kind, code, quantity in plan.lines:
             for item_code, units in components[code] if kind == "kit" else [(code, 1)]:
                 demand[(block, plan.site, item_code)] += units * quantity
@@ -233,7 +282,7 @@ def seed_visits(*, log, days: int = 365, participants: int = 260, seed: int = 19
                     recent[(plan.site, item_code)] += units * quantity
 
     def receive(block: int, site: str, extra: dict[str, int] | None = None) -> None:
-        start = first_day + timedelta(days=block * BLOCK_DAYS)
+        start = schedule.block_start(block)
         wanted = {code: q for (b, s, code), q in demand.items() if b == block and s == site}
         by_funder: dict[str, list] = defaultdict(list)
         for code, quantity in sorted(wanted.items()):
@@ -264,10 +313,9 @@ def seed_visits(*, log, days: int = 365, participants: int = 260, seed: int = 19
                 lines=lines,
                 funding_source=funders[funder_code],
                 by=receiver,
-                occurred_at=timezone.make_aware(datetime.combine(max(start, first_day),
-                                                                 time(7, 30))),
+                occurred_at=schedule.deliveries[block],
                 reference=f"Demo delivery {start:%Y-%m-%d}",
-            )  # fmt: skip
+            )
 
     # The visits' extra use would lower every site's months of stock; what each site keeps
     # grows in the same proportion as its use, so the stock page shows the same bands.
@@ -285,14 +333,14 @@ def seed_visits(*, log, days: int = 365, participants: int = 260, seed: int = 19
         if extra > 0:
             keep[site][code] = extra
 
-    last_block = (today - first_day).days // BLOCK_DAYS
+    last_block = schedule.last_block
     received: set[int] = set()
     counts = defaultdict(int)
     # A year of paper and tablet records entered in one go: the backdating window (a
     # front-desk safeguard) is widened for this step only.
     with override_settings(SSP_VISIT_BACKDATE_DAYS=days + 1):
         for plan in plans:
-            block = (timezone.localdate(plan.occurred_at) - first_day).days // BLOCK_DAYS
+            block = schedule.block_of(plan.occurred_at)
             if block not in received:
                 for site in sites:
                     receive(block, site, keep.get(site) if block == last_block else None)

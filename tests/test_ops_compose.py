@@ -118,7 +118,7 @@ def test_the_web_process_binds_where_the_port_is_published(compose, procfile):
 def test_dockerfile_is_slim_non_root_and_collects_static_at_build():
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert re.search(r"^FROM python:3\.11-slim$", dockerfile, re.M)
-    assert "pip install -r requirements.txt" in dockerfile
+    assert "pip install --require-hashes -r requirements.lock" in dockerfile
     assert "manage.py collectstatic --noinput" in dockerfile
     users = re.findall(r"^USER (\S+)$", dockerfile, re.M)
     assert users and users[-1] not in ("root", "0")

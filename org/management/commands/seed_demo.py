@@ -1,12 +1,15 @@
 """Demo data for a first run: every installed app's `demo.py`, in app order.
 
-Each app's demo module may define `seed(*, log, days)` (its demo records) and
+Each app's demo module may define `seed(*, log, days)` (its demo records),
 `finish(*, log)` (run after every app has seeded, e.g. the stock-alert scan over all
-the stock the visits moved). The seed is all-or-nothing in effect: a DemoSeed row is
-written last, and a run that finds the demo accounts without it starts over.
+the stock the visits moved) and `seeding()`, a context manager held around all of it
+(the outbox defers the jobs the writes queue); org, the ground floor, names no app.
+The seed is all-or-nothing in effect: a DemoSeed row is written last, and a run that
+finds the demo accounts without it starts over.
 """
 
 import time
+from contextlib import ExitStack
 from importlib import import_module
 
 from django.apps import apps
@@ -16,7 +19,6 @@ from django.utils import timezone
 
 from org.demo import DEMO_STAFF
 from org.models import DemoSeed, Site, User
-from outbox.services import jobs_deferred
 
 
 def demo_modules():
@@ -51,7 +53,10 @@ class Command(BaseCommand):
             self.stdout.write("Demo data already present; skipping (log in as before).")
             return
         self._start_clean()
-        with jobs_deferred():
+        with ExitStack() as around:
+            for _label, module in demo_modules():
+                if hasattr(module, "seeding"):
+                    around.enter_context(module.seeding())
             for label, module in demo_modules():
                 if hasattr(module, "seed"):
                     self._step(f"{label}: seed", lambda m=module: m.seed(log=self._log, days=days))

@@ -1,0 +1,165 @@
+"""A first run works at any hour: the demo never dates anything after "now".
+
+The schedule test below covers every hour × day combination (and every position in the
+two-week delivery cycle) without a database, through the demo's pure date plans. The
+seed test runs the real one-year `seed_demo` on each day of one delivery cycle, a
+first-of-month and both DST changes, the hours rotating (a full run takes 10–30 s, so
+the full cross product would not fit in CI)."""
+
+import random
+from datetime import date, datetime, time, timedelta
+from io import StringIO
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.core.management import call_command
+from django.db.models import Max
+from django.utils import timezone
+
+import reports.demo
+from inventory.demo import history_dates
+from inventory.models import StockMovement
+from inventory.selectors import balance_drift
+from org.models import DemoSeed
+from referrals.demo import LINK_CHANCE, outcome_plan
+from referrals.models import Referral, ReferralStatusChange
+from ssp.demo import BLOCK_DAYS, demo_schedule
+from ssp.models import Visit
+
+PROGRAM = ZoneInfo("America/New_York")
+HOURS = [time(0, 30), time(3, 0), time(7, 29), time(23, 59)]
+CYCLE = [date(2026, 12, 2) + timedelta(days=n) for n in range(BLOCK_DAYS)]
+FIRST_OF_MONTH = date(2027, 1, 1)
+DST_DAYS = [date(2026, 3, 8), date(2026, 11, 1)]  # clocks forward, clocks back
+DAYS = [*CYCLE, FIRST_OF_MONTH, *DST_DAYS]
+# The schedule test also tries the edges: just after midnight, the repeated hour of the
+# November change (both folds), the missing hour of the March one, opening time.
+EDGE_HOURS = [time(0, 0, 30), time(1, 30), time(1, 30, fold=1), time(2, 30), time(9, 0)]
+
+
+def at(day: date, hour: time) -> datetime:
+    return datetime.combine(day, hour, tzinfo=PROGRAM)
+
+
+@pytest.fixture(autouse=True)
+def program_time_zone(settings):
+    settings.TIME_ZONE = "America/New_York"
+
+
+def assert_schedule_in_the_past(now: datetime, days: int) -> None:
+    schedule = demo_schedule(random.Random(1985), now=now, days=days, participants=260)
+    assert schedule.visits, now
+    assert max(v.occurred_at for v in schedule.visits) <= now
+    assert min(timezone.localdate(v.occurred_at) for v in schedule.visits) >= (schedule.first_day)
+    assert sorted(schedule.deliveries) == list(range(schedule.last_block + 1))
+    first_visit: dict[int, datetime] = {}
+    for visit in schedule.visits:
+        first_visit.setdefault(schedule.block_of(visit.occurred_at), visit.occurred_at)
+    for block, delivered in schedule.deliveries.items():
+        assert delivered <= now, (now, block)
+        # On the block's first day, and before anything of that block is handed out.
+        assert timezone.localdate(delivered) == schedule.block_start(block), (now, block)
+        assert delivered <= first_visit.get(block, now), (now, block)
+    for step, moments in history_dates(now).items():
+        assert max(moments) <= now, (now, step)
+
+
+@pytest.mark.parametrize("day", DAYS, ids=str)
+def test_no_planned_date_is_after_now_at_any_hour_of_any_day(day):
+    for hour in HOURS + EDGE_HOURS:
+        assert_schedule_in_the_past(at(day, hour), days=365)
+
+
+@pytest.mark.parametrize("offset", range(BLOCK_DAYS))
+def test_no_planned_date_is_after_now_anywhere_in_the_delivery_cycle(offset):
+    # With the default year the newest block always starts today (364 = 26 × 14), the
+    # case that broke; longer histories put today at every other place in the cycle.
+    for hour in HOURS:
+        assert_schedule_in_the_past(at(CYCLE[0], hour), days=365 + offset)
+
+
+@pytest.mark.parametrize("day", DAYS, ids=str)
+def test_no_referral_outcome_is_dated_after_now(day):
+    rng = random.Random(5)
+    for hour in HOURS + EDGE_HOURS:
+        now = at(day, hour)
+        today = timezone.localdate(now)
+        for age in range(130):
+            referred_on = today - timedelta(days=age)
+            for group in LINK_CHANCE:
+                for follow_up_in in (0, 7, 30):
+                    plan = outcome_plan(
+                        rng,
+                        referred_on=referred_on,
+                        follow_up_on=referred_on + timedelta(days=follow_up_in),
+                        group=group,
+                        now=now,
+                    )
+                    if plan is None:
+                        assert age < 7
+                        continue
+                    assert plan.referred_at <= now
+                    if plan.changed_at is not None:
+                        assert plan.referred_at <= plan.changed_at <= now
+                    if plan.linked_on is not None:
+                        assert referred_on <= plan.linked_on <= today
+
+
+# The real seed: each day of a cycle, then the first of a month and the DST changes;
+# the four hours rotate so each appears four times.
+REAL_RUNS = [(day, HOURS[n % len(HOURS)]) for n, day in enumerate(DAYS)]
+
+
+def latest(model, field: str):
+    return model.objects.aggregate(latest=Max(field))["latest"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("day", "hour"), REAL_RUNS, ids=lambda v: str(v))
+def test_the_one_year_demo_seeds_at_any_hour(day, hour):
+    now = at(day, hour)
+    with time_machine.travel(now, tick=False):
+        out = StringIO()
+        call_command("seed_demo", "--if-empty", stdout=out)
+        assert "Demo data ready." in out.getvalue()
+        assert DemoSeed.objects.get().days == 365
+        assert Visit.objects.count() > 1000
+        assert latest(Visit, "occurred_at") <= now
+        assert latest(Visit, "recorded_at") <= now
+        assert latest(StockMovement, "occurred_at") <= now
+        assert Referral.objects.exists()
+        assert latest(Referral, "referred_on") <= now.date()
+        assert latest(Referral, "status_changed_at") <= now
+        assert latest(Referral, "created_at") <= now
+        assert latest(ReferralStatusChange, "changed_at") <= now
+        assert balance_drift() == []
+        check = StringIO()
+        call_command("check_stock", stdout=check)
+        assert "0 drift" in check.getvalue()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_seed_that_fails_half_way_leaves_no_mark_and_the_next_starts_over(monkeypatch):
+    def broken(*, log):
+        raise RuntimeError("the reports step fell over")
+
+    monkeypatch.setattr(reports.demo, "seed_reports", broken)
+    with pytest.raises(RuntimeError, match="fell over"):
+        call_command("seed_demo", "--days", "20", stdout=StringIO())
+    assert not DemoSeed.objects.exists()
+    assert Visit.objects.exists()  # half-way: the earlier steps wrote their rows
+    monkeypatch.undo()
+
+    out = StringIO()
+    call_command("seed_demo", "--if-empty", "--days", "20", stdout=out)
+    assert "did not finish" in out.getvalue() and "Demo data ready." in out.getvalue()
+    assert DemoSeed.objects.get().days == 20
+    assert balance_drift() == []
+    visits = Visit.objects.count()
+
+    again = StringIO()
+    call_command("seed_demo", "--if-empty", stdout=again)
+    assert "already present; skipping" in again.getvalue()
+    assert Visit.objects.count() == visits
+    assert DemoSeed.objects.count() == 1
