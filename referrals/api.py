@@ -9,6 +9,7 @@ from rest_framework.permissions import SAFE_METHODS, IsAuthenticated
 from rest_framework.response import Response
 
 from org.permissions import capability
+from ssp.selectors import participant_by_code
 
 from . import selectors, services
 from .models import Partner, Referral, ReferralGroup, ReferralStatus, ReferralType
@@ -127,7 +128,7 @@ class ReferralFilter(django_filters.FilterSet):
         return queryset.filter(**due) if value else queryset.exclude(**due)
 
     def filter_code(self, queryset, name, value):
-        person = selectors.participant_for_code(value)
+        person = participant_by_code(value)
         return queryset.filter(participant=person) if person else queryset.none()
 
 

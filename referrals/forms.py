@@ -7,7 +7,6 @@ from django.utils import timezone
 from org.models import Site
 
 from .models import PII_WARNING, Partner, ReferralGroup, ReferralStatus, ReferralType
-from .services import ReferralError
 
 
 def grouped_type_choices(types) -> list:
@@ -25,14 +24,6 @@ def partner_choices(partners) -> list:
     return [("", "— no particular partner —"), *[(p.pk, p.name) for p in partners]]
 
 
-class ErrorMappingMixin:
-    def add_service_error(self, error: ReferralError) -> None:
-        field = error.field if error.field in self.fields else None
-        if error.field == "type" and "referral_type" in self.fields:
-            field = "referral_type"
-        self.add_error(field, str(error))
-
-
 class DateInput(forms.DateInput):
     input_type = "date"
 
@@ -40,7 +31,7 @@ class DateInput(forms.DateInput):
         super().__init__(attrs, format="%Y-%m-%d")
 
 
-class ReferralForm(ErrorMappingMixin, forms.Form):
+class ReferralForm(forms.Form):
     """A referral at a visit; without a visit the page adds `code` and `site`."""
 
     code = forms.CharField(
@@ -109,7 +100,7 @@ class ReferralForm(ErrorMappingMixin, forms.Form):
         return self.types_by_id[value]
 
 
-class StatusChangeForm(ErrorMappingMixin, forms.Form):
+class StatusChangeForm(forms.Form):
     to_status = forms.ChoiceField(label="New status")
     linked_on = forms.DateField(
         label="Started on", required=False, widget=DateInput(), help_text="For “Linked”."

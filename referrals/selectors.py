@@ -12,27 +12,11 @@ from django.utils import timezone
 
 from org.models import User
 from ssp.models import Participant
+from ssp.selectors import participant_by_code
 
 from .models import Partner, Referral, ReferralStatus, ReferralStatusChange, ReferralType
 
 NOT_ON_VOIDED_VISIT = Q(visit__isnull=True) | Q(visit__voided_at__isnull=True)
-
-
-def normalise_code(code: str) -> str:
-    return "".join((code or "").split()).upper()
-
-
-def participant_for_code(code: str) -> Participant | None:
-    """The participant a code stands for, following merges to the surviving code."""
-    code = normalise_code(code)
-    if not code:
-        return None
-    participant = Participant.objects.filter(code=code).first()
-    seen = set()
-    while participant is not None and participant.merged_into_id and participant.pk not in seen:
-        seen.add(participant.pk)
-        participant = participant.merged_into
-    return participant
 
 
 def referral_types(*, active_only: bool = False) -> QuerySet[ReferralType]:
@@ -120,7 +104,7 @@ def follow_ups_for_code(*, user: User, code: str, today: date | None = None) -> 
     """A person's open referrals at this user's sites: those due for follow-up first
     (follow-up date today or earlier), then the other open ones."""
     today = today or timezone.localdate()
-    participant = participant_for_code(code)
+    participant = participant_by_code(code)
     if participant is None:
         return FollowUps(None, [], [])
     open_referrals = list(

@@ -2,6 +2,7 @@ from rest_framework import serializers
 
 from org.models import Site
 from ssp.models import Visit
+from ssp.selectors import participant_by_code
 
 from .models import (
     PII_WARNING,
@@ -11,7 +12,6 @@ from .models import (
     ReferralStatusChange,
     ReferralType,
 )
-from .selectors import participant_for_code
 
 
 class ReferralTypeSerializer(serializers.ModelSerializer):
@@ -124,7 +124,7 @@ class ReferralCreateSerializer(serializers.Serializer):
                 raise serializers.ValidationError({"visit": ["No visit with this id."]})
             attrs["visit"] = visit
             if attrs.get("code"):
-                person = participant_for_code(attrs["code"])
+                person = participant_by_code(attrs["code"])
                 if person is None or person.pk != visit.participant_id:
                     raise serializers.ValidationError(
                         {"code": ["The code does not match the visit's code."]}
@@ -138,7 +138,7 @@ class ReferralCreateSerializer(serializers.Serializer):
             errors["site"] = ["Give a visit, or the person's code and a site."]
         if errors:
             raise serializers.ValidationError(errors)
-        person = participant_for_code(attrs.pop("code"))
+        person = participant_by_code(attrs.pop("code"))
         if person is None:
             raise serializers.ValidationError(
                 {"code": ["No one has visited with this code yet: log a visit first."]}

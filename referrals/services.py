@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from org.models import Site, User
 from ssp.models import Participant, Visit
+from ssp.selectors import participant_surviving
 
 from .models import (
     TRANSITIONS,
@@ -128,10 +129,7 @@ def referral_create(
         if referred_on > today:
             raise ReferralError("The referral date cannot be in the future.", field="referred_on")
     # A merged code lives on as its surviving code: refer that one.
-    seen = set()
-    while participant.merged_into_id and participant.pk not in seen:
-        seen.add(participant.pk)
-        participant = participant.merged_into
+    participant = participant_surviving(participant)
     if not referral_type.is_active:
         raise ReferralError(f"{referral_type} is no longer offered.", field="type")
     _check_partner(partner, referral_type)

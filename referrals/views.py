@@ -15,8 +15,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from org.csv_download import csv_download
+from org.forms import form_errors_from
 from org.selectors import sites_for_user
 from ssp.models import Visit
+from ssp.selectors import participant_by_code
 
 from . import selectors, services
 from .forms import (
@@ -28,6 +30,9 @@ from .forms import (
     partner_choices,
 )
 from .models import Partner, ReferralStatus, ReferralType
+
+# The services name the referral type "type"; the forms call it "referral_type".
+SERVICE_FIELDS = {"type": "referral_type"}
 
 
 def can_record(user) -> bool:
@@ -230,7 +235,7 @@ def referral_change_status(request, pk):
                 note=data["note"],
             )
         except services.ReferralError as error:
-            form.add_service_error(error)
+            form_errors_from(form, error, rename=SERVICE_FIELDS)
         else:
             messages.success(request, "Status recorded.")
             return redirect(referral)
@@ -283,7 +288,7 @@ def referral_create(request):
                     by=request.user,
                 )
             else:
-                participant = selectors.participant_for_code(data["code"])
+                participant = participant_by_code(data["code"])
                 if participant is None:
                     raise services.ReferralError(
                         "No one has visited with this code yet: log a visit first.",
@@ -299,7 +304,7 @@ def referral_create(request):
                     by=request.user,
                 )
         except services.ReferralError as error:
-            form.add_service_error(error)
+            form_errors_from(form, error, rename=SERVICE_FIELDS)
         else:
             messages.success(
                 request, f"Referral to {referral.type} recorded for {referral.participant}."
@@ -479,7 +484,7 @@ def type_edit(request, pk=None):
                 referral_type=referral_type, **form.cleaned_data
             )
         except services.ReferralError as error:
-            form.add_error(error.field if error.field in form.fields else None, str(error))
+            form_errors_from(form, error)
         else:
             messages.success(request, f"Referral type “{referral_type}” saved.")
             return redirect("referrals:type-list")

@@ -155,7 +155,8 @@ class ParticipantViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = ParticipantSerializer
     permission_classes = [IsAuthenticated, CanLogVisits]
     lookup_field = "code"
-    lookup_value_regex = "[A-Za-z0-9]{1,40}"
+    # Any spelling intake accepts (dashes, spaces, lower case); participant_by_code reads it.
+    lookup_value_regex = "[^/]{1,40}"
 
     def get_object(self):
         participant = participant_by_code(self.kwargs["code"])
@@ -201,10 +202,10 @@ class ParticipantViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         data.is_valid(raise_exception=True)
         found = {}
         for field in ("merged", "kept"):
-            code = normalise(data.validated_data[field])
-            found[field] = Participant.objects.filter(code=code).first()
+            typed = data.validated_data[field]
+            found[field] = participant_by_code(typed)
             if found[field] is None:
-                raise ValidationError({field: [f"Unknown code {code}."]})
+                raise ValidationError({field: [f"Unknown code {normalise(typed)}."]})
         merge = participant_merge(
             merged=found["merged"],
             kept=found["kept"],

@@ -4,6 +4,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from django.conf import settings
 from django.db.models import Count, Max, Prefetch, QuerySet
 from django.utils import timezone
 
@@ -20,13 +21,20 @@ MAX_MERGE_HOPS = 10
 
 
 def participant_by_code(code: str) -> Participant | None:
-    """The participant a code stands for, following merges to the code now in use."""
+    """The participant a code stands for, however intake would accept it typed (case,
+    dashes, spaces, accents: see codes.normalise), following merges to the code now in
+    use. Every entry point that takes a code resolves it here."""
     normal = normalise(code)
     if not normal:
         return None
     participant = Participant.objects.filter(code=normal).first()
+    return participant_surviving(participant) if participant is not None else None
+
+
+def participant_surviving(participant: Participant) -> Participant:
+    """The participant itself, or the code it was merged into (followed to the end)."""
     hops = 0
-    while participant is not None and participant.merged_into_id and hops < MAX_MERGE_HOPS:
+    while participant.merged_into_id and hops < MAX_MERGE_HOPS:
         participant = Participant.objects.get(pk=participant.merged_into_id)
         hops += 1
     return participant
@@ -252,6 +260,26 @@ def visits_today(*, user: User, site: Site) -> list[Visit]:
     )  # fmt: skip
 
 
+def visit_edit_refusal(*, visit: Visit, by: User, now: datetime | None = None) -> str | None:
+    """Why this person may not correct or void the visit, or None if they may."""
+    if not by.can_access_site(visit.site_id):
+        return f"You do not work at {visit.site}."
+    if visit.is_void:
+        return "This visit was voided; it can no longer be changed."
+    if by.has_perm("ssp.correct_any_visit"):
+        return None
+    hours = settings.SSP_VISIT_EDIT_HOURS
+    if visit.recorded_by_id == by.pk and by.has_perm("ssp.log_visit"):
+        if (now or timezone.now()) - visit.recorded_at <= timedelta(hours=hours):
+            return None
+        return (
+            f"Your own visits can be corrected for {hours} hours after logging them; ask a manager."
+        )
+    return (
+        f"Only the person who logged this visit (within {hours} hours) or a manager can change it."
+    )
+
+
 def visit_for_user(*, user: User, uuid) -> Visit | None:
     return visit_list(user=user, include_void=True).filter(uuid=uuid).first()
 
@@ -303,13 +331,6 @@ def participant_merge_preview(*, user: User, merged: Participant, kept: Particip
         "kept_visits": counts.get(kept.pk, 0),
         "merged_referrals": merged.referrals.count() if hasattr(merged, "referrals") else 0,
     }
-
-
-def visit_is_open_to(visit: Visit, user: User, *, now: datetime | None = None) -> bool:
-    """Whether this person may still correct or void the visit (see services)."""
-    from .services import visit_edit_refusal
-
-    return visit_edit_refusal(visit=visit, by=user, now=now) is None
 
 
 # --- Figures for funder reports (read by reports/) ---

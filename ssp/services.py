@@ -13,6 +13,7 @@ from inventory.models import Item, KitComponent, Location
 from inventory.services import DispenseLine, stock_dispense, stock_reverse
 from org.audit import attributed
 from org.models import ServiceModel, Site, User
+from org.time import is_in_future
 
 from .codes import current_recipe, normalise, validate_code
 from .models import (
@@ -22,7 +23,7 @@ from .models import (
     Visit,
     VisitSupply,
 )
-from .selectors import participant_by_code, participant_visible_to
+from .selectors import participant_by_code, participant_visible_to, visit_edit_refusal
 
 
 class VisitError(Exception):
@@ -58,8 +59,6 @@ class MergeError(VisitError):
 
 # --- Visits ----------------------------------------------------------------------------
 
-# Clocks on tablets drift; a visit a few minutes "ahead" is still now.
-FUTURE_GRACE = timedelta(minutes=5)
 UNDO_REASON = "Undone at the front desk (mistaken entry)"
 
 
@@ -86,7 +85,7 @@ def _location_for(*, site: Site, location: Location | None) -> Location:
 
 
 def _check_occurred_at(occurred_at: datetime, *, now: datetime) -> None:
-    if occurred_at > now + FUTURE_GRACE:
+    if is_in_future(occurred_at, now=now):
         raise VisitError("A visit cannot be dated in the future.", "occurred_at")
     days = settings.SSP_VISIT_BACKDATE_DAYS
     if occurred_at < now - timedelta(days=days):
@@ -321,26 +320,6 @@ def _default_service_model(site: Site, contacts: int) -> str:
     return ServiceModel.OUTREACH if contacts > 1 else site.service_model
 
 
-def visit_edit_refusal(*, visit: Visit, by: User, now: datetime | None = None) -> str | None:
-    """Why this person may not correct or void the visit, or None if they may."""
-    if not by.can_access_site(visit.site_id):
-        return f"You do not work at {visit.site}."
-    if visit.is_void:
-        return "This visit was voided; it can no longer be changed."
-    if by.has_perm("ssp.correct_any_visit"):
-        return None
-    hours = settings.SSP_VISIT_EDIT_HOURS
-    if visit.recorded_by_id == by.pk and by.has_perm("ssp.log_visit"):
-        if (now or timezone.now()) - visit.recorded_at <= timedelta(hours=hours):
-            return None
-        return (
-            f"Your own visits can be corrected for {hours} hours after logging them; ask a manager."
-        )
-    return (
-        f"Only the person who logged this visit (within {hours} hours) or a manager can change it."
-    )
-
-
 def _locked(visit: Visit, by: User) -> Visit:
     locked = Visit.objects.select_for_update().select_related("site").get(pk=visit.pk)
     refusal = visit_edit_refusal(visit=locked, by=by)
@@ -352,9 +331,6 @@ def _locked(visit: Visit, by: User) -> Visit:
 
 def _supplies_summary(supplies) -> str:
     return ", ".join(f"{s.quantity} × {s.kit or s.item}" for s in supplies) or "none"
-
-
-UNCHANGED = object()
 
 
 @transaction.atomic
@@ -386,7 +362,7 @@ def visit_correct(
         if timezone.is_naive(occurred_at):
             occurred_at = timezone.make_aware(occurred_at)
         if by.has_perm("ssp.correct_any_visit"):
-            if occurred_at > timezone.now() + FUTURE_GRACE:
+            if is_in_future(occurred_at, now=timezone.now()):
                 raise VisitError("A visit cannot be dated in the future.", "occurred_at")
         else:
             _check_occurred_at(occurred_at, now=timezone.now())

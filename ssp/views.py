@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from inventory.services import StockError
+from org.forms import form_errors_from
 from org.models import Site
 from org.selectors import recording_sites_for_user, sites_for_user
 
@@ -29,7 +30,7 @@ from .forms import (
     VoidForm,
     parse_lines,
 )
-from .models import Participant, ParticipantMerge, Visit
+from .models import ParticipantMerge, Visit
 
 # --- Intake: the front desk ----------------------------------------------------------
 
@@ -48,17 +49,6 @@ def _chosen_site(request, sites) -> Site | None:
     if site is not None:
         request.session[SITE_SESSION_KEY] = site.pk
     return site
-
-
-def _error_messages(exc) -> dict[str, list[str]]:
-    errors = getattr(exc, "field_errors", None) or {}
-    flat = {}
-    for field, found in errors.items():
-        if isinstance(found, list) and found and isinstance(found[0], dict):
-            # Line errors from the stock ledger: one dict per line.
-            found = [m for line in found for ms in line.values() for m in ms]
-        flat[field] = [str(m) for m in found]
-    return flat or {None: [str(exc)]}
 
 
 def _supply_choices():
@@ -98,10 +88,7 @@ def intake(request):
             sites=sites,
         )
     if service_error is not None:
-        for field, messages in _error_messages(service_error).items():
-            target = field if field in form.fields else None
-            for message in messages:
-                form.add_error(target, message)
+        form_errors_from(form, service_error)
     saved = None
     if request.GET.get("saved"):
         with contextlib.suppress(ValueError, ValidationError):
@@ -128,7 +115,7 @@ def _today_rows(user, site):
     rows = []
     for visit in selectors.visits_today(user=user, site=site):
         visit.lines = selectors.supply_lines_of(visit)
-        visit.can_change = services.visit_edit_refusal(visit=visit, by=user) is None
+        visit.can_change = selectors.visit_edit_refusal(visit=visit, by=user) is None
         rows.append(visit)
     return rows
 
@@ -199,9 +186,7 @@ def intake_shift(request):
                 )
                 return redirect("ssp:visit-detail", uuid=visit.uuid)
         if service_error is not None:
-            for field, errors in _error_messages(service_error).items():
-                for message in errors:
-                    form.add_error(field if field in form.fields else None, message)
+            form_errors_from(form, service_error)
     else:
         form = ShiftForm(initial={"client_uuid": uuid4(), "site": site}, sites=sites)
     large = isinstance(service_error, services.LargeQuantityNotConfirmed)
@@ -260,7 +245,7 @@ def _visit_or_404(request, uuid):
 def visit_detail(request, uuid):
     visit = _visit_or_404(request, uuid)
     visit.lines = selectors.supply_lines_of(visit)
-    refusal = services.visit_edit_refusal(visit=visit, by=request.user)
+    refusal = selectors.visit_edit_refusal(visit=visit, by=request.user)
     history = LogEntry.objects.get_for_object(visit).select_related("actor").order_by("timestamp")
     return render(
         request,
@@ -277,7 +262,7 @@ def visit_detail(request, uuid):
 @permission_required("ssp.log_visit", raise_exception=True)
 def visit_edit(request, uuid):
     visit = _visit_or_404(request, uuid)
-    refusal = services.visit_edit_refusal(visit=visit, by=request.user)
+    refusal = selectors.visit_edit_refusal(visit=visit, by=request.user)
     if refusal:
         messages.error(request, refusal)
         return redirect("ssp:visit-detail", uuid=visit.uuid)
@@ -307,9 +292,7 @@ def visit_edit(request, uuid):
                 messages.success(request, "Visit corrected.")
                 return redirect("ssp:visit-detail", uuid=visit.uuid)
         if service_error is not None:
-            for field, errors in _error_messages(service_error).items():
-                for message in errors:
-                    form.add_error(field if field in form.fields else None, message)
+            form_errors_from(form, service_error)
     else:
         form = CorrectionForm(
             initial={
@@ -422,11 +405,19 @@ def participant_merge(request):
             data = form.cleaned_data
             found = {}
             for field in ("merged", "kept"):
-                found[field] = Participant.objects.filter(code=data[field]).first()
+                found[field] = selectors.participant_by_code(data[field])
                 if found[field] is None:
                     form.add_error(field, f"Unknown code {data[field]}.")
+            if not form.errors and found["merged"].pk == found["kept"].pk:
+                form.add_error(
+                    "merged",
+                    "Choose two different codes."
+                    if data["merged"] == data["kept"]
+                    else f"{data['merged']} was already merged into {found['kept'].code}.",
+                )
             if not form.errors:
-                if data.get("confirm") == f"{data['merged']}>{data['kept']}":
+                # The confirmation names the codes the preview showed, after merges.
+                if data.get("confirm") == f"{found['merged'].code}>{found['kept'].code}":
                     try:
                         merge = services.participant_merge(
                             merged=found["merged"],
@@ -435,9 +426,7 @@ def participant_merge(request):
                             reason=data.get("reason") or "",
                         )
                     except services.VisitError as exc:
-                        for field, errors in _error_messages(exc).items():
-                            for message in errors:
-                                form.add_error(field if field in form.fields else None, message)
+                        form_errors_from(form, exc)
                     else:
                         messages.success(
                             request,
