@@ -11,9 +11,10 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from org import api_errors
 from org.permissions import capability
 
-from . import selectors, services
+from . import alerts, selectors, services
 from .models import (
     AdjustmentReason,
     Category,
@@ -47,6 +48,12 @@ from .serializers import (
     TransferSerializer,
     TrendPointSerializer,
 )
+
+api_errors.domain_error(services.StockError, status=400, code="stock_error")
+api_errors.domain_error(services.InsufficientStock, status=409, code="insufficient_stock")
+api_errors.domain_error(alerts.AlertError, status=400, code="alert_error")
+api_errors.domain_error(alerts.AlertNotAllowed, status=403, code="permission_denied")
+api_errors.domain_error(alerts.AlertAlreadyResolved, status=409, code="alert_resolved")
 
 CanManageStock = capability("inventory.manage_stock")
 ERRORS = {
