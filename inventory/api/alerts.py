@@ -1,4 +1,4 @@
-"""API of stock alerts: list with filters, and acknowledge. Thin: alerts.py does the work."""
+"""API of stock alerts: list with filters, and acknowledge. Thin: see inventory/alerts/."""
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, viewsets

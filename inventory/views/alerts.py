@@ -1,4 +1,4 @@
-"""The stock alerts page: filter, read, acknowledge. Thin: alerts.py does the work."""
+"""The stock alerts page: filter, read, acknowledge. Thin: inventory/alerts/ does the work."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
