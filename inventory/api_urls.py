@@ -2,7 +2,6 @@ from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from . import api
-from .alert_api import StockAlertViewSet
 
 # No ".json" suffix routes: the API speaks JSON only, and actions need not take `format`.
 router = DefaultRouter()
@@ -15,7 +14,7 @@ router.register("lots", api.LotViewSet, basename="lot")
 router.register("balances", api.BalanceViewSet, basename="balance")
 router.register("movements", api.MovementViewSet, basename="movement")
 router.register("counts", api.StockCountViewSet, basename="count")
-router.register("alerts", StockAlertViewSet, basename="stock-alert")
+router.register("alerts", api.StockAlertViewSet, basename="stock-alert")
 
 urlpatterns = [
     path("levels/", api.StockLevelView.as_view(), name="levels"),

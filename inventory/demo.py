@@ -28,6 +28,7 @@ from .models import (
     StockBalance,
     StockMovement,
 )
+from .selectors import stock_on_hand
 from .services import (
     CountLine,
     DispenseLine,
@@ -445,8 +446,6 @@ def seed_inventory(*, log) -> None:
 
 
 def _on_hand(location, item) -> int:
-    from .selectors import stock_on_hand
-
     return stock_on_hand(location=location, item=item)
 
 

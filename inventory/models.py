@@ -292,7 +292,7 @@ class StockCountLine(models.Model):
 
 
 # --- Stock alerts ----------------------------------------------------------------
-# Raised and resolved by inventory/alerts.py only (scan, per-pair check, acknowledge).
+# Raised and resolved by inventory/alerts/ only (scan, per-pair check, acknowledge).
 
 
 class AlertCondition(models.TextChoices):

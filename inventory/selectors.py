@@ -6,6 +6,7 @@ and locations there are) so pages, the API and the alerts scan can share it.
 
 import math
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -28,6 +29,8 @@ from django.utils import timezone
 from .models import (
     AdjustmentReason,
     Item,
+    Kit,
+    KitComponent,
     Location,
     Lot,
     MovementKind,
@@ -70,6 +73,56 @@ def can_manage_location(user, location: Location) -> bool:
     return location.site_id is None or user.can_access_site(location.site_id)
 
 
+# --- Catalog ---------------------------------------------------------------------
+
+
+def kit_components(kits: Iterable[Kit]) -> dict[int, list[KitComponent]]:
+    """Components of each kit (item loaded), by kit id; a kit with none maps to []."""
+    components: dict[int, list[KitComponent]] = defaultdict(list)
+    kit_ids = {kit.pk for kit in kits}
+    if kit_ids:
+        for component in KitComponent.objects.filter(kit_id__in=kit_ids).select_related("item"):
+            components[component.kit_id].append(component)
+    return components
+
+
+def lines_expand(lines, *, components: dict[int, list[KitComponent]] | None = None) -> dict:
+    """Units per item of dispense-shaped lines (`quantity` and one of `item` / `kit`),
+    kits unpacked, in the order items first appear. Pass `components` when already
+    loaded by `kit_components`. No validation: the caller has checked the lines."""
+    if components is None:
+        components = kit_components(line.kit for line in lines if line.kit is not None)
+    units: dict[Item, int] = {}
+    for line in lines:
+        if line.item is not None:
+            units[line.item] = units.get(line.item, 0) + line.quantity
+            continue
+        for component in components.get(line.kit.pk, ()):
+            units[component.item] = (
+                units.get(component.item, 0) + component.quantity * line.quantity
+            )
+    return units
+
+
+def supply_kits() -> list[Kit]:
+    return list(Kit.objects.filter(is_active=True).order_by("name"))
+
+
+def supply_items(*, ids=None, exclude=(), limit: int | None = None) -> list[Item]:
+    """Active items, by category then name; only `ids` when given, never `exclude`."""
+    items = Item.objects.filter(is_active=True).order_by("category", "name")
+    if ids is not None:
+        items = items.filter(pk__in=ids)
+    if exclude:
+        items = items.exclude(pk__in=exclude)
+    return list(items[:limit] if limit is not None else items)
+
+
+def supply_catalog() -> dict:
+    """Everything that may be handed out: active kits and items."""
+    return {"kits": supply_kits(), "items": supply_items()}
+
+
 # --- On hand -------------------------------------------------------------------
 
 
@@ -78,16 +131,6 @@ def stock_on_hand(*, location: Location, item: Item) -> int:
     return StockBalance.objects.filter(location=location, item=item).aggregate(
         total=Coalesce(Sum("quantity"), 0)
     )["total"]
-
-
-def usable_on_hand(*, location: Location, item: Item, on_day: date | None = None) -> int:
-    """Units that may still be dispensed: lots not expired on `on_day`."""
-    on_day = on_day or timezone.localdate()
-    return (
-        StockBalance.objects.filter(location=location, item=item)
-        .filter(Q(lot__expires_on__isnull=True) | Q(lot__expires_on__gte=on_day))
-        .aggregate(total=Coalesce(Sum("quantity"), 0))["total"]
-    )
 
 
 def balances_for(

@@ -1,6 +1,6 @@
 """Celery tasks of the stock ledger: thin, idempotent, safe to run twice or side by side.
 
-Each takes ids, calls inventory/alerts.py and returns a small summary. A lost database
+Each takes ids, calls inventory/alerts/ and returns a small summary. A lost database
 connection or a serialisation hiccup is retried with exponential backoff, a bounded
 number of times; anything else is a bug and fails loudly.
 """

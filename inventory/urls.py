@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import alert_views, views
+from . import views
 
 app_name = "inventory"
 
@@ -13,10 +13,10 @@ urlpatterns: list = [
     path("transfer/", views.transfer, name="transfer"),
     path("adjust/", views.adjust, name="adjust"),
     path("count/", views.count, name="count"),
-    path("alerts/", alert_views.alert_list, name="alerts"),
+    path("alerts/", views.alert_list, name="alerts"),
     path(
         "alerts/<int:pk>/acknowledge/",
-        alert_views.alert_acknowledge_view,
+        views.alert_acknowledge_view,
         name="alert-acknowledge",
     ),
 ]

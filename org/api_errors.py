@@ -2,9 +2,11 @@
 
     {"detail": "readable sentence", "code": "machine_code", "errors": {"field": ["message"]}}
 
-Domain errors (plain exceptions raised by services) opt in by carrying an
-`api_status` (e.g. 409 for insufficient stock) and optionally `api_code` and
-`field_errors`; services never import DRF.
+Domain errors are plain exceptions raised by services, which know nothing of HTTP.
+Each app's API module says at import time which status and code each of its error
+classes becomes (`domain_error(InsufficientStock, status=409, code="insufficient_stock")`);
+the most specific registered class of an exception wins. A domain error may carry
+`field_errors`.
 """
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -13,6 +15,21 @@ from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+# Exception class -> (HTTP status, error code). Filled by each app's API module.
+_DOMAIN_ERRORS: dict[type[Exception], tuple[int, str]] = {}
+
+
+def domain_error(exc_class: type[Exception], *, status: int, code: str) -> None:
+    _DOMAIN_ERRORS[exc_class] = (status, code)
+
+
+def domain_error_response(exc: Exception) -> tuple[int, str] | None:
+    """(status, code) of the most specific registered class of `exc`, else None."""
+    for klass in type(exc).__mro__:
+        if klass in _DOMAIN_ERRORS:
+            return _DOMAIN_ERRORS[klass]
+    return None
 
 
 def _first_message(errors) -> str:
@@ -48,12 +65,11 @@ def exception_handler(exc, context):
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
 
-    api_status = getattr(exc, "api_status", None)
-    if api_status is not None:
+    registered = domain_error_response(exc)
+    if registered is not None:
+        status_code, code = registered
         errors = getattr(exc, "field_errors", None) or {}
-        return Response(
-            _body(str(exc), getattr(exc, "api_code", "domain_error"), errors), status=api_status
-        )
+        return Response(_body(str(exc), code, errors), status=status_code)
 
     response = drf_exception_handler(exc, context)
     if response is None:

@@ -8,6 +8,7 @@ from rest_framework.decorators import action
 from rest_framework.permissions import SAFE_METHODS, IsAuthenticated
 from rest_framework.response import Response
 
+from org import api_errors
 from org.permissions import capability
 from ssp.selectors import participant_by_code
 
@@ -23,6 +24,9 @@ from .serializers import (
     ReferralTypeSerializer,
     StatusChangeInputSerializer,
 )
+
+api_errors.domain_error(services.ReferralError, status=400, code="invalid_referral")
+api_errors.domain_error(services.ReferralGone, status=404, code="not_found")
 
 CanRecordReferrals = capability("ssp.log_visit") | capability("referrals.manage_referrals")
 

@@ -29,9 +29,6 @@ from .models import (
 class ReferralError(ValueError):
     """Bad input for a referral; `field_errors` says which field is wrong."""
 
-    api_status = 400
-    api_code = "invalid_referral"
-
     def __init__(self, message: str, *, field: str = "non_field_errors"):
         super().__init__(message)
         self.field = field
@@ -40,9 +37,6 @@ class ReferralError(ValueError):
 
 class ReferralGone(ReferralError):
     """The referral is not at a site this person may record at."""
-
-    api_status = 404
-    api_code = "not_found"
 
 
 def default_follow_up_on(referred_on: date) -> date:

@@ -16,11 +16,13 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 
+from org import api_errors
 from org.models import Site
 from org.permissions import capability
 
 from .funder_templates import TEMPLATES
 from .models import ReportSnapshot
+from .periods import PeriodError
 from .selectors import (
     may_view_unsuppressed,
     monthly_trends,
@@ -35,7 +37,10 @@ from .serializers import (
     ReportTemplateSerializer,
     TrendsSerializer,
 )
-from .services import report_regenerate, report_request
+from .services import ReportRequestError, report_regenerate, report_request
+
+api_errors.domain_error(ReportRequestError, status=400, code="invalid_report_request")
+api_errors.domain_error(PeriodError, status=400, code="invalid_period")
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

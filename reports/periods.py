@@ -9,9 +9,6 @@ from django.utils import timezone
 
 
 class PeriodError(ValueError):
-    api_status = 400
-    api_code = "invalid_period"
-
     def __init__(self, message: str, *, field: str = "period"):
         super().__init__(message)
         self.field_errors = {field: [message]}

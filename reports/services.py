@@ -35,9 +35,6 @@ MAX_THRESHOLD = 100
 class ReportRequestError(ValueError):
     """Bad report parameters; carries field messages (shown on the form, 400 in the API)."""
 
-    api_status = 400
-    api_code = "invalid_report_request"
-
     def __init__(self, field_errors: dict[str, list[str]]):
         self.field_errors = field_errors
         field, messages = next(iter(field_errors.items()))

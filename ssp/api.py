@@ -11,10 +11,11 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
+from org import api_errors
 from org.models import ServiceModel
 from org.permissions import capability
 
-from .codes import build_code, normalise
+from .codes import CodeError, build_code, normalise
 from .models import Participant, Visit
 from .selectors import (
     code_lookup,
@@ -36,7 +37,24 @@ from .serializers import (
     VisitVoidSerializer,
     to_dispense_lines,
 )
-from .services import participant_merge, visit_correct, visit_record, visit_void
+from .services import (
+    LargeQuantityNotConfirmed,
+    MergeError,
+    VisitConflict,
+    VisitError,
+    VisitNotAllowed,
+    participant_merge,
+    visit_correct,
+    visit_record,
+    visit_void,
+)
+
+api_errors.domain_error(VisitError, status=400, code="invalid_visit")
+api_errors.domain_error(VisitNotAllowed, status=403, code="not_allowed")
+api_errors.domain_error(VisitConflict, status=409, code="conflict")
+api_errors.domain_error(LargeQuantityNotConfirmed, status=400, code="confirm_large_quantity")
+api_errors.domain_error(MergeError, status=400, code="invalid_merge")
+api_errors.domain_error(CodeError, status=400, code="invalid_code")
 
 CanLogVisits = capability("ssp.log_visit")
 

@@ -38,9 +38,6 @@ KNOWN_LABELS = {
 class CodeError(ValueError):
     """A code or its parts do not fit the recipe. `field_errors` names the parts."""
 
-    api_status = 400
-    api_code = "invalid_code"
-
     def __init__(self, message: str, field_errors: dict | None = None):
         super().__init__(message)
         self.field_errors = field_errors or {"code": [message]}

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db.models import Count, Max, Prefetch, QuerySet
 from django.utils import timezone
 
+from inventory.selectors import supply_catalog, supply_items, supply_kits
 from org.models import Site, User
 
 from .codes import matches_recipe, near_variants, normalise
@@ -286,9 +287,7 @@ def visit_for_user(*, user: User, uuid) -> Visit | None:
 
 def quick_supplies(*, site: Site, limit: int = 8) -> dict:
     """Kits and the items most handed out at this site in the last 90 days."""
-    from inventory.models import Item, Kit
-
-    kits = list(Kit.objects.filter(is_active=True).order_by("name"))
+    kits = supply_kits()
     since = timezone.now() - timedelta(days=90)
     popular = (
         VisitSupply.objects.filter(
@@ -299,24 +298,15 @@ def quick_supplies(*, site: Site, limit: int = 8) -> dict:
         .order_by("-times")[:limit]
     )
     ids = [row["item_id"] for row in popular]
-    items = {i.pk: i for i in Item.objects.filter(pk__in=ids, is_active=True)}
+    items = {i.pk: i for i in supply_items(ids=ids)}
     common = [items[pk] for pk in ids if pk in items]
     if len(common) < limit:
-        common += list(
-            Item.objects.filter(is_active=True)
-            .exclude(pk__in=[i.pk for i in common])
-            .order_by("category", "name")[: limit - len(common)]
-        )
+        common += supply_items(exclude=[i.pk for i in common], limit=limit - len(common))
     return {"kits": kits, "items": common}
 
 
 def all_supplies() -> dict:
-    from inventory.models import Item, Kit
-
-    return {
-        "kits": list(Kit.objects.filter(is_active=True).order_by("name")),
-        "items": list(Item.objects.filter(is_active=True).order_by("category", "name")),
-    }
+    return supply_catalog()
 
 
 def participant_merge_preview(*, user: User, merged: Participant, kept: Participant) -> dict:

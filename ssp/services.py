@@ -9,8 +9,13 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from inventory.models import Item, KitComponent, Location
-from inventory.services import DispenseLine, stock_dispense, stock_reverse
+from inventory.models import Location
+from inventory.selectors import lines_expand
+from inventory.services import (
+    DispenseLine,
+    stock_dispense_in_transaction,
+    stock_reverse_in_transaction,
+)
 from org.audit import attributed
 from org.models import ServiceModel, Site, User
 from org.time import is_in_future
@@ -29,32 +34,25 @@ from .selectors import participant_by_code, participant_visible_to, visit_edit_r
 class VisitError(Exception):
     """Bad input for a visit: nothing was saved. `field_errors` names the fields."""
 
-    api_status = 400
-    api_code = "invalid_visit"
-
     def __init__(self, message: str, field: str | None = None):
         super().__init__(message)
         self.field_errors = {field or "non_field_errors": [message]}
 
 
 class VisitNotAllowed(VisitError):
-    api_status = 403
-    api_code = "not_allowed"
+    """The person may not record or change this visit."""
 
 
 class VisitConflict(VisitError):
-    api_status = 409
-    api_code = "conflict"
+    """The submission id was already used for another person's visit."""
 
 
 class LargeQuantityNotConfirmed(VisitError):
     """Staff must confirm an unusually large quantity (SSP_LARGE_QUANTITY)."""
 
-    api_code = "confirm_large_quantity"
-
 
 class MergeError(VisitError):
-    api_code = "invalid_merge"
+    """Two participant codes that cannot be merged."""
 
 
 # --- Visits ----------------------------------------------------------------------------
@@ -108,22 +106,7 @@ def _check_lines(lines: Sequence[DispenseLine], *, contacts: int, confirmed: boo
     if confirmed:
         return
     # Units per item, kits unpacked; a bulk shift's totals are judged per contact.
-    units: dict[Item, int] = {}
-    kit_ids = {line.kit.pk for line in lines if line.kit}
-    components = (
-        list(KitComponent.objects.filter(kit_id__in=kit_ids).select_related("item"))
-        if kit_ids
-        else []
-    )
-    for line in lines:
-        if line.item:
-            units[line.item] = units.get(line.item, 0) + line.quantity
-        else:
-            for component in components:
-                if component.kit_id == line.kit.pk:
-                    units[component.item] = (
-                        units.get(component.item, 0) + component.quantity * line.quantity
-                    )
+    units = lines_expand(lines)
     limit = settings.SSP_LARGE_QUANTITY * max(contacts, 1)
     for item, total in units.items():
         if total > limit:
@@ -302,7 +285,7 @@ def _visit_create(
                 notes=notes.strip(),
             )
         if lines:
-            stock_dispense(
+            stock_dispense_in_transaction(
                 location=location,
                 lines=lines,
                 by=by,
@@ -421,9 +404,9 @@ def visit_correct(
             or visit.occurred_at != old_occurred_at
         )
         if stock_changes:
-            stock_reverse(reference=visit.stock_reference, by=by)
+            stock_reverse_in_transaction(reference=visit.stock_reference, by=by)
             if new_lines:
-                stock_dispense(
+                stock_dispense_in_transaction(
                     location=visit.location,
                     lines=new_lines,
                     by=by,
@@ -456,7 +439,7 @@ def visit_void(*, visit: Visit, by: User, reason: str) -> Visit:
         raise VisitError("Keep the reason under 200 characters.", "reason")
     visit = _locked(visit, by)
     with attributed(by):
-        stock_reverse(reference=visit.stock_reference, by=by)
+        stock_reverse_in_transaction(reference=visit.stock_reference, by=by)
         visit.voided_at = timezone.now()
         visit.voided_by = by
         visit.void_reason = reason

@@ -186,7 +186,10 @@ def module_world(django_db_setup, django_db_blocker, tmp_path_factory):
     savepoint, as Django's TestCase.setUpTestData does.
     """
     media_root = tmp_path_factory.mktemp("reports")
-    with django_db_blocker.unblock(), transaction.atomic():
+    world_atomic = transaction.atomic()
+    # Marked as Django marks TestCase's own atomics, so durable services may run inside.
+    world_atomic._from_testcase = True
+    with django_db_blocker.unblock(), world_atomic:
         # Only ever the test database: a module without the django_db mark would get the real one.
         assert connection.settings_dict["NAME"].startswith("test_"), "mark the module django_db"
         world = two_sites(media_root)

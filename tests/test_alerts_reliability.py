@@ -129,7 +129,7 @@ def test_without_the_scan_lock_the_one_open_alert_index_still_prevents_duplicate
 ):
     # Even if the lock were bypassed, ON CONFLICT DO NOTHING on the partial unique
     # index makes racing inserts of the same alert a no-op instead of a duplicate.
-    monkeypatch.setattr(alerts, "_lock", lambda *, pairs: None)
+    monkeypatch.setattr(alerts.scan, "_lock", lambda *, pairs: None)
     assert _side_by_side(8, alerts_scan) == []
     assert StockAlert.objects.count() == 1
 

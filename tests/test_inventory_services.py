@@ -9,6 +9,7 @@ from django.db.models import Sum
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from inventory import api as inventory_api  # noqa: F401  (registers the API's error statuses)
 from inventory.models import (
     AdjustmentReason,
     Category,
@@ -32,6 +33,7 @@ from inventory.services import (
     stock_reverse,
     stock_transfer,
 )
+from org import api_errors
 
 from .factories import FundingSourceFactory, ItemFactory, KitFactory, LocationFactory
 from .inventory_support import *  # noqa: F403  (fixtures)
@@ -247,7 +249,7 @@ def test_insufficient_stock_names_the_item_and_writes_nothing(
     assert str(short.value) == (
         "Not enough 1 mL 28G syringe at Downtown drop-in: 12 requested, 5 available."
     )
-    assert short.value.api_status == 409
+    assert api_errors.domain_error_response(short.value) == (409, "insufficient_stock")
     assert (short.value.requested, short.value.available) == (12, 5)
     assert StockMovement.objects.count() == before
     assert stock_on_hand(location=downtown, item=cooker) == 50

@@ -1,7 +1,5 @@
-"""API of stock alerts: list with filters, and acknowledge. Thin: alerts.py does the work."""
+"""API of stock alerts: list with filters, and acknowledge. Thin: see inventory/alerts/."""
 
-import django_filters
-from django.db.models import Q
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
@@ -10,64 +8,9 @@ from rest_framework.response import Response
 
 from org.permissions import capability
 
-from . import selectors
-from .alerts import alert_acknowledge, alerts_visible_to
-from .models import AlertCondition, AlertSeverity, Item, Location, StockAlert
-
-
-class AlertStatus:
-    CURRENT = "current"  # not resolved, acknowledged or not
-    OPEN = "open"  # not resolved, nobody acknowledged it yet
-    ACKNOWLEDGED = "acknowledged"
-    RESOLVED = "resolved"
-
-    CHOICES = [
-        (CURRENT, "Current (open or acknowledged)"),
-        (OPEN, "Open, not yet acknowledged"),
-        (ACKNOWLEDGED, "Acknowledged"),
-        (RESOLVED, "Resolved"),
-    ]
-    FILTERS = {
-        CURRENT: Q(resolved_at__isnull=True),
-        OPEN: Q(resolved_at__isnull=True, acknowledged_at__isnull=True),
-        ACKNOWLEDGED: Q(resolved_at__isnull=True, acknowledged_at__isnull=False),
-        RESOLVED: Q(resolved_at__isnull=False),
-    }
-
-
-Site = Location._meta.get_field("site").related_model
-
-
-def _sites(request):
-    if request is None:
-        return Site.objects.none()
-    return Site.objects.filter(pk__in=request.user.accessible_site_ids())
-
-
-def _locations(request):
-    return selectors.locations_managed_by(request.user) if request else Location.objects.none()
-
-
-class AlertFilter(django_filters.FilterSet):
-    """Shared by the alerts page and the API, so both filter alike."""
-
-    site = django_filters.ModelChoiceFilter(
-        field_name="location__site", queryset=_sites, label="Site"
-    )
-    location = django_filters.ModelChoiceFilter(queryset=_locations, label="Location")
-    item = django_filters.ModelChoiceFilter(queryset=Item.objects.all(), label="Item")
-    status = django_filters.ChoiceFilter(
-        choices=AlertStatus.CHOICES, method="filter_status", label="Status"
-    )
-    severity = django_filters.ChoiceFilter(choices=AlertSeverity.choices, label="Severity")
-    condition = django_filters.ChoiceFilter(choices=AlertCondition.choices, label="Alert")
-
-    class Meta:
-        model = StockAlert
-        fields = ["site", "location", "item", "status", "severity", "condition"]
-
-    def filter_status(self, queryset, name, value):
-        return queryset.filter(AlertStatus.FILTERS[value])
+from ..alerts import alert_acknowledge, alerts_visible_to
+from ..filters import AlertFilter
+from ..models import StockAlert
 
 
 class StockAlertSerializer(serializers.ModelSerializer):

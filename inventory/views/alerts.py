@@ -1,4 +1,4 @@
-"""The stock alerts page: filter, read, acknowledge. Thin: alerts.py does the work."""
+"""The stock alerts page: filter, read, acknowledge. Thin: inventory/alerts/ does the work."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
@@ -8,9 +8,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from .alert_api import AlertFilter, AlertStatus
-from .alerts import AlertError, alert_acknowledge, alerts_visible_to
-from .models import AlertSeverity
+from ..alerts import AlertError, alert_acknowledge, alerts_visible_to
+from ..filters import AlertFilter, AlertStatus
+from ..models import AlertSeverity
 
 
 def _alerts(user):

@@ -1,0 +1,187 @@
+"""Turning findings into alert rows (raise what is new, refresh what still holds,
+resolve what has cleared), acknowledging them, and who sees them."""
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.db import connection, transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from .. import selectors
+from ..models import AlertSeverity, StockAlert
+from .conditions import Finding, Pair, ScanResult, alerts_findings
+
+# The full scan holds this PostgreSQL advisory lock exclusively; a per-pair check holds
+# it shared plus a lock on its own (location, item) keys, so overlapping copies of the
+# jobs queue behind each other instead of deciding from each other's half-done work.
+SCAN_LOCK_KEY = 0x53534B41  # "SSKA"
+
+
+class AlertError(Exception):
+    """A refused alert operation."""
+
+
+class AlertNotAllowed(AlertError):
+    """The alert is at a location this person does not manage."""
+
+
+class AlertAlreadyResolved(AlertError):
+    """The condition cleared before the alert was acknowledged."""
+
+
+# --- Writes ------------------------------------------------------------------------
+
+
+def _lock(*, pairs: Iterable[Pair] | None) -> None:
+    """Serialise overlapping scans and checks (PostgreSQL; SQLite serialises writers anyway)."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        if pairs is None:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SCAN_LOCK_KEY])
+            return
+        cursor.execute("SELECT pg_advisory_xact_lock_shared(%s)", [SCAN_LOCK_KEY])
+        for location_id, item_id in sorted(pairs):  # fixed order: no deadlock between checks
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [location_id, item_id])
+
+
+def _reconcile(*, findings: list[Finding], open_alerts: QuerySet, keep, now) -> ScanResult:
+    """Make the open alerts in scope match the findings, in a fixed number of queries."""
+    found = {f.key: f for f in findings if keep(f.location_id, f.item_id)}
+    existing = {}
+    for pk, condition, location_id, item_id, lot_id, facts in open_alerts.values_list(
+        "pk", "condition", "location_id", "item_id", "lot_id", "facts"
+    ):
+        if keep(location_id, item_id):
+            existing[(condition, location_id, item_id, lot_id)] = (pk, facts)
+
+    new = [
+        StockAlert(
+            condition=f.condition,
+            severity=f.severity,
+            location_id=f.location_id,
+            item_id=f.item_id,
+            lot_id=f.lot_id,
+            facts=f.facts,
+            raised_at=now,
+        )
+        for key, f in found.items()
+        if key not in existing
+    ]
+    stale = {pk for key, (pk, _) in existing.items() if key not in found}
+    changed = {
+        pk: found[key].facts
+        for key, (pk, facts) in existing.items()
+        if key in found and found[key].facts != facts
+    }
+    if new:
+        # A row another writer raised first is skipped by the one-open-alert index.
+        StockAlert.objects.bulk_create(new, ignore_conflicts=True)
+    resolved = refreshed = 0
+    if stale or changed:
+        # Lock in primary-key order, as the digest does, so the two never deadlock.
+        locked = {
+            alert.pk: alert
+            for alert in StockAlert.objects.select_for_update()
+            .filter(pk__in=stale | set(changed), resolved_at__isnull=True)
+            .order_by("pk")
+            .only("pk", "facts")
+        }
+        if stale:
+            resolved = StockAlert.objects.filter(pk__in=stale & set(locked)).update(resolved_at=now)
+        to_refresh = [locked[pk] for pk in changed if pk in locked]
+        for alert in to_refresh:
+            alert.facts = changed[alert.pk]
+        refreshed = StockAlert.objects.bulk_update(to_refresh, ["facts"]) if to_refresh else 0
+    return ScanResult(holding=len(found), raised=len(new), resolved=resolved, refreshed=refreshed)
+
+
+@transaction.atomic(durable=True)
+def alerts_scan(*, now: datetime | None = None) -> ScanResult:
+    """Evaluate every condition everywhere; raise, refresh and resolve alerts."""
+    now = now or timezone.now()
+    _lock(pairs=None)
+    findings = alerts_findings(today=timezone.localdate(now))
+    return _reconcile(
+        findings=findings,
+        open_alerts=StockAlert.objects.filter(resolved_at__isnull=True),
+        keep=lambda location_id, item_id: True,
+        now=now,
+    )
+
+
+@transaction.atomic(durable=True)
+def alerts_check(*, pairs: Iterable[Pair], now: datetime | None = None) -> ScanResult:
+    """The same, for just these (location_id, item_id) pairs: run after a stock movement."""
+    pairs = {(int(location_id), int(item_id)) for location_id, item_id in pairs}
+    now = now or timezone.now()
+    if not pairs:
+        return ScanResult(holding=0, raised=0, resolved=0, refreshed=0)
+    _lock(pairs=pairs)
+    location_ids = {location_id for location_id, _ in pairs}
+    item_ids = {item_id for _, item_id in pairs}
+    findings = alerts_findings(
+        today=timezone.localdate(now), location_ids=location_ids, item_ids=item_ids
+    )
+    return _reconcile(
+        findings=findings,
+        open_alerts=StockAlert.objects.filter(
+            resolved_at__isnull=True, location_id__in=location_ids, item_id__in=item_ids
+        ),
+        # The queries cover every location × every item named; act on the pairs asked only.
+        keep=lambda location_id, item_id: (location_id, item_id) in pairs,
+        now=now,
+    )
+
+
+@transaction.atomic(durable=True)
+def alert_acknowledge(*, alert: StockAlert, by) -> StockAlert:
+    """A manager of the alert's location says they have seen it (who, when). Idempotent."""
+    if not selectors.can_manage_location(by, alert.location):
+        raise AlertNotAllowed(f"You do not manage stock at {alert.location.name}.")
+    now = timezone.now()
+    # Conditional: a second click, or a scan resolving it meanwhile, changes nothing.
+    StockAlert.objects.filter(
+        pk=alert.pk, resolved_at__isnull=True, acknowledged_at__isnull=True
+    ).update(acknowledged_at=now, acknowledged_by=by)
+    alert.refresh_from_db(fields=["acknowledged_at", "acknowledged_by", "resolved_at"])
+    if alert.acknowledged_at is None:
+        raise AlertAlreadyResolved(
+            f"This alert cleared on {timezone.localtime(alert.resolved_at):%Y-%m-%d %H:%M}; "
+            "there is nothing left to acknowledge."
+        )
+    return alert
+
+
+# --- Who sees what -------------------------------------------------------------------
+
+
+def alerts_visible_to(user) -> QuerySet[StockAlert]:
+    """Alerts at the locations whose stock this person manages (the stock pages' rule)."""
+    return StockAlert.objects.filter(location__in=selectors.locations_managed_by(user))
+
+
+def alerts_needing_attention(user) -> int:
+    """Open, unacknowledged alerts for the navigation badge (one COUNT query)."""
+    return (
+        alerts_visible_to(user)
+        .filter(resolved_at__isnull=True, acknowledged_at__isnull=True)
+        .count()
+    )
+
+
+# --- Demo ----------------------------------------------------------------------------
+
+
+def seed_demo_alerts(*, log) -> None:
+    """Run the scan over the demo stock, as the hourly job would."""
+    result = alerts_scan()
+    open_alerts = StockAlert.objects.filter(resolved_at__isnull=True)
+    log(
+        f"Stock alerts: {result.raised} raised; open by severity: "
+        + ", ".join(
+            f"{label.lower()} {open_alerts.filter(severity=value).count()}"
+            for value, label in AlertSeverity.choices
+        )
+    )

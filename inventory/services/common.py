@@ -1,0 +1,241 @@
+"""What every stock write shares: errors, line shapes, validation, locking, the alerts hook.
+
+Balances are locked with one `SELECT … FOR UPDATE … ORDER BY pk` per operation, so two
+operations touching the same rows always take the locks in the same order and cannot
+deadlock; rows that must exist first are inserted beforehand with
+`ON CONFLICT DO NOTHING`, sorted.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from outbox.services import job_enqueue
+
+from ..models import Item, Kit, Location, Lot, PackSize, StockBalance, StockMovement
+from ..selectors import can_manage_location
+
+# A movement dated a little ahead is clock skew between devices; more is a mistake.
+FUTURE_TOLERANCE = timedelta(minutes=5)
+REFERENCE_MAX = StockMovement._meta.get_field("reference").max_length
+
+
+# --- Errors ------------------------------------------------------------------------
+
+
+class StockError(Exception):
+    """A refused stock operation. The API turns it into one error body (org.api_errors)."""
+
+    def __init__(self, message: str, *, field_errors: dict | None = None):
+        super().__init__(message)
+        self.field_errors = field_errors or {}
+
+
+class InsufficientStock(StockError):
+    def __init__(self, *, item: Item, location: Location, requested: int, available: int):
+        self.item = item
+        self.location = location
+        self.requested = requested
+        self.available = available
+        super().__init__(
+            f"Not enough {item.name} at {location.name}: "
+            f"{requested} requested, {available} available."
+        )
+
+
+# --- Line shapes -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DispenseLine:
+    """Exactly one of item / kit; a kit moves quantity × each component."""
+
+    quantity: int
+    item: Item | None = None
+    kit: Kit | None = None
+
+
+@dataclass(frozen=True)
+class ReceiptLine:
+    """`quantity` is in packs when `pack_size` is given (box of 100 × 3 = 300 units),
+    otherwise in base units. Lot-tracked items need `lot_number` and `expires_on`;
+    untracked items leave both empty (one untracked lot per item and funding source).
+    `unit_cost` is per base unit and is kept on the lot when the lot is first received."""
+
+    item: Item
+    quantity: int
+    pack_size: PackSize | None = None
+    lot_number: str = ""
+    expires_on: date | None = None
+    unit_cost: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class TransferLine:
+    """Base units of an item; from the given lot, or first-expiry-first-out when lot is None."""
+
+    item: Item
+    quantity: int
+    lot: Lot | None = None
+
+
+@dataclass(frozen=True)
+class CountLine:
+    """Units physically counted (0 allowed). Count a lot, or — for items not tracked by
+    lot — the item as a whole: a shortfall then leaves the lots first-expiry-first-out,
+    a surplus goes to the newest lot at the location."""
+
+    counted: int
+    lot: Lot | None = None
+    item: Item | None = None
+
+
+# --- The alerts hook ---------------------------------------------------------------
+
+
+def movements_recorded(*, pairs: set[tuple[int, int]]) -> None:
+    """Called once at the end of every write with the (location_id, item_id) it touched."""
+    # Stock alerts (inventory/alerts/) hook in here: re-check just these pairs. The
+    # outbox row commits with the movements and the job is sent only after commit.
+    if pairs:
+        job_enqueue(
+            task_name="inventory.tasks.alerts_check",
+            kwargs={"pairs": [list(pair) for pair in sorted(pairs)]},
+        )
+
+
+# --- Validation helpers ------------------------------------------------------------
+
+
+class Errors:
+    """Collects field errors and raises once. Line errors are keyed by line index,
+    only for the lines at fault — the shape DRF gives nested list errors."""
+
+    def __init__(self):
+        self.fields: dict[str, list[str]] = {}
+        self.lines: dict[int, dict[str, list[str]]] = {}
+        self.first = ""
+
+    def add(self, field: str, message: str) -> None:
+        self.fields.setdefault(field, []).append(message)
+        self.first = self.first or message
+
+    def line(self, index: int, field: str, message: str) -> None:
+        self.lines.setdefault(index, {}).setdefault(field, []).append(message)
+        self.first = self.first or f"Line {index + 1}: {message}"
+
+    def raise_if_any(self) -> None:
+        if not self.first:
+            return
+        errors = dict(self.fields)
+        if self.lines:
+            errors["lines"] = dict(sorted(self.lines.items()))
+        raise StockError(self.first, field_errors=errors)
+
+
+def require_transaction(operation: str) -> None:
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError(f"{operation} runs inside the caller's transaction; none is open.")
+
+
+def is_count(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def check_positive(errors: Errors, index: int, quantity, field: str = "quantity") -> bool:
+    if not is_count(quantity):
+        errors.line(index, field, "Enter a whole number.")
+        return False
+    if quantity < 1:
+        errors.line(index, field, "Enter a quantity of at least 1.")
+        return False
+    return True
+
+
+def when(errors: Errors, occurred_at: datetime | None) -> datetime:
+    now = timezone.now()
+    if occurred_at is None:
+        return now
+    if timezone.is_naive(occurred_at):
+        occurred_at = timezone.make_aware(occurred_at)
+    if occurred_at > now + FUTURE_TOLERANCE:
+        errors.add("occurred_at", "This date is in the future.")
+    return occurred_at
+
+
+def check_reference(errors: Errors, reference: str) -> None:
+    if len(reference or "") > REFERENCE_MAX:
+        errors.add("reference", f"Keep the reference to {REFERENCE_MAX} characters.")
+
+
+def check_manages(errors: Errors, by, location: Location, field: str = "location") -> None:
+    if not can_manage_location(by, location):
+        errors.add(field, f"You do not manage stock at {location.name}.")
+
+
+def is_expired(lot: Lot, on_day: date) -> bool:
+    return lot.expires_on is not None and lot.expires_on < on_day
+
+
+def fefo_key(balance: StockBalance):
+    lot = balance.lot
+    return (lot.expires_on is None, lot.expires_on or date.max, lot.pk)
+
+
+# --- Locking and writing -----------------------------------------------------------
+
+
+def ensure_balances(keys: set[tuple[int, int, int]]) -> None:
+    """Make sure a balance row exists for each (location_id, lot_id, item_id).
+
+    Sorted and ON CONFLICT DO NOTHING: two receipts creating the same rows insert
+    them in the same order and the second simply finds them.
+    """
+    if keys:
+        StockBalance.objects.bulk_create(
+            [
+                StockBalance(location_id=loc, lot_id=lot, item_id=item, quantity=0)
+                for loc, lot, item in sorted(keys)
+            ],
+            ignore_conflicts=True,
+        )
+
+
+def lock_balances(condition: Q) -> list[StockBalance]:
+    """The one lock statement of an operation: every row it may change, in pk order."""
+    return list(
+        StockBalance.objects.select_for_update(of=("self",))
+        .select_related("lot")
+        .filter(condition)
+        .order_by("pk")
+    )
+
+
+def save(changed: dict[int, StockBalance], movements: list[StockMovement]) -> list[StockMovement]:
+    if changed:
+        StockBalance.objects.bulk_update(list(changed.values()), ["quantity"])
+    return StockMovement.objects.bulk_create(movements)
+
+
+def take_fefo(
+    *,
+    usable: list[StockBalance],
+    quantity: int,
+    changed: dict[int, StockBalance],
+):
+    """Yield (balance, units) taking `quantity` from `usable` in the given order."""
+    remaining = quantity
+    for balance in usable:
+        if remaining == 0:
+            break
+        take = min(balance.quantity, remaining)
+        if take <= 0:
+            continue
+        balance.quantity -= take
+        changed[balance.pk] = balance
+        remaining -= take
+        yield balance, take

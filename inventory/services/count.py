@@ -1,0 +1,154 @@
+"""Physical counts: the count becomes the balance; each difference is a movement."""
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime
+
+from django.db import transaction
+from django.db.models import Q
+
+from ..models import Location, MovementKind, StockBalance, StockCount, StockCountLine, StockMovement
+from .common import (
+    CountLine,
+    Errors,
+    check_manages,
+    ensure_balances,
+    fefo_key,
+    is_count,
+    lock_balances,
+    movements_recorded,
+    save,
+    take_fefo,
+    when,
+)
+
+
+def stock_count(
+    *,
+    location: Location,
+    counts: Sequence[CountLine],
+    by,
+    occurred_at: datetime | None = None,
+) -> list[StockMovement]:
+    """Record a physical count; returns the movements of its differences (see below)."""
+    return stock_count_record(location=location, counts=counts, by=by, occurred_at=occurred_at)[1]
+
+
+@transaction.atomic(durable=True)
+def stock_count_record(
+    *,
+    location: Location,
+    counts: Sequence[CountLine],
+    by,
+    occurred_at: datetime | None = None,
+) -> tuple[StockCount, list[StockMovement]]:
+    """Record a physical count: each counted figure becomes the balance, and each
+    difference is a count movement, so the ledger still sums to the balance.
+    Lines counted exactly as booked write no movement; the StockCount record keeps
+    every line (booked and counted) and its reference is the movements' reference."""
+    errors = Errors()
+    occurred_at = when(errors, occurred_at)
+    check_manages(errors, by, location)
+    if not counts:
+        errors.add("lines", "Count at least one line.")
+    seen_lots, seen_items = set(), set()
+    for index, line in enumerate(counts):
+        if not is_count(line.counted):
+            errors.line(index, "counted", "Enter a whole number.")
+        elif line.counted < 0:
+            errors.line(index, "counted", "A count cannot be negative.")
+        if (line.lot is None) == (line.item is None):
+            errors.line(index, "lot", "Count a lot, or an item not tracked by lot.")
+            continue
+        item = line.item or line.lot.item
+        if line.item is not None and item.is_lot_tracked:
+            errors.line(index, "item", f"{item.name} is tracked by lot: count each lot.")
+        key = line.lot.pk if line.lot else None
+        if (key in seen_lots) if key else (item.pk in seen_items):
+            errors.line(index, "lot", "This line is counted twice.")
+        if key:
+            seen_lots.add(key)
+        else:
+            seen_items.add(item.pk)
+    overlap = {line.lot.item_id for line in counts if line.lot} & seen_items
+    if overlap:
+        errors.add("lines", "Count an item either as a whole or by lot, not both.")
+    errors.raise_if_any()
+
+    lot_lines = [line for line in counts if line.lot is not None]
+    item_lines = [line for line in counts if line.item is not None]
+    ensure_balances(
+        {(location.pk, line.lot.pk, line.lot.item_id) for line in lot_lines if line.counted > 0}
+    )
+    rows = lock_balances(
+        Q(location=location)
+        & (
+            Q(lot_id__in=[line.lot.pk for line in lot_lines])
+            | Q(item_id__in=[line.item.pk for line in item_lines])
+        )
+    )
+    by_lot = {b.lot_id: b for b in rows}
+    by_item = defaultdict(list)
+    for b in rows:
+        by_item[b.item_id].append(b)
+
+    changed: dict[int, StockBalance] = {}
+    deltas: list[tuple[StockBalance, int]] = []
+    count_lines: list[StockCountLine] = []
+    for line in lot_lines:
+        balance = by_lot.get(line.lot.pk)
+        booked = balance.quantity if balance else 0
+        count_lines.append(
+            StockCountLine(
+                item_id=line.lot.item_id, lot=line.lot, expected=booked, counted=line.counted
+            )
+        )
+        if balance is not None and line.counted != booked:
+            deltas.append((balance, line.counted - booked))
+            balance.quantity = line.counted
+            changed[balance.pk] = balance
+    for line in item_lines:
+        held = sorted(by_item.get(line.item.pk, []), key=fefo_key)
+        booked = sum(b.quantity for b in held)
+        count_lines.append(StockCountLine(item=line.item, expected=booked, counted=line.counted))
+        difference = line.counted - booked
+        if difference > 0:
+            if not held:
+                errors.line(
+                    list(counts).index(line),
+                    "item",
+                    f"No {line.item.name} was ever received here: record a receipt first.",
+                )
+                continue
+            newest = max(held, key=lambda b: b.lot_id)
+            newest.quantity += difference
+            changed[newest.pk] = newest
+            deltas.append((newest, difference))
+        elif difference < 0:
+            for balance, take in take_fefo(usable=held, quantity=-difference, changed=changed):
+                deltas.append((balance, -take))
+    errors.raise_if_any()
+
+    count = StockCount.objects.create(location=location, occurred_at=occurred_at, recorded_by=by)
+    for count_line in count_lines:
+        count_line.count = count
+    StockCountLine.objects.bulk_create(count_lines)
+    movements = [
+        StockMovement(
+            kind=MovementKind.COUNT,
+            item_id=balance.item_id,
+            lot_id=balance.lot_id,
+            location=location,
+            quantity=delta,
+            reference=count.reference,
+            occurred_at=occurred_at,
+            recorded_by=by,
+        )
+        for balance, delta in deltas
+    ]
+    created = save(changed, movements)
+    movements_recorded(
+        pairs={(location.pk, line.lot.item_id) for line in lot_lines}
+        | {(location.pk, line.item.pk) for line in item_lines}
+    )
+    return count, created

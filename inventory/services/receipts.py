@@ -1,0 +1,167 @@
+"""Receiving a shipment into a location, lot by lot, with its funding source."""
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from ..models import FundingSource, Location, Lot, MovementKind, StockBalance, StockMovement
+from .common import (
+    Errors,
+    ReceiptLine,
+    check_manages,
+    check_positive,
+    check_reference,
+    ensure_balances,
+    lock_balances,
+    movements_recorded,
+    save,
+    when,
+)
+
+
+def _receipt_lots(
+    errors: Errors, lines: Sequence[ReceiptLine], funding_source: FundingSource
+) -> dict[tuple[int, str], Lot]:
+    """Find or create the lot of every line; a known lot number must keep its expiry."""
+    wanted = {(line.item.pk, line.lot_number.strip()): line for line in lines}
+    existing = {
+        (lot.item_id, lot.lot_number): lot
+        for lot in Lot.objects.filter(
+            funding_source=funding_source,
+            item_id__in={key[0] for key in wanted},
+            lot_number__in={key[1] for key in wanted},
+        )
+    }
+    missing = [key for key in sorted(wanted) if key not in existing]
+    if missing:
+        Lot.objects.bulk_create(
+            [
+                Lot(
+                    item_id=item_id,
+                    lot_number=lot_number,
+                    expires_on=wanted[(item_id, lot_number)].expires_on,
+                    funding_source=funding_source,
+                    unit_cost=wanted[(item_id, lot_number)].unit_cost,
+                )
+                for item_id, lot_number in missing
+            ],
+            ignore_conflicts=True,
+        )
+        # Re-read: a concurrent receipt may have created some of them first.
+        for lot in Lot.objects.filter(
+            funding_source=funding_source,
+            item_id__in={key[0] for key in missing},
+            lot_number__in={key[1] for key in missing},
+        ):
+            existing[(lot.item_id, lot.lot_number)] = lot
+    for index, line in enumerate(lines):
+        lot = existing[(line.item.pk, line.lot_number.strip())]
+        if line.item.is_lot_tracked and lot.expires_on != line.expires_on:
+            errors.line(
+                index,
+                "expires_on",
+                f"Lot {lot.lot_number} of {line.item.name} was recorded with expiry "
+                f"{lot.expires_on:%Y-%m-%d}.",
+            )
+    return existing
+
+
+@transaction.atomic(durable=True)
+def stock_receive(
+    *,
+    location: Location,
+    lines: Sequence[ReceiptLine],
+    funding_source: FundingSource,
+    by,
+    occurred_at: datetime | None = None,
+    reference: str = "",
+) -> list[StockMovement]:
+    """Receive a shipment bought with `funding_source` into `location`.
+
+    Refused when the funding source may not buy an item's category, when a tracked
+    item has no lot number or expiry, or when a lot has already expired."""
+    errors = Errors()
+    occurred_at = when(errors, occurred_at)
+    on_day = timezone.localdate(occurred_at)
+    check_reference(errors, reference)
+    check_manages(errors, by, location)
+    if not location.is_active:
+        errors.add("location", f"{location.name} is closed.")
+    if not funding_source.is_active:
+        errors.add("funding_source", f"{funding_source.name} is no longer in use.")
+    if not lines:
+        errors.add("lines", "Add at least one line.")
+    units = []
+    for index, line in enumerate(lines):
+        item = line.item
+        units.append(0)
+        if not item.is_active:
+            errors.line(index, "item", f"{item.name} is no longer stocked.")
+            continue
+        if not funding_source.allows(item.category):
+            errors.line(
+                index,
+                "item",
+                f"{funding_source.name} may not buy {item.get_category_display().lower()} "
+                f"items such as {item.name}.",
+            )
+        if not check_positive(errors, index, line.quantity):
+            continue
+        multiplier = 1
+        if line.pack_size is not None:
+            if line.pack_size.item_id != item.pk:
+                errors.line(index, "pack_size", f"That pack size is not one of {item.name}'s.")
+                continue
+            multiplier = line.pack_size.units
+        units[index] = line.quantity * multiplier
+        if item.is_lot_tracked:
+            if not line.lot_number.strip():
+                errors.line(index, "lot_number", f"{item.name} is tracked by lot: enter the lot.")
+            if line.expires_on is None:
+                errors.line(index, "expires_on", f"{item.name} is tracked by lot: enter expiry.")
+            elif line.expires_on < on_day:
+                errors.line(index, "expires_on", "This lot has expired; do not receive it.")
+        elif line.lot_number.strip() or line.expires_on:
+            errors.line(
+                index, "lot_number", f"{item.name} is not tracked by lot: leave lot and expiry."
+            )
+        if line.unit_cost is not None and line.unit_cost < 0:
+            errors.line(index, "unit_cost", "A cost cannot be negative.")
+    errors.raise_if_any()
+
+    lots = _receipt_lots(errors, lines, funding_source)
+    errors.raise_if_any()
+
+    per_lot: dict[Lot, int] = defaultdict(int)
+    for index, line in enumerate(lines):
+        per_lot[lots[(line.item.pk, line.lot_number.strip())]] += units[index]
+    ensure_balances({(location.pk, lot.pk, lot.item_id) for lot in per_lot})
+    balances = {
+        b.lot_id: b
+        for b in lock_balances(Q(location=location, lot_id__in=[lot.pk for lot in per_lot]))
+    }
+    changed: dict[int, StockBalance] = {}
+    movements = []
+    for lot, quantity in per_lot.items():
+        balance = balances[lot.pk]
+        balance.quantity += quantity
+        changed[balance.pk] = balance
+        movements.append(
+            StockMovement(
+                kind=MovementKind.RECEIPT,
+                item_id=lot.item_id,
+                lot=lot,
+                location=location,
+                quantity=quantity,
+                reference=reference,
+                occurred_at=occurred_at,
+                recorded_by=by,
+            )
+        )
+    created = save(changed, movements)
+    movements_recorded(pairs={(location.pk, lot.item_id) for lot in per_lot})
+    return created

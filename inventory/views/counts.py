@@ -1,0 +1,119 @@
+"""The physical count sheet: booked figures, counted figures, the differences."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+
+from .. import selectors, services
+from ..forms import (
+    CountLineFormSet,
+    sheet_lot_ids,
+)
+from ..models import Location, Lot
+from .common import int_or_none, managed_locations
+
+# --- Physical count ------------------------------------------------------------------
+
+
+def _count_location(request, value) -> Location:
+    """The location a count is for: one the person manages, else 404."""
+    return get_object_or_404(
+        managed_locations(request).filter(is_active=True), pk=int_or_none(value)
+    )
+
+
+@permission_required("inventory.manage_stock", raise_exception=True)
+def count(request):
+    location_value = request.POST.get("location") or request.GET.get("location")
+    if not location_value:
+        return render(
+            request,
+            "inventory/count_choose.html",
+            {"locations": managed_locations(request).filter(is_active=True).order_by("name")},
+        )
+    location = _count_location(request, location_value)
+    sheet = {balance.lot_id: balance for balance in selectors.count_sheet(location=location)}
+    form_kwargs = {"sheet_lots": sheet_lot_ids(location)}
+    if request.method != "POST":
+        lines = CountLineFormSet(
+            prefix="lines",
+            initial=[{"lot": lot_id} for lot_id in sheet],
+            form_kwargs=form_kwargs,
+        )
+        return _count_sheet(request, location, sheet, lines)
+
+    lines = CountLineFormSet(request.POST, prefix="lines", form_kwargs=form_kwargs)
+    counted = {}
+    if lines.is_valid():
+        counted = {
+            f.cleaned_data["lot"]: f.cleaned_data["counted"]
+            for f in lines.forms
+            if f.cleaned_data.get("counted") is not None
+        }
+        if not counted and lines.forms:
+            lines.forms[0].add_error("counted", "Count at least one line.")
+    if not counted:
+        return _count_sheet(request, location, sheet, lines, status=400)
+
+    if request.POST.get("action") == "edit":
+        return _count_sheet(request, location, sheet, lines)
+    if request.POST.get("action") != "commit":
+        # Preview: nothing is written until the manager confirms the differences.
+        differences = selectors.count_differences(location=location, counted=counted)
+        return render(
+            request,
+            "inventory/count_preview.html",
+            {
+                "location": location,
+                "lines": lines,
+                "differences": differences,
+                "changed": [row for row in differences if row.difference],
+                "uncounted": len(sheet.keys() - counted.keys()),
+            },
+        )
+
+    lots = Lot.objects.in_bulk(list(counted))
+    try:
+        _count, movements = services.stock_count_record(
+            location=location,
+            counts=[
+                services.CountLine(lot=lots[lot_id], counted=units)
+                for lot_id, units in counted.items()
+            ],
+            by=request.user,
+        )
+    except services.StockError as exc:
+        messages.error(request, f"The count was not recorded: {exc}")
+        return _count_sheet(request, location, sheet, lines, status=400)
+    messages.success(
+        request,
+        f"Count recorded at {location.name}: {len(counted)} line"
+        f"{'s' if len(counted) != 1 else ''} counted, {len(movements)} difference"
+        f"{'s' if len(movements) != 1 else ''} written to the ledger.",
+    )
+    return redirect(f"{reverse('inventory:stock')}?location={location.pk}")
+
+
+def _count_sheet(request, location, sheet, lines, status=200):
+    """The sheet: each line form beside its lot and what the books say (0 for a lot
+    that left the shelf since the sheet was printed)."""
+    lot_ids = [int_or_none(form["lot"].value()) for form in lines.forms]
+    lots = Lot.objects.select_related("item", "funding_source").in_bulk(
+        [lot_id for lot_id in lot_ids if lot_id is not None]
+    )
+    rows = [
+        {
+            "form": form,
+            "lot": lots.get(lot_id),
+            "booked": sheet[lot_id].quantity if lot_id in sheet else 0,
+        }
+        for form, lot_id in zip(lines.forms, lot_ids, strict=True)
+    ]
+    return render(
+        request,
+        "inventory/count_sheet.html",
+        {"location": location, "lines": lines, "rows": rows, "today": timezone.localdate()},
+        status=status,
+    )

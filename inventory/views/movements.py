@@ -1,0 +1,138 @@
+"""The receive, transfer and adjust forms."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.shortcuts import redirect, render
+from django.urls import reverse
+
+from .. import services
+from ..forms import (
+    AdjustForm,
+    ReceiptLineFormSet,
+    ReceiveForm,
+    TransferForm,
+    TransferLineFormSet,
+    lots_at,
+)
+from .common import filled_forms, managed_locations, show_stock_error
+
+# --- Receive -------------------------------------------------------------------------
+
+
+@permission_required("inventory.manage_stock", raise_exception=True)
+def receive(request):
+    managed = managed_locations(request)
+    initial = {"location": request.GET.get("location")}
+    form = ReceiveForm(request.POST or None, managed=managed, initial=initial)
+    lines = ReceiptLineFormSet(request.POST or None, prefix="lines")
+    if request.method == "POST" and form.is_valid() and lines.is_valid():
+        filled = filled_forms(lines)
+        data = form.cleaned_data
+        try:
+            movements = services.stock_receive(
+                location=data["location"],
+                funding_source=data["funding_source"],
+                lines=[
+                    services.ReceiptLine(
+                        item=line.cleaned_data["item"],
+                        quantity=line.cleaned_data["quantity"],
+                        pack_size=line.cleaned_data["pack_size"],
+                        lot_number=line.cleaned_data["lot_number"].strip(),
+                        expires_on=line.cleaned_data["expires_on"],
+                        unit_cost=line.cleaned_data["unit_cost"],
+                    )
+                    for line in filled
+                ],
+                by=request.user,
+                occurred_at=data["occurred_at"],
+                reference=data["reference"],
+            )
+        except services.StockError as exc:
+            show_stock_error(exc, form, filled)
+        else:
+            units = sum(m.quantity for m in movements)
+            messages.success(
+                request,
+                f"Received {units} units in {len(movements)} lot line"
+                f"{'s' if len(movements) != 1 else ''} at {data['location'].name}.",
+            )
+            return redirect(f"{reverse('inventory:stock')}?location={data['location'].pk}")
+    return render(request, "inventory/receive.html", {"form": form, "lines": lines})
+
+
+# --- Transfer ------------------------------------------------------------------------
+
+
+@permission_required("inventory.manage_stock", raise_exception=True)
+def transfer(request):
+    managed = managed_locations(request)
+    initial = {"from_location": request.GET.get("from_location")}
+    form = TransferForm(request.POST or None, managed=managed, initial=initial)
+    lines = TransferLineFormSet(
+        request.POST or None, prefix="lines", form_kwargs={"lots": lots_at(managed)}
+    )
+    if request.method == "POST" and form.is_valid() and lines.is_valid():
+        filled = filled_forms(lines)
+        data = form.cleaned_data
+        try:
+            movements = services.stock_transfer(
+                from_location=data["from_location"],
+                to_location=data["to_location"],
+                lines=[
+                    services.TransferLine(
+                        item=line.cleaned_data["item"],
+                        quantity=line.cleaned_data["quantity"],
+                        lot=line.cleaned_data["lot"],
+                    )
+                    for line in filled
+                ],
+                by=request.user,
+                occurred_at=data["occurred_at"],
+                reference=data["reference"],
+            )
+        except services.StockError as exc:
+            show_stock_error(exc, form, filled)
+        else:
+            units = sum(m.quantity for m in movements if m.quantity > 0)
+            messages.success(
+                request,
+                f"Sent {units} units from {data['from_location'].name} "
+                f"to {data['to_location'].name}.",
+            )
+            return redirect(f"{reverse('inventory:stock')}?location={data['from_location'].pk}")
+    return render(request, "inventory/transfer.html", {"form": form, "lines": lines})
+
+
+# --- Adjust --------------------------------------------------------------------------
+
+
+@permission_required("inventory.manage_stock", raise_exception=True)
+def adjust(request):
+    managed = managed_locations(request)
+    initial = {key: request.GET.get(key) for key in ("location", "lot", "reason")}
+    form = AdjustForm(request.POST or None, managed=managed, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            movement = services.stock_adjust(
+                location=data["location"],
+                lot=data["lot"],
+                quantity=data["quantity"],
+                reason=data["reason"],
+                by=request.user,
+                occurred_at=data["occurred_at"],
+                reference=data["reference"],
+            )
+        except services.StockError as exc:
+            show_stock_error(exc, form)
+        else:
+            messages.success(
+                request,
+                f"Recorded {movement.get_reason_display().lower()}: {movement.quantity:+d} "
+                f"{movement.lot.item.name} at {movement.location.name}.",
+            )
+            return redirect(
+                f"{reverse('inventory:card')}?location={movement.location_id}"
+                f"&item={movement.item_id}"
+            )
+    return render(request, "inventory/adjust.html", {"form": form})
