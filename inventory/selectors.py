@@ -26,14 +26,19 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
-from .models import (
+# Category, FundingSource and NaloxoneFormulation are also re-exported: the reports label
+# their figures with them without reading inventory's models.
+from .models import (  # noqa: F401
     AdjustmentReason,
+    Category,
+    FundingSource,
     Item,
     Kit,
     KitComponent,
     Location,
     Lot,
     MovementKind,
+    NaloxoneFormulation,
     StockBalance,
     StockMovement,
 )
@@ -477,10 +482,6 @@ def count_differences(*, location: Location, counted: dict[int, int]) -> list[Co
 
 
 # --- Figures for funder reports (read by reports/) ---
-
-# Re-exported so the reports label their figures without reading inventory's models
-# (imported here, not at the top, so this section stays one block: E402 on purpose).
-from .models import Category, FundingSource, NaloxoneFormulation  # noqa: E402, F401
 
 
 def items_by_id() -> dict[int, Item]:

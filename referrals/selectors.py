@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from org.models import User
@@ -239,9 +240,6 @@ def linkage_summary(
 
 # --- Figures for funder reports (read by reports/) ---
 # (`referral_counts_by_type` above gives the period's referred and linked per type.)
-
-# Imported here, not at the top, so this section stays one block (E402 on purpose).
-from django.db.models.functions import TruncMonth  # noqa: E402
 
 
 def referral_type_names() -> dict[str, str]:

@@ -6,12 +6,17 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
+from django.test.utils import override_settings
 from django.utils import timezone
 
+from inventory.models import FundingSource, Item, Kit, KitComponent
+from inventory.selectors import CONSUMPTION_WINDOW_DAYS, stock_levels
+from inventory.services import DispenseLine, ReceiptLine, stock_receive
 from org.models import Site, User
 
 from .codes import build_code, current_recipe
 from .models import Participant, Visit
+from .services import visit_record
 
 # --- A year of visits ------------------------------------------------------------------
 
@@ -228,14 +233,6 @@ def seed_visits(*, log, days: int = 365, participants: int = 260, seed: int = 19
     """A year of front-desk visits, anonymous visits and street shifts at the demo sites,
     recorded through visit_record so stock and ledger agree. Each site receives, every two
     weeks, what its visits will hand out (and keeps its months of stock as before)."""
-    from django.test.utils import override_settings
-
-    from inventory.models import FundingSource, Item, Kit, KitComponent
-    from inventory.selectors import CONSUMPTION_WINDOW_DAYS, stock_levels
-    from inventory.services import DispenseLine, ReceiptLine, stock_receive
-
-    from .services import visit_record
-
     if Visit.objects.exists():
         log(f"Visits already present ({Visit.objects.count()}); leaving them.")
         return

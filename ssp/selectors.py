@@ -1,18 +1,35 @@
 """Reads of the ssp app, always scoped to what the person may see."""
 
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Count, Max, Prefetch, QuerySet
+from django.db import connection
+from django.db.models import (
+    CharField,
+    Count,
+    Exists,
+    F,
+    Max,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Cast, Concat, Substr, TruncMonth
 from django.utils import timezone
 
 from inventory.selectors import supply_catalog, supply_items, supply_kits
-from org.models import Site, User
+from org.models import ServiceModel, Site, User
 
 from .codes import matches_recipe, near_variants, normalise
-from .models import Participant, Visit, VisitSupply
+
+# CollectionMethod and NaloxoneRefillReason are also read by the reports, to label figures.
+from .models import CollectionMethod, NaloxoneRefillReason, Participant, Visit, VisitSupply
 
 # Followed when resolving a merged code; merges re-point older merges, so chains stay short.
 MAX_MERGE_HOPS = 10
@@ -327,26 +344,6 @@ def participant_merge_preview(*, user: User, merged: Participant, kept: Particip
 # Aggregates over visits, computed in the database: one query each (two where said)
 # whatever the number of visits. Voided visits never count; a corrected visit counts as corrected
 # (its row holds the corrected values). Periods are half-open [start, end) datetimes.
-
-# Imported here, not at the top, so this section stays one block (E402 on purpose).
-from collections.abc import Iterator  # noqa: E402
-
-from django.db import connection  # noqa: E402
-from django.db.models import (  # noqa: E402
-    CharField,
-    Exists,
-    F,
-    OuterRef,
-    Q,
-    Sum,
-    Value,
-)
-from django.db.models.functions import Cast, Concat, Substr, TruncMonth  # noqa: E402
-
-from org.models import ServiceModel  # noqa: E402
-
-# Re-exported so the reports label their figures without reading ssp's models.
-from .models import CollectionMethod, NaloxoneRefillReason  # noqa: E402
 
 
 def _period_visits(*, start: datetime, end: datetime, site_ids) -> QuerySet[Visit]:

@@ -7,20 +7,20 @@ deadlock; rows that must exist first are inserted beforehand with
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from org.time import is_in_future
 from outbox.services import job_enqueue
 
 from ..models import Item, Kit, Location, Lot, PackSize, StockBalance, StockMovement
 from ..selectors import can_manage_location
 
 # A movement dated a little ahead is clock skew between devices; more is a mistake.
-FUTURE_TOLERANCE = timedelta(minutes=5)
 REFERENCE_MAX = StockMovement._meta.get_field("reference").max_length
 
 
@@ -162,7 +162,7 @@ def when(errors: Errors, occurred_at: datetime | None) -> datetime:
         return now
     if timezone.is_naive(occurred_at):
         occurred_at = timezone.make_aware(occurred_at)
-    if occurred_at > now + FUTURE_TOLERANCE:
+    if is_in_future(occurred_at, now=now):
         errors.add("occurred_at", "This date is in the future.")
     return occurred_at
 

@@ -5,6 +5,8 @@ from django.contrib.auth.decorators import permission_required
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
+from org.forms import form_errors_from
+
 from .. import services
 from ..forms import (
     AdjustForm,
@@ -14,7 +16,7 @@ from ..forms import (
     TransferLineFormSet,
     lots_at,
 )
-from .common import filled_forms, managed_locations, show_stock_error
+from .common import filled_forms, managed_locations
 
 # --- Receive -------------------------------------------------------------------------
 
@@ -48,7 +50,7 @@ def receive(request):
                 reference=data["reference"],
             )
         except services.StockError as exc:
-            show_stock_error(exc, form, filled)
+            form_errors_from(form, exc, line_forms=filled)
         else:
             units = sum(m.quantity for m in movements)
             messages.success(
@@ -91,7 +93,7 @@ def transfer(request):
                 reference=data["reference"],
             )
         except services.StockError as exc:
-            show_stock_error(exc, form, filled)
+            form_errors_from(form, exc, line_forms=filled)
         else:
             units = sum(m.quantity for m in movements if m.quantity > 0)
             messages.success(
@@ -124,7 +126,7 @@ def adjust(request):
                 reference=data["reference"],
             )
         except services.StockError as exc:
-            show_stock_error(exc, form)
+            form_errors_from(form, exc)
         else:
             messages.success(
                 request,
