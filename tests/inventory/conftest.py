@@ -1,10 +1,18 @@
-"""Catalog and funding fixtures shared by the inventory tests (import them by name)."""
+"""Catalog, location and funding fixtures of the inventory and stock-alert tests.
+
+`syringe`, `downtown` and `fund`, which the fault tests share, are in tests/conftest.py.
+"""
 
 import pytest
 
 from inventory.models import Category
 
-from .factories import FundingSourceFactory, ItemFactory, LocationFactory
+from ..factories import FundingSourceFactory, ItemFactory, LocationFactory
+
+
+@pytest.fixture
+def eastside(site_b):
+    return LocationFactory(name="Eastside storeroom", site=site_b)
 
 
 @pytest.fixture
@@ -25,13 +33,6 @@ def federal_grant(db):
 
 
 @pytest.fixture
-def syringe(db):
-    item = ItemFactory(name="1 mL 28G syringe", code="s28", category=Category.SYRINGE)
-    item.pack_sizes.create(name="box of 100", units=100)
-    return item
-
-
-@pytest.fixture
 def naloxone(db):
     return ItemFactory(
         name="Naloxone nasal 4 mg",
@@ -41,7 +42,3 @@ def naloxone(db):
         naloxone_formulation="nasal_4mg",
         naloxone_doses_per_unit=2,
     )
-
-
-# What `from .inventory_support import *` brings in: the fixtures (pytest finds them by name).
-__all__ = ["central", "federal_grant", "naloxone", "state_fund", "syringe"]

@@ -8,8 +8,8 @@ from django.utils import timezone
 from inventory.models import Category
 from inventory.services import DispenseLine, ReceiptLine, stock_dispense, stock_receive
 
-from .accessibility import assert_no_serious_axe_violations
-from .factories import FundingSourceFactory, ItemFactory, LocationFactory
+from ..factories import FundingSourceFactory, ItemFactory, LocationFactory
+from ..support.accessibility import assert_no_serious_axe_violations
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

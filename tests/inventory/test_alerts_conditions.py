@@ -19,16 +19,14 @@ from inventory.models import (
 from inventory.services import CountLine, stock_adjust, stock_count
 from outbox.models import OutboxJob
 
-from .alerts_support import *  # noqa: F403  (fixtures)
-from .alerts_support import (
-    TODAY,
+from ..factories import ItemFactory, LocationFactory
+from ..support.alerts import (
     below_reorder,
     dispense,
     open_alerts,
     receive,
     stock_dropping_below_reorder_point,
 )
-from .factories import ItemFactory, LocationFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -157,7 +155,7 @@ def test_nothing_left_of_an_item_in_use_is_an_emergency(downtown, syringe, fund,
 
 
 def test_lot_inside_the_expiry_window_raises_an_expiry_alert(
-    downtown, naloxone, fund, manager_sam, settings
+    downtown, naloxone, fund, manager_sam, settings, today
 ):
     settings.SSP_ALERT_EXPIRY_DAYS = 60
     receive(
@@ -167,7 +165,7 @@ def test_lot_inside_the_expiry_window_raises_an_expiry_alert(
         by=manager_sam,
         fund=fund,
         lot_number="NX-SOON",
-        expires_on=TODAY + timedelta(days=45),
+        expires_on=today + timedelta(days=45),
     )
     receive(
         downtown,
@@ -176,7 +174,7 @@ def test_lot_inside_the_expiry_window_raises_an_expiry_alert(
         by=manager_sam,
         fund=fund,
         lot_number="NX-LATER",
-        expires_on=TODAY + timedelta(days=200),
+        expires_on=today + timedelta(days=200),
     )
     alerts_scan()
     alert = open_alerts(condition=AlertCondition.EXPIRING).get()
@@ -187,7 +185,7 @@ def test_lot_inside_the_expiry_window_raises_an_expiry_alert(
 
 
 def test_expired_lot_with_stock_raises_the_expired_alert_until_written_off(
-    downtown, naloxone, fund, manager_sam
+    downtown, naloxone, fund, manager_sam, today
 ):
     receive(
         downtown,
@@ -197,7 +195,7 @@ def test_expired_lot_with_stock_raises_the_expired_alert_until_written_off(
         fund=fund,
         days_ago=40,
         lot_number="NX-OLD",
-        expires_on=TODAY - timedelta(days=3),
+        expires_on=today - timedelta(days=3),
     )
     alerts_scan()
     alert = open_alerts(condition=AlertCondition.EXPIRED).get()
@@ -218,7 +216,7 @@ def test_expired_lot_with_stock_raises_the_expired_alert_until_written_off(
 
 
 def test_expired_stock_does_not_count_towards_the_reorder_point(
-    downtown, naloxone, fund, manager_sam
+    downtown, naloxone, fund, manager_sam, today
 ):
     receive(
         downtown,
@@ -228,7 +226,7 @@ def test_expired_stock_does_not_count_towards_the_reorder_point(
         fund=fund,
         days_ago=80,
         lot_number="A",
-        expires_on=TODAY - timedelta(days=1),
+        expires_on=today - timedelta(days=1),
     )
     receive(
         downtown,
@@ -238,7 +236,7 @@ def test_expired_stock_does_not_count_towards_the_reorder_point(
         fund=fund,
         days_ago=80,
         lot_number="B",
-        expires_on=TODAY + timedelta(days=400),
+        expires_on=today + timedelta(days=400),
     )
     dispense(downtown, naloxone, 66, by=manager_sam, days_ago=10)  # from lot A (earlier)
     alerts_scan()
@@ -328,7 +326,7 @@ def _shortages_everywhere(locations: int, items: int, by, fund, prefix: str):
                     fund=fund,
                     days_ago=60,
                     lot_number=f"{lot}{n}-{m}",
-                    expires_on=TODAY + timedelta(days=expires_in),
+                    expires_on=timezone.localdate() + timedelta(days=expires_in),
                 )
             # FEFO takes these from lot E: 10 expired units stay, 40 usable < reorder 45.
             dispense(location, item, 90, by=by, days_ago=30)
@@ -336,7 +334,7 @@ def _shortages_everywhere(locations: int, items: int, by, fund, prefix: str):
 
 @pytest.mark.postgres
 def test_scan_query_count_does_not_grow_with_items_and_locations(
-    fund, admin_ada, django_assert_max_num_queries
+    fund, admin_ada, django_assert_max_num_queries, today
 ):
     _shortages_everywhere(1, 1, admin_ada, fund, prefix="small")
     with CaptureQueriesContext(connection) as small:
@@ -349,7 +347,7 @@ def test_scan_query_count_does_not_grow_with_items_and_locations(
 
     # Resolving and refreshing many alerts at once is a fixed number of statements too.
     StockAlert.objects.update(facts={})
-    Lot.objects.filter(lot_number__startswith="E").update(expires_on=TODAY + timedelta(days=900))
+    Lot.objects.filter(lot_number__startswith="E").update(expires_on=today + timedelta(days=900))
     with django_assert_max_num_queries(len(small.captured_queries) + 2):
         result = alerts_scan()
     # Expired and below-reorder alerts resolve (50 usable now); expiring ones refresh.

@@ -9,9 +9,8 @@ from inventory.alerts import alerts_scan, alerts_send_digest
 from inventory.models import AlertDigest, StockAlert
 from org import roles
 
-from .alerts_support import *  # noqa: F403  (fixtures)
-from .alerts_support import TODAY, dispense, receive, stock_dropping_below_reorder_point
-from .conftest import make_staff
+from ..factories import make_staff
+from ..support.alerts import dispense, receive, stock_dropping_below_reorder_point
 
 pytestmark = pytest.mark.django_db
 
@@ -34,7 +33,9 @@ def _short_at(location, item, by, fund):
     dispense(location, item, quantity, by=by)
 
 
-def test_digest_lists_new_alerts_once(downtown, syringe, naloxone, fund, manager_sam, with_emails):
+def test_digest_lists_new_alerts_once(
+    downtown, syringe, naloxone, fund, manager_sam, with_emails, today
+):
     _short_at(downtown, syringe, manager_sam, fund)
     receive(
         downtown,
@@ -43,7 +44,7 @@ def test_digest_lists_new_alerts_once(downtown, syringe, naloxone, fund, manager
         by=manager_sam,
         fund=fund,
         lot_number="NX-7",
-        expires_on=TODAY + timedelta(days=20),
+        expires_on=today + timedelta(days=20),
     )
     alerts_scan()
 
@@ -99,7 +100,7 @@ def test_a_site_without_a_manager_falls_back_to_program_wide_managers(
 
 
 def test_new_alerts_after_a_digest_make_the_next_one(
-    downtown, syringe, naloxone, fund, manager_sam, with_emails
+    downtown, syringe, naloxone, fund, manager_sam, with_emails, today
 ):
     _short_at(downtown, syringe, manager_sam, fund)
     alerts_scan()
@@ -111,7 +112,7 @@ def test_new_alerts_after_a_digest_make_the_next_one(
         by=manager_sam,
         fund=fund,
         lot_number="NX-8",
-        expires_on=TODAY + timedelta(days=5),
+        expires_on=today + timedelta(days=5),
     )
     alerts_scan()
     second = alerts_send_digest()

@@ -9,8 +9,7 @@ from django.utils import timezone
 from inventory.alerts import alerts_scan
 from inventory.models import StockAlert
 
-from .alerts_support import *  # noqa: F403  (fixtures)
-from .alerts_support import TODAY, dispense, receive, stock_dropping_below_reorder_point
+from ..support.alerts import dispense, receive, stock_dropping_below_reorder_point
 
 pytestmark = pytest.mark.django_db
 
@@ -19,7 +18,7 @@ PAGE = "/inventory/alerts/"
 
 
 @pytest.fixture
-def alerts(downtown, eastside, syringe, naloxone, fund, admin_ada):
+def alerts(downtown, eastside, syringe, naloxone, fund, admin_ada, today):
     """Downtown (site A): syringes below reorder point and an expiring naloxone lot.
     Eastside (site B): syringes below reorder point."""
     for location in (downtown, eastside):
@@ -32,7 +31,7 @@ def alerts(downtown, eastside, syringe, naloxone, fund, admin_ada):
         by=admin_ada,
         fund=fund,
         lot_number="NX-1",
-        expires_on=TODAY + timedelta(days=30),
+        expires_on=today + timedelta(days=30),
     )
     alerts_scan()
     return {

@@ -10,8 +10,7 @@ from inventory import alerts, tasks
 from inventory.alerts import ScanResult, alerts_scan, alerts_send_digest
 from inventory.models import StockAlert
 
-from .alerts_support import *  # noqa: F403  (fixtures)
-from .alerts_support import dispense, open_alerts, stock_dropping_below_reorder_point
+from ..support.alerts import dispense, open_alerts, stock_dropping_below_reorder_point
 
 OK = ScanResult(holding=0, raised=0, resolved=0, refreshed=0)
 

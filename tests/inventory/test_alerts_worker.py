@@ -14,9 +14,7 @@ from inventory import tasks
 from inventory.models import AlertCondition, StockAlert
 from outbox.models import OutboxJob
 
-from .alerts_support import *  # noqa: F403  (fixtures)
-from .alerts_support import (
-    TODAY,
+from ..support.alerts import (
     below_reorder,
     dispense,
     open_alerts,
@@ -65,7 +63,7 @@ def test_worker_raises_one_alert_keeps_it_single_and_resolves_it(
 
 
 def test_worker_raises_expiry_and_expired_lot_alerts(
-    celery_worker, downtown, naloxone, fund, manager_sam
+    celery_worker, downtown, naloxone, fund, manager_sam, today
 ):
     receive(
         downtown,
@@ -74,7 +72,7 @@ def test_worker_raises_expiry_and_expired_lot_alerts(
         by=manager_sam,
         fund=fund,
         lot_number="NX-SOON",
-        expires_on=TODAY + timedelta(days=30),
+        expires_on=today + timedelta(days=30),
     )
     eventually(
         lambda: open_alerts(condition=AlertCondition.EXPIRING).exists(), "expiring lot alert"
@@ -87,7 +85,7 @@ def test_worker_raises_expiry_and_expired_lot_alerts(
         fund=fund,
         days_ago=60,
         lot_number="NX-OLD",
-        expires_on=TODAY - timedelta(days=2),
+        expires_on=today - timedelta(days=2),
     )
     eventually(lambda: open_alerts(condition=AlertCondition.EXPIRED).exists(), "expired lot alert")
 
@@ -98,7 +96,7 @@ def test_worker_raises_expiry_and_expired_lot_alerts(
 
 
 def test_worker_digest_lists_new_alerts_once(
-    celery_worker, mailoutbox, downtown, syringe, naloxone, fund, manager_sam
+    celery_worker, mailoutbox, downtown, syringe, naloxone, fund, manager_sam, today
 ):
     manager_sam.email = "sam@program.example"
     manager_sam.save()
@@ -111,7 +109,7 @@ def test_worker_digest_lists_new_alerts_once(
         by=manager_sam,
         fund=fund,
         lot_number="NX-9",
-        expires_on=TODAY + timedelta(days=10),
+        expires_on=today + timedelta(days=10),
     )
     eventually(lambda: open_alerts().count() == 2, "two alerts raised")
 

@@ -5,16 +5,18 @@ item's detail page, whose trend chart draws without breaking the CSP."""
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
 
 from inventory.models import Category, Lot, StockMovement
 from inventory.selectors import stock_on_hand
 
-from .factories import FundingSourceFactory, ItemFactory, LocationFactory
+from ..factories import FundingSourceFactory, ItemFactory, LocationFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-EXPIRY = timezone.localdate() + timedelta(days=400)
+
+@pytest.fixture
+def expiry(today):
+    return today + timedelta(days=400)
 
 
 @pytest.fixture
@@ -50,7 +52,7 @@ def _csp_errors(page) -> list[str]:
 
 
 def test_a_manager_receives_a_lot_and_sees_it_on_the_stock_page(
-    page, browser_login, manager_sam, catalog
+    page, browser_login, manager_sam, catalog, expiry
 ):
     csp_errors = _csp_errors(page)
     browser_login(page, manager_sam)
@@ -68,7 +70,7 @@ def test_a_manager_receives_a_lot_and_sees_it_on_the_stock_page(
     page.fill("#id_lines-0-quantity", "2")
     page.select_option("#id_lines-0-pack_size", label="Naloxone nasal 4 mg: case of 24 (24)")
     page.fill("#id_lines-0-lot_number", "NX-2291")
-    page.fill("#id_lines-0-expires_on", EXPIRY.isoformat())
+    page.fill("#id_lines-0-expires_on", expiry.isoformat())
     # The form starts with three lines; the button adds a fourth from the template.
     page.get_by_role("button", name="Add a line").click()
     assert page.locator("#id_lines-TOTAL_FORMS").input_value() == "4"
@@ -81,12 +83,12 @@ def test_a_manager_receives_a_lot_and_sees_it_on_the_stock_page(
     assert "Received 198 units in 2 lot lines at Downtown storeroom." in message.inner_text()
     naloxone_row = page.locator("table.stock-table tbody tr", has_text="Naloxone nasal 4 mg")
     assert naloxone_row.locator("td").nth(3).inner_text() == "48"
-    assert naloxone_row.locator("td").nth(9).inner_text() == EXPIRY.isoformat()
+    assert naloxone_row.locator("td").nth(9).inner_text() == expiry.isoformat()
     cooker_row = page.locator("table.stock-table tbody tr", has_text="Cooker")
     assert cooker_row.locator("td").nth(3).inner_text() == "150"
 
     lot = Lot.objects.get(lot_number="NX-2291")
-    assert (lot.expires_on, lot.funding_source) == (EXPIRY, catalog["fund"])
+    assert (lot.expires_on, lot.funding_source) == (expiry, catalog["fund"])
     assert stock_on_hand(location=catalog["downtown"], item=catalog["naloxone"]) == 48
     assert set(StockMovement.objects.values_list("reference", flat=True)) == {"PO-4471"}
 

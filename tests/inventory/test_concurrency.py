@@ -23,7 +23,7 @@ from inventory.services import (
     stock_transfer,
 )
 
-from .factories import FundingSourceFactory, ItemFactory, LocationFactory
+from ..factories import FundingSourceFactory, ItemFactory, LocationFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

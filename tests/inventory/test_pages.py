@@ -21,13 +21,14 @@ from inventory.models import (
 from inventory.selectors import stock_on_hand
 from inventory.services import DispenseLine, ReceiptLine, stock_dispense, stock_receive
 
-from .factories import LocationFactory
-from .inventory_support import *  # noqa: F403  (fixtures)
+from ..factories import LocationFactory
 
 pytestmark = pytest.mark.django_db
 
-TODAY = timezone.localdate()
-NEXT_YEAR = TODAY + timedelta(days=365)
+
+@pytest.fixture
+def next_year(today):
+    return today + timedelta(days=365)
 
 
 @pytest.fixture
@@ -61,7 +62,7 @@ def dispense(location, item, quantity, *, by, days_ago=0):
 
 
 @pytest.fixture
-def stocked(downtown, eastside, central, syringe, naloxone, state_fund, admin_ada):
+def stocked(downtown, eastside, central, syringe, naloxone, state_fund, admin_ada, next_year):
     """Downtown: 300 syringes of which 270 were used over the last 60 days (30 left:
     emergency), and 20 naloxone in lot NX-1. Eastside: 500 syringes. Central: 1,000."""
     receive(downtown, syringe, 300, by=admin_ada, fund=state_fund, days_ago=80)
@@ -74,7 +75,7 @@ def stocked(downtown, eastside, central, syringe, naloxone, state_fund, admin_ad
         by=admin_ada,
         fund=state_fund,
         lot_number="NX-1",
-        expires_on=NEXT_YEAR,
+        expires_on=next_year,
     )
     receive(eastside, syringe, 500, by=admin_ada, fund=state_fund)
     receive(central, syringe, 1000, by=admin_ada, fund=state_fund)
@@ -224,18 +225,18 @@ def test_stock_csv_has_the_filtered_rows(sam, stocked):
 # --- Item detail and stock card -------------------------------------------------------------
 
 
-def test_item_detail_lists_lots_with_expiry_funding_and_on_hand(sam, stocked, naloxone):
+def test_item_detail_lists_lots_with_expiry_funding_and_on_hand(sam, stocked, naloxone, next_year):
     page = sam.get(f"/inventory/items/{naloxone.pk}/")
     html = page.content.decode()
     (lot,) = page.context["lots"]
     assert (lot.lot_number, lot.expires_on, lot.on_hand, lot.received) == (
         "NX-1",
-        NEXT_YEAR,
+        next_year,
         20,
         20,
     )
     assert "State harm reduction grant" in html
-    assert NEXT_YEAR.strftime("%Y-%m-%d") in html
+    assert next_year.strftime("%Y-%m-%d") in html
     # The chart reads its data from a json_script tag and a static file (no inline script).
     assert 'id="item-trend-data" type="application/json"' in html
     assert "inventory/item_trend.js" in html
@@ -298,7 +299,7 @@ def receive_post(location, fund, lines, **header):
 
 
 def test_receiving_several_lines_converts_packs_and_records_lots(
-    sam, downtown, syringe, naloxone, state_fund
+    sam, downtown, syringe, naloxone, state_fund, next_year
 ):
     box = syringe.pack_sizes.get()
     response = sam.post(
@@ -312,7 +313,7 @@ def test_receiving_several_lines_converts_packs_and_records_lots(
                     "item": naloxone.pk,
                     "quantity": "24",
                     "lot_number": "NX-77",
-                    "expires_on": NEXT_YEAR.isoformat(),
+                    "expires_on": next_year.isoformat(),
                     "unit_cost": "37.50",
                 },
             ],
@@ -325,7 +326,7 @@ def test_receiving_several_lines_converts_packs_and_records_lots(
     lot = Lot.objects.get(item=naloxone)
     assert (lot.lot_number, lot.expires_on, lot.funding_source, str(lot.unit_cost)) == (
         "NX-77",
-        NEXT_YEAR,
+        next_year,
         state_fund,
         "37.5000",
     )
@@ -337,7 +338,7 @@ def test_receiving_several_lines_converts_packs_and_records_lots(
 
 
 def test_a_funding_rule_refusal_is_shown_on_the_line_and_nothing_is_written(
-    sam, downtown, syringe, naloxone, federal_grant
+    sam, downtown, syringe, naloxone, federal_grant, next_year
 ):
     response = sam.post(
         "/inventory/receive/",
@@ -349,7 +350,7 @@ def test_a_funding_rule_refusal_is_shown_on_the_line_and_nothing_is_written(
                     "item": naloxone.pk,
                     "quantity": "10",
                     "lot_number": "NX-9",
-                    "expires_on": NEXT_YEAR.isoformat(),
+                    "expires_on": next_year.isoformat(),
                 },
                 {"item": syringe.pk, "quantity": "100"},
             ],
@@ -398,7 +399,7 @@ def test_bad_quantities_are_refused_next_to_the_field(
     assert movement_count() == 0
 
 
-def test_an_expired_lot_is_not_received(sam, downtown, naloxone, state_fund):
+def test_an_expired_lot_is_not_received(sam, downtown, naloxone, state_fund, today):
     response = sam.post(
         "/inventory/receive/",
         receive_post(
@@ -409,7 +410,7 @@ def test_an_expired_lot_is_not_received(sam, downtown, naloxone, state_fund):
                     "item": naloxone.pk,
                     "quantity": "10",
                     "lot_number": "OLD",
-                    "expires_on": (TODAY - timedelta(days=1)).isoformat(),
+                    "expires_on": (today - timedelta(days=1)).isoformat(),
                 }
             ],
         ),
@@ -468,7 +469,9 @@ def test_transfer_moves_stock_between_locations(sam, stocked, central, downtown,
     assert legs[0].reference == legs[1].reference != ""
 
 
-def test_transfer_of_a_named_lot(sam, stocked, central, downtown, naloxone, state_fund, admin_ada):
+def test_transfer_of_a_named_lot(
+    sam, stocked, central, downtown, naloxone, state_fund, admin_ada, today
+):
     receive(
         downtown,
         naloxone,
@@ -476,7 +479,7 @@ def test_transfer_of_a_named_lot(sam, stocked, central, downtown, naloxone, stat
         by=admin_ada,
         fund=state_fund,
         lot_number="NX-0",
-        expires_on=TODAY + timedelta(days=30),
+        expires_on=today + timedelta(days=30),
     )
     nx1 = stocked["nx1"]
     sam.post(
@@ -679,7 +682,7 @@ def test_a_count_of_another_sites_location_is_not_found(sam, stocked, eastside, 
 
 
 def test_a_count_line_for_a_lot_not_on_the_sheet_is_refused(
-    sam, stocked, downtown, central, naloxone, state_fund, admin_ada
+    sam, stocked, downtown, central, naloxone, state_fund, admin_ada, next_year
 ):
     receive(
         central,
@@ -688,7 +691,7 @@ def test_a_count_line_for_a_lot_not_on_the_sheet_is_refused(
         by=admin_ada,
         fund=state_fund,
         lot_number="NX-C",
-        expires_on=NEXT_YEAR,
+        expires_on=next_year,
     )
     elsewhere = Lot.objects.get(lot_number="NX-C")
     response = sam.post("/inventory/count/", count_post(downtown, {elsewhere: 3}, "commit"))

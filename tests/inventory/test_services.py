@@ -33,10 +33,7 @@ from inventory.services import (
     stock_transfer,
 )
 
-from .factories import FundingSourceFactory, ItemFactory, KitFactory, LocationFactory
-from .inventory_support import *  # noqa: F403  (fixtures)
-
-TODAY = timezone.localdate()
+from ..factories import FundingSourceFactory, ItemFactory, KitFactory, LocationFactory
 
 
 @pytest.fixture
@@ -100,7 +97,7 @@ def test_tracked_item_needs_lot_and_expiry(downtown, naloxone, state_fund, manag
     assert not StockMovement.objects.exists()
 
 
-def test_expired_lot_is_refused_at_receipt(downtown, naloxone, state_fund, manager_sam):
+def test_expired_lot_is_refused_at_receipt(downtown, naloxone, state_fund, manager_sam, today):
     with pytest.raises(StockError) as refused:
         receive(
             downtown,
@@ -109,7 +106,7 @@ def test_expired_lot_is_refused_at_receipt(downtown, naloxone, state_fund, manag
             manager_sam,
             state_fund,
             lot_number="OLD1",
-            expires_on=TODAY - timedelta(days=1),
+            expires_on=today - timedelta(days=1),
         )
     assert refused.value.field_errors["lines"][0]["expires_on"] == [
         "This lot has expired; do not receive it."
@@ -153,8 +150,8 @@ def test_any_manager_manages_the_central_store(central, syringe, state_fund, man
     assert stock_on_hand(location=central, item=syringe) == 5
 
 
-def test_same_lot_number_must_keep_its_expiry(downtown, naloxone, state_fund, manager_sam):
-    expiry = TODAY + timedelta(days=300)
+def test_same_lot_number_must_keep_its_expiry(downtown, naloxone, state_fund, manager_sam, today):
+    expiry = today + timedelta(days=300)
     receive(downtown, naloxone, 5, manager_sam, state_fund, lot_number="L1", expires_on=expiry)
     with pytest.raises(StockError):
         receive(
@@ -174,9 +171,9 @@ def test_same_lot_number_must_keep_its_expiry(downtown, naloxone, state_fund, ma
 # --- Dispense --------------------------------------------------------------------------
 
 
-def test_dispense_uses_earliest_expiry_first(downtown, naloxone, state_fund, manager_sam):
-    late = TODAY + timedelta(days=400)
-    early = TODAY + timedelta(days=30)
+def test_dispense_uses_earliest_expiry_first(downtown, naloxone, state_fund, manager_sam, today):
+    late = today + timedelta(days=400)
+    early = today + timedelta(days=30)
     receive(downtown, naloxone, 5, manager_sam, state_fund, lot_number="LATE", expires_on=late)
     receive(downtown, naloxone, 3, manager_sam, state_fund, lot_number="EARLY", expires_on=early)
 
@@ -189,10 +186,10 @@ def test_dispense_uses_earliest_expiry_first(downtown, naloxone, state_fund, man
     assert [(m.lot.lot_number, m.quantity) for m in movements] == [("EARLY", -3), ("LATE", -1)]
 
 
-def test_dispense_never_uses_an_expired_lot(downtown, naloxone, state_fund, manager_sam):
-    soon = TODAY + timedelta(days=2)
+def test_dispense_never_uses_an_expired_lot(downtown, naloxone, state_fund, manager_sam, today):
+    soon = today + timedelta(days=2)
     receive(downtown, naloxone, 5, manager_sam, state_fund, lot_number="SOON", expires_on=soon)
-    good = TODAY + timedelta(days=200)
+    good = today + timedelta(days=200)
     receive(downtown, naloxone, 2, manager_sam, state_fund, lot_number="GOOD", expires_on=good)
 
     with time_machine.travel(timezone.now() + timedelta(days=3)):
@@ -254,7 +251,7 @@ def test_insufficient_stock_names_the_item_and_writes_nothing(
 
 
 def test_dispense_query_count_does_not_grow_with_lines(
-    downtown, syringe, cooker, naloxone, state_fund, manager_sam
+    downtown, syringe, cooker, naloxone, state_fund, manager_sam, today
 ):
     receive(downtown, syringe, 100, manager_sam, state_fund)
     receive(downtown, cooker, 100, manager_sam, state_fund)
@@ -266,7 +263,7 @@ def test_dispense_query_count_does_not_grow_with_lines(
             manager_sam,
             state_fund,
             lot_number=f"N{n}",
-            expires_on=TODAY + timedelta(days=100 + n),
+            expires_on=today + timedelta(days=100 + n),
         )
     kit = KitFactory(components=[(syringe, 10), (cooker, 2)])
     few = [DispenseLine(kit=kit, quantity=1)]
@@ -287,7 +284,7 @@ def test_dispense_query_count_does_not_grow_with_lines(
 
 
 def test_reverse_puts_back_exactly_what_a_reference_moved(
-    downtown, naloxone, state_fund, manager_sam
+    downtown, naloxone, state_fund, manager_sam, today
 ):
     for lot, days in (("A", 30), ("B", 60)):
         receive(
@@ -297,7 +294,7 @@ def test_reverse_puts_back_exactly_what_a_reference_moved(
             manager_sam,
             state_fund,
             lot_number=lot,
-            expires_on=TODAY + timedelta(days=days),
+            expires_on=today + timedelta(days=days),
         )
     stock_dispense(
         location=downtown,
@@ -325,7 +322,7 @@ def test_reverse_of_unknown_reference_writes_nothing(manager_sam):
 
 
 def test_transfer_moves_lots_with_their_funding_source(
-    central, downtown, naloxone, state_fund, admin_ada
+    central, downtown, naloxone, state_fund, admin_ada, today
 ):
     receive(
         central,
@@ -334,7 +331,7 @@ def test_transfer_moves_lots_with_their_funding_source(
         admin_ada,
         state_fund,
         lot_number="T1",
-        expires_on=TODAY + timedelta(days=90),
+        expires_on=today + timedelta(days=90),
     )
     movements = stock_transfer(
         from_location=central,
@@ -380,7 +377,9 @@ def test_nobody_pulls_stock_from_a_location_they_do_not_manage(
     assert stock_on_hand(location=eastside, item=syringe) == 10
 
 
-def test_transfer_of_an_expired_lot_is_refused(central, downtown, naloxone, state_fund, admin_ada):
+def test_transfer_of_an_expired_lot_is_refused(
+    central, downtown, naloxone, state_fund, admin_ada, today
+):
     receive(
         central,
         naloxone,
@@ -388,7 +387,7 @@ def test_transfer_of_an_expired_lot_is_refused(central, downtown, naloxone, stat
         admin_ada,
         state_fund,
         lot_number="X",
-        expires_on=TODAY + timedelta(days=1),
+        expires_on=today + timedelta(days=1),
     )
     lot = Lot.objects.get()
     with (
@@ -452,7 +451,7 @@ def test_adjustment_cannot_take_a_balance_below_zero(downtown, syringe, state_fu
 
 
 def test_count_becomes_the_balance_and_the_difference_is_a_movement(
-    downtown, naloxone, syringe, state_fund, manager_sam
+    downtown, naloxone, syringe, state_fund, manager_sam, today
 ):
     receive(
         downtown,
@@ -461,7 +460,7 @@ def test_count_becomes_the_balance_and_the_difference_is_a_movement(
         manager_sam,
         state_fund,
         lot_number="C1",
-        expires_on=TODAY + timedelta(days=90),
+        expires_on=today + timedelta(days=90),
     )
     receive(downtown, syringe, 100, manager_sam, state_fund)
     lot = Lot.objects.get(lot_number="C1")

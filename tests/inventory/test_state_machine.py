@@ -36,7 +36,7 @@ from inventory.services import (
     stock_transfer,
 )
 
-from .factories import FundingSourceFactory, ItemFactory, LocationFactory
+from ..factories import FundingSourceFactory, ItemFactory, LocationFactory
 
 
 class LedgerMachine(RuleBasedStateMachine):

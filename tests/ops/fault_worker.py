@@ -1,7 +1,7 @@
-"""A Celery app for tests/test_faults.py only: the project's app with report builds
+"""A Celery app for tests/ops/test_faults.py only: the project's app with report builds
 paused at their first progress step, so a test can kill the worker mid-report.
 
-Start it as `celery -A tests.fault_worker worker`; the pause (seconds) comes from
+Start it as `celery -A tests.ops.fault_worker worker`; the pause (seconds) comes from
 FAULT_REPORT_PAUSE_SECONDS. Nothing in the project imports this module, so no
 deployment can reach the pause.
 """

@@ -5,7 +5,7 @@ More pages join as capabilities land: add a (persona, path) pair to PAGES.
 
 import pytest
 
-from .accessibility import assert_no_serious_axe_violations, axe_violations
+from ..support.accessibility import assert_no_serious_axe_violations, axe_violations
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -17,9 +17,9 @@ from referrals.services import referral_create
 from reports.services import report_build, report_request
 from ssp.services import visit_record
 
-from .access_support import REPORT_PERIOD
-from .accessibility import assert_no_serious_axe_violations
-from .intake_support import kit_line, new_uuid
+from ..support.accessibility import assert_no_serious_axe_violations
+from ..support.intake import kit_line, new_uuid
+from ..support.world import report_period
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -41,7 +41,9 @@ def returning_visit(front_desk_ana, site_a, stocked, injection_kit):
 @pytest.fixture
 def built_report(settings, tmp_path, coordinator_cleo, site_a, site_b):
     settings.MEDIA_ROOT = tmp_path
-    snapshot = report_request(template="program_monthly", period=REPORT_PERIOD, by=coordinator_cleo)
+    snapshot = report_request(
+        template="program_monthly", period=report_period(), by=coordinator_cleo
+    )
     report_build(snapshot_id=snapshot.pk)
     return snapshot
 

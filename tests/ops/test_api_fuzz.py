@@ -18,7 +18,7 @@ from schemathesis.checks import CHECKS, load_all_checks
 
 from org import roles
 
-from .conftest import make_staff
+from ..factories import make_staff
 
 EXAMPLES = int(os.environ.get("SSP_FUZZ_EXAMPLES", "15"))
 

@@ -25,10 +25,8 @@ from rest_framework.test import APIClient
 
 from inventory.models import StockAlert, StockMovement
 
-from .access_support import module_world, rows_written, tables_changed
-from .test_access_matrix import request, schema_operations, write_for
-
-__all__ = ["module_world"]  # the fixture, found by name
+from ..support.world import rows_written, tables_changed
+from .api_calls import request, schema_operations, write_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 

@@ -14,7 +14,7 @@ import pytest
 import yaml
 from honcho.environ import parse_procfile
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 APP_SERVICES = {"web": "web", "worker": "worker", "beat": "beat"}
 
 

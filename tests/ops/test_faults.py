@@ -35,14 +35,14 @@ from outbox.models import OutboxJob
 from reports.models import ReportSnapshot, ReportStatus
 from ssp.models import Visit
 
-from .alerts_support import *  # noqa: F403  (fixtures)
-from .alerts_support import below_reorder, stock_dropping_below_reorder_point
-from .conftest import PASSWORD, require_service
-from .intake_support import on_hand
+from ..factories import PASSWORD
+from ..support.alerts import below_reorder, stock_dropping_below_reorder_point
+from ..support.intake import on_hand
+from ..support.services import require_service
 
 pytestmark = [pytest.mark.xdist_group("faults")]
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
 CELERY = str(Path(sys.executable).parent / "celery")
 
@@ -488,7 +488,7 @@ def test_worker_killed_mid_report_then_restarted_builds_it_exactly_once(
 
     with gunicorn_server(workers=1, threads=2, env=env) as base:
         with celery_worker_process(
-            app="tests.fault_worker", env=env, log=tmp_path / "killed-worker.log"
+            app="tests.ops.fault_worker", env=env, log=tmp_path / "killed-worker.log"
         ) as doomed:
             status, _, body = call(
                 f"{base}/api/v1/reports/",

@@ -14,7 +14,7 @@ import pytest
 from django.apps import apps
 from django.db import models
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 # Words that, as part of a field name, mean the field could hold personal information.
 PII_WORDS = {

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from org import demo
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text()
 
 ENV_READ = re.compile(

@@ -20,7 +20,7 @@ from org.models import User
 from referrals.defaults import default_types_ensure
 from referrals.models import ReferralType
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -6,57 +6,14 @@ import sys
 import time
 
 import pytest
-from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.authtoken.models import Token
 
 from org.middleware import SESSION_STARTED_KEY
 
+from ..support.routes import all_paths
+
 # Reachable without logging in: the login pages, the health check, static files.
 PUBLIC = {"/login/", "/admin/login/", "/healthz"}
-
-
-def _walk(resolver, prefix=""):
-    for entry in resolver.url_patterns:
-        if isinstance(entry, URLResolver):
-            yield from _walk(entry, prefix + str(entry.pattern))
-        elif isinstance(entry, URLPattern):
-            yield prefix + str(entry.pattern)
-
-
-def _concrete(pattern: str) -> str:
-    """Fill converters and regex groups with a plausible value."""
-    import re
-
-    path = re.sub(r"\(\?P<format>[^)]*\)", "json", pattern)
-    # A group that lists its words (csv|xlsx) takes the first of them.
-    path = re.sub(r"\(\?P<[a-z_]+>([a-z0-9_]+)(?:\|[a-z0-9_]+)+\)", r"\1", path)
-    path = re.sub(r"\(\?P<[a-z_]*uuid>[^)]*\)", "00000000-0000-0000-0000-000000000001", path)
-    path = re.sub(r"\(\?P<[a-z_]+>[^)]*\)", "1", path)
-    path = re.sub(r"<drf_format_suffix:[a-z_]+>", ".json", path)
-    path = re.sub(r"<uuid:[a-z_]+>", "00000000-0000-0000-0000-000000000001", path)
-    path = re.sub(r"<(?:slug|str|path):[a-z_]+>", "x", path)
-    path = re.sub(r"<(?:[a-z_]+:)?[a-z_]+>", "1", path)
-    path = path.replace("^", "").replace("$", "").replace("\\.", ".").replace("\\Z", "")
-    path = re.sub(r"\.?/?\?$", "", path)
-    return "/" + path.lstrip("/")
-
-
-def all_paths():
-    paths = sorted({_concrete(p) for p in _walk(get_resolver())})
-    # A path the walker filled wrongly would 404 and pass for the wrong reason.
-    unresolved = [p for p in paths if not _resolves(p)]
-    assert not unresolved, unresolved
-    return paths
-
-
-def _resolves(path: str) -> bool:
-    from django.urls import Resolver404, resolve
-
-    try:
-        resolve(path)
-    except Resolver404:
-        return False
-    return True
 
 
 @pytest.mark.django_db

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from .test_foundation import all_paths
+from ..support.routes import all_paths
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CSP = "Content-Security-Policy"
 
 

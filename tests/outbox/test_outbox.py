@@ -84,7 +84,7 @@ urlpatterns = [
 handler500 = "org.error_views.server_error"
 
 
-@pytest.mark.urls("tests.test_outbox")
+@pytest.mark.urls("tests.outbox.test_outbox")
 def test_a_lost_database_answers_a_clean_retryable_503(client):
     client.raise_request_exception = False
     page = client.get("/page/")
@@ -96,7 +96,7 @@ def test_a_lost_database_answers_a_clean_retryable_503(client):
     assert api.json()["code"] == "service_unavailable"
 
 
-@pytest.mark.urls("tests.test_outbox")
+@pytest.mark.urls("tests.outbox.test_outbox")
 def test_a_bug_is_still_a_500(client):
     client.raise_request_exception = False
     assert client.get("/bug/").status_code == 500

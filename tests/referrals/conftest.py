@@ -1,4 +1,4 @@
-"""A fixed, hand-countable quarter of referrals, shared by the services and API tests."""
+"""Fixtures of the referral tests: a fixed, hand-countable quarter of referrals."""
 
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -9,10 +9,9 @@ import time_machine
 from referrals import services
 from referrals.models import ReferralType
 
-from .factories import ParticipantFactory, VisitFactory
+from ..factories import ParticipantFactory, VisitFactory
 
 NY = ZoneInfo("America/New_York")
-Q2 = {"start": date(2026, 4, 1), "end": date(2026, 7, 1)}
 
 
 def rtype(code: str) -> ReferralType:

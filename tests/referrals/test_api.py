@@ -9,8 +9,7 @@ import time_machine
 from referrals import services
 from referrals.models import Partner, Referral, ReferralStatusChange, ReferralType
 
-from .factories import ParticipantFactory, PartnerFactory, VisitFactory
-from .referrals_support import *  # noqa: F403  (fixtures)
+from ..factories import ParticipantFactory, PartnerFactory, VisitFactory
 
 NY = ZoneInfo("America/New_York")
 

@@ -10,7 +10,7 @@ from referrals import services
 from referrals.defaults import default_types_ensure
 from referrals.models import ReferralStatus, ReferralType
 
-from .factories import ParticipantFactory, PartnerFactory
+from ..factories import ParticipantFactory, PartnerFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

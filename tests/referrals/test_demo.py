@@ -12,7 +12,7 @@ from referrals.demo import seed_referrals
 from referrals.models import Partner, Referral
 from referrals.services import can_record_at
 
-from .factories import ParticipantFactory, VisitFactory
+from ..factories import ParticipantFactory, VisitFactory
 
 pytestmark = pytest.mark.django_db
 

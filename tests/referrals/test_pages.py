@@ -12,7 +12,7 @@ import time_machine
 from referrals import services
 from referrals.models import Partner, Referral, ReferralStatus, ReferralType
 
-from .factories import ParticipantFactory, PartnerFactory, VisitFactory
+from ..factories import ParticipantFactory, PartnerFactory, VisitFactory
 
 NY = ZoneInfo("America/New_York")
 

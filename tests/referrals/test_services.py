@@ -10,12 +10,11 @@ from django.db import IntegrityError
 from referrals import selectors, services
 from referrals.models import Referral, ReferralStatus, ReferralStatusChange, ReferralType
 
-from .factories import ParticipantFactory, PartnerFactory, VisitFactory
-from .referrals_support import *  # noqa: F403  (fixtures)
-from .referrals_support import Q2
+from ..factories import ParticipantFactory, PartnerFactory, VisitFactory
 
 NY = ZoneInfo("America/New_York")
 TODAY = date(2026, 5, 15)
+Q2 = {"start": date(2026, 4, 1), "end": date(2026, 7, 1)}
 
 
 @pytest.fixture(autouse=True)

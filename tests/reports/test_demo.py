@@ -11,7 +11,7 @@ from org.models import Site, User
 from reports.demo import seed_reports
 from reports.models import ReportSnapshot, ReportTrigger
 
-from .factories import VisitFactory
+from ..factories import VisitFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -17,7 +17,7 @@ from reports.metrics import TOTAL, compute_figures, strip_kind
 from reports.periods import Period
 from ssp.models import NaloxoneRefillReason, Visit, VisitSupply
 
-from .factories import (
+from ..factories import (
     FundingSourceFactory,
     ItemFactory,
     KitFactory,
@@ -425,7 +425,7 @@ def test_corrections_and_voids_made_through_the_services_count_as_corrected(
     from reports.rendering import render
     from ssp.services import visit_correct, visit_record, visit_void
 
-    from .intake_support import item_line, kit_line, new_uuid
+    from ..support.intake import item_line, kit_line, new_uuid
 
     syringe, pad, cooker = supplies["syringe"], supplies["pad"], supplies["cooker"]
 

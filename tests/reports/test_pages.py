@@ -8,8 +8,8 @@ from reports.metrics import TOTAL
 from reports.models import ReportSnapshot, ReportStatus
 from reports.services import report_build, report_request
 
-from .factories import UserFactory
-from .test_reports_services import JANUARY, january_visits
+from ..factories import UserFactory
+from ..support.reports import JANUARY, january_visits
 
 pytestmark = pytest.mark.django_db
 

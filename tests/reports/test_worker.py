@@ -23,7 +23,7 @@ from reports import tasks
 from reports.models import ReportSnapshot, ReportStatus, ReportTrigger
 from ssp.models import VisitSupply
 
-from .factories import ItemFactory, ParticipantFactory, VisitFactory
+from ..factories import ItemFactory, ParticipantFactory, VisitFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.celery_worker]
 

@@ -8,8 +8,8 @@ from django.utils import timezone
 from inventory.models import StockMovement
 from ssp.models import Participant, ParticipantMerge, Visit
 
-from .factories import ParticipantFactory, VisitFactory
-from .intake_support import new_uuid, on_hand
+from ..factories import ParticipantFactory, VisitFactory
+from ..support.intake import new_uuid, on_hand
 
 pytestmark = pytest.mark.django_db
 
@@ -177,7 +177,7 @@ def test_correct_then_void_through_the_api(api_as, front_desk_ana, site_a, stock
 
 
 def test_a_colleague_cannot_correct_my_visit(api_as, front_desk_ana, site_a, stocked):
-    from .conftest import make_staff
+    from ..factories import make_staff
 
     created = api_as(front_desk_ana).post("/api/v1/visits/", payload(site_a), format="json").json()
     colleague = make_staff("carla", "Front desk", [site_a])

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from ssp.models import Visit
 from ssp.services import visit_record
 
-from .intake_support import item_line, kit_line, new_uuid, on_hand
+from ..support.intake import item_line, kit_line, new_uuid, on_hand
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

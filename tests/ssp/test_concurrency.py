@@ -17,7 +17,7 @@ from inventory.models import StockMovement
 from ssp.models import Participant, Visit
 from ssp.services import visit_record
 
-from .intake_support import item_line, kit_line, movements_of, new_uuid, on_hand
+from ..support.intake import item_line, kit_line, movements_of, new_uuid, on_hand
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

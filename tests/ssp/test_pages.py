@@ -9,8 +9,8 @@ from inventory.models import StockMovement
 from ssp.models import Participant, Visit
 from ssp.services import visit_record
 
-from .factories import ParticipantFactory
-from .intake_support import item_line, kit_line, new_uuid, on_hand
+from ..factories import ParticipantFactory
+from ..support.intake import item_line, kit_line, new_uuid, on_hand
 
 pytestmark = pytest.mark.django_db
 

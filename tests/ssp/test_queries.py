@@ -13,8 +13,8 @@ from django.test.utils import CaptureQueriesContext
 
 from ssp.services import visit_record
 
-from .factories import ItemFactory
-from .intake_support import item_line, kit_line, new_uuid, receive
+from ..factories import ItemFactory
+from ..support.intake import item_line, kit_line, new_uuid, receive
 
 pytestmark = pytest.mark.django_db
 

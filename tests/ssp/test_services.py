@@ -23,8 +23,8 @@ from ssp.services import (
     visit_void,
 )
 
-from .factories import ParticipantFactory
-from .intake_support import item_line, kit_line, movements_of, new_uuid, on_hand
+from ..factories import ParticipantFactory
+from ..support.intake import item_line, kit_line, movements_of, new_uuid, on_hand
 
 pytestmark = pytest.mark.django_db
 
@@ -279,7 +279,7 @@ def test_author_may_correct_only_within_the_edit_window(
 def test_another_front_desk_worker_cannot_correct_my_visit(
     front_desk_ana, site_a, stocked, supplies
 ):
-    from .conftest import make_staff
+    from ..factories import make_staff
 
     colleague = make_staff("carla", "Front desk", [site_a])
     visit = record(front_desk_ana, site_a, lines=[item_line(supplies["pad"], 1)])

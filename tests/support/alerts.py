@@ -1,4 +1,5 @@
-"""Fixtures and helpers shared by the stock-alert tests. Import the fixtures by name.
+"""Helpers shared by the stock-alert tests (their fixtures: tests/conftest.py and
+tests/inventory/conftest.py).
 
 Consumption drives the reorder point (1.5 months of the 90-day average), so the
 helpers can lay down a usage history with back-dated dispenses.
@@ -6,55 +7,10 @@ helpers can lay down a usage history with back-dated dispenses.
 
 from datetime import timedelta
 
-import pytest
 from django.utils import timezone
 
-from inventory.models import AlertCondition, Category, StockAlert
+from inventory.models import AlertCondition, StockAlert
 from inventory.services import DispenseLine, ReceiptLine, stock_dispense, stock_receive
-
-from .factories import FundingSourceFactory, ItemFactory, LocationFactory
-
-TODAY = timezone.localdate()
-
-# What `from .alerts_support import *` brings in: the fixtures (pytest finds them by name).
-__all__ = ["central", "downtown", "eastside", "fund", "naloxone", "syringe"]
-
-
-@pytest.fixture
-def downtown(site_a):
-    return LocationFactory(name="Downtown storeroom", site=site_a)
-
-
-@pytest.fixture
-def eastside(site_b):
-    return LocationFactory(name="Eastside storeroom", site=site_b)
-
-
-@pytest.fixture
-def central(db):
-    return LocationFactory(name="Central store", kind="central", site=None)
-
-
-@pytest.fixture
-def fund(db):
-    return FundingSourceFactory(name="State harm reduction grant", code="state")
-
-
-@pytest.fixture
-def syringe(db):
-    return ItemFactory(name="1 mL 28G syringe", code="s28", category=Category.SYRINGE)
-
-
-@pytest.fixture
-def naloxone(db):
-    return ItemFactory(
-        name="Naloxone nasal 4 mg",
-        code="nx4",
-        category=Category.NALOXONE,
-        is_lot_tracked=True,
-        naloxone_formulation="nasal_4mg",
-        naloxone_doses_per_unit=2,
-    )
 
 
 def receive(location, item, quantity, *, by, fund, days_ago=0, **line):

@@ -3,15 +3,15 @@
 `two_sites()` builds, through the app's own services and the factories, the same set
 of records at site A (DTWN) and site B (EAST): a storeroom with stock, a dispense, a
 count, an open alert, visits of two codes, a referral and a built report. `module_world`
-builds it once per test module inside a transaction that is rolled back at the end, so
-each test (itself rolled back by pytest-django) starts from the same records.
+(tests/ops/conftest.py) builds it once per test module inside a transaction that is
+rolled back at the end, so each test (itself rolled back by pytest-django) starts from
+the same records.
 """
 
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
-import pytest
-from django.db import connection, transaction
+from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
 
@@ -37,8 +37,7 @@ from referrals.services import referral_create
 from reports.periods import Period
 from reports.services import report_build, report_request
 
-from .conftest import make_staff
-from .factories import (
+from ..factories import (
     FundingSourceFactory,
     ItemFactory,
     KitFactory,
@@ -47,10 +46,13 @@ from .factories import (
     PartnerFactory,
     SiteFactory,
     VisitFactory,
+    make_staff,
 )
 
-# Report periods must be over; January of last year always is.
-REPORT_PERIOD = Period.month(timezone.localdate().year - 1, 1)
+
+def report_period() -> Period:
+    """January of last year: report periods must be over, and that one always is."""
+    return Period.month(timezone.localdate().year - 1, 1)
 
 
 @dataclass
@@ -143,7 +145,7 @@ def two_sites(media_root) -> SimpleNamespace:
             raised_at=timezone.now(),
         )
         snapshot = report_request(
-            template="state_ssp", period=REPORT_PERIOD, by=people.coordinator, site_ids=[site.pk]
+            template="state_ssp", period=report_period(), by=people.coordinator, site_ids=[site.pk]
         )
         with override_settings(MEDIA_ROOT=media_root):
             report_build(snapshot_id=snapshot.pk)
@@ -176,23 +178,6 @@ def two_sites(media_root) -> SimpleNamespace:
         referral_type=ReferralType.objects.get(code="food"),
         lot=StockBalance.objects.get(location=central).lot,
     )
-
-
-@pytest.fixture(scope="module")
-def module_world(django_db_setup, django_db_blocker, tmp_path_factory):
-    """`two_sites()` once per module, rolled back when the module is done.
-
-    Each test's own transaction (pytest-django's `db`) nests inside this one as a
-    savepoint, as Django's TestCase.setUpTestData does.
-    """
-    media_root = tmp_path_factory.mktemp("reports")
-    with django_db_blocker.unblock(), transaction.atomic():
-        # Only ever the test database: a module without the django_db mark would get the real one.
-        assert connection.settings_dict["NAME"].startswith("test_"), "mark the module django_db"
-        world = two_sites(media_root)
-        with override_settings(MEDIA_ROOT=media_root):
-            yield world
-        transaction.set_rollback(True)
 
 
 def rows_written() -> dict[str, int]:
