@@ -1,8 +1,9 @@
-"""Shared fixtures: personas by role, two sites, services, and a real browser.
+"""Fixtures every app's tests share: personas by role, two sites, the stock the intake,
+report and cross-cutting tests stand on, services, and a real browser.
 
 Personas (healthchecks' alice/bob habit): front_desk_ana works at site A,
 front_desk_ben at site B, manager_sam manages site A, coordinator_cleo and
-admin_ada are program-wide.
+admin_ada are program-wide. Each app's own fixtures live in tests/<app>/conftest.py.
 """
 
 import os
@@ -10,26 +11,31 @@ import re
 from pathlib import Path
 
 import pytest
-from django.contrib.auth.models import Group
 from django.db import connection
+from django.utils import timezone
 
 from config.celery import app as celery_app
+from inventory.models import Category
 from org import roles
-from org.services import roles_sync
 
-from .factories import SiteFactory, UserFactory
-
-# Domain fixtures kept in their own modules.
-pytest_plugins = ["tests.intake_support"]
+from .factories import (
+    PASSWORD,
+    FundingSourceFactory,
+    ItemFactory,
+    KitFactory,
+    LocationFactory,
+    SiteFactory,
+    make_staff,
+)
+from .support.intake import receive
+from .support.services import require_service
 
 # Playwright's sync API runs an event loop in the test thread; Django's ORM calls
 # from that thread are still synchronous and safe.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 CHROMIUM = "/usr/bin/chromium"
 SCREENSHOTS = Path(__file__).parent / "screenshots"
-PASSWORD = "correct-horse-battery"
 MD5_HASHER = "django.contrib.auth.hashers.MD5PasswordHasher"
 
 
@@ -53,15 +59,6 @@ def production_password_hashing(settings):
     settings.PASSWORD_HASHERS = [h for h in settings.PASSWORD_HASHERS if h != MD5_HASHER]
 
 
-def require_service(name: str, available: bool) -> None:
-    """Skip a test whose service is missing on a laptop; fail it under CI."""
-    if available:
-        return
-    if IN_CI:
-        pytest.fail(f"{name} is required under CI but is not available")
-    pytest.skip(f"{name} not available")
-
-
 @pytest.fixture(autouse=True)
 def _services_for_markers(request):
     if request.node.get_closest_marker("postgres"):
@@ -78,6 +75,12 @@ def _jobs_run_in_process():
 
 
 @pytest.fixture
+def today():
+    """The program's date, read when the test runs (never at import: a run may cross midnight)."""
+    return timezone.localdate()
+
+
+@pytest.fixture
 def site_a(db):
     return SiteFactory(name="Downtown drop-in", code="DTWN")
 
@@ -85,14 +88,6 @@ def site_a(db):
 @pytest.fixture
 def site_b(db):
     return SiteFactory(name="Eastside clinic", code="EAST")
-
-
-def make_staff(username: str, role: str, sites=()):
-    roles_sync()
-    user = UserFactory(username=username)
-    user.groups.add(Group.objects.get(name=role))
-    user.sites.set(sites)
-    return user
 
 
 @pytest.fixture
@@ -139,6 +134,78 @@ def api_as(api_client):
         return api_client
 
     return login
+
+
+# --- Stock ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def storeroom(site_a):
+    return LocationFactory(name="Downtown storeroom", kind="site", site=site_a)
+
+
+@pytest.fixture
+def eastside_storeroom(site_b):
+    return LocationFactory(name="Eastside storeroom", kind="site", site=site_b)
+
+
+@pytest.fixture
+def supplies(db):
+    """The items of a standard injection kit, plus naloxone."""
+    return {
+        "syringe": ItemFactory(name="Syringe 1 mL 28G ½in", code="syr-1ml-28g", category="syringe"),
+        "pad": ItemFactory(name="Alcohol pad", code="alcohol-pad"),
+        "cooker": ItemFactory(name="Cooker", code="cooker"),
+        "water": ItemFactory(name="Sterile water 10 mL", code="water"),
+        "naloxone": ItemFactory(
+            name="Naloxone nasal 4 mg",
+            code="nalox-nasal",
+            category="naloxone",
+            naloxone_formulation="nasal_4mg",
+            naloxone_doses_per_unit=2,
+        ),
+    }
+
+
+@pytest.fixture
+def injection_kit(supplies):
+    return KitFactory(
+        name="Standard injection kit",
+        code="std-kit",
+        components=[(supplies["syringe"], 10), (supplies["pad"], 10), (supplies["cooker"], 2)],
+    )
+
+
+@pytest.fixture
+def stocked(storeroom, supplies, injection_kit, manager_sam):
+    """Site A's storeroom with 1,000 of each untracked item (naloxone is not received)."""
+    receive(
+        storeroom,
+        {item: 1000 for key, item in supplies.items() if key != "naloxone"},
+        manager_sam,
+    )
+    return storeroom
+
+
+# The stock-alert, inventory and fault tests' storeroom, fund and item. `downtown` is
+# the same location as `storeroom`; `syringe` carries a pack size for the receipt tests.
+
+
+@pytest.fixture
+def downtown(site_a):
+    return LocationFactory(name="Downtown storeroom", site=site_a)
+
+
+@pytest.fixture
+def fund(db):
+    return FundingSourceFactory(name="State harm reduction grant", code="state")
+
+
+@pytest.fixture
+def syringe(db):
+    item = ItemFactory(name="1 mL 28G syringe", code="s28", category=Category.SYRINGE)
+    item.pack_sizes.create(name="box of 100", units=100)
+    return item
 
 
 # --- Browser ---------------------------------------------------------------------

@@ -1,9 +1,13 @@
 """factory-boy factories, one per domain record. Capabilities add theirs below."""
 
 import factory
+from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from org.models import ServiceModel, Site, User
+from org.services import roles_sync
+
+PASSWORD = "correct-horse-battery"
 
 
 class SiteFactory(factory.django.DjangoModelFactory):
@@ -23,8 +27,16 @@ class UserFactory(factory.django.DjangoModelFactory):
         skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"staff{n}")
-    password = factory.django.Password("correct-horse-battery")
+    password = factory.django.Password(PASSWORD)
     last_login = factory.LazyFunction(timezone.now)
+
+
+def make_staff(username: str, role: str, sites=()):
+    roles_sync()
+    user = UserFactory(username=username)
+    user.groups.add(Group.objects.get(name=role))
+    user.sites.set(sites)
+    return user
 
 
 # --- Participants and visits (plain rows; services build the real thing) -----------

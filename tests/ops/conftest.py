@@ -1,0 +1,33 @@
+"""Fixtures of the cross-cutting proofs: the two-site world of the access matrix and
+the audit coverage."""
+
+import pytest
+from django.db import connection, transaction
+from django.test import override_settings
+
+from ..support.services import require_service
+from ..support.world import two_sites
+
+
+@pytest.fixture(scope="module")
+def module_world(request, django_db_setup, django_db_blocker, tmp_path_factory):
+    """`two_sites()` once per module, rolled back when the module is done.
+
+    Each test's own transaction (pytest-django's `db`) nests inside this one as a
+    savepoint, as Django's TestCase.setUpTestData does.
+    """
+    # Built before any test's own fixtures, so a PostgreSQL-only module is skipped here
+    # (failed under CI) rather than erroring on SQLite's in-memory database.
+    if request.node.get_closest_marker("postgres"):
+        require_service("PostgreSQL", connection.vendor == "postgresql")
+    media_root = tmp_path_factory.mktemp("reports")
+    world_atomic = transaction.atomic()
+    # Marked as Django marks TestCase's own atomics, so durable services may run inside.
+    world_atomic._from_testcase = True
+    with django_db_blocker.unblock(), world_atomic:
+        # Only ever the test database: a module without the django_db mark would get the real one.
+        assert connection.settings_dict["NAME"].startswith("test_"), "mark the module django_db"
+        world = two_sites(media_root)
+        with override_settings(MEDIA_ROOT=media_root):
+            yield world
+        transaction.set_rollback(True)
