@@ -1,7 +1,7 @@
 """Production: the same settings, with transport security switched on.
 
 `manage.py check --deploy --settings=config.settings_production` prints no warnings
-(tests/test_foundation.py). SECRET_KEY must come from the environment.
+(tests/org/test_foundation.py). SECRET_KEY must come from the environment.
 """
 
 from .settings import *  # noqa: F403

@@ -30,7 +30,7 @@ class Participant(models.Model):
     """A person known only by the anonymous code they can rebuild at every visit.
 
     Never add names, birth dates, addresses, phone numbers or ID numbers here:
-    tests/test_privacy.py fails if a field that looks like one appears.
+    tests/ops/test_privacy.py fails if a field that looks like one appears.
     """
 
     # Exact look-ups and near-match suggestions (ssp/selectors.py) rely on this unique index.
