@@ -53,7 +53,7 @@ def roles_sync() -> None:
         group.permissions.set([permissions[name] for name in sorted(grants[role])])
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def staff_create(
     *, username: str, password: str, role: str, sites=(), is_superuser: bool = False
 ) -> User:

@@ -72,7 +72,7 @@ def _history(referral, *, from_status, by, now, note="", follow_up_on=None, link
     )
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def referral_create(
     *,
     referral_type: ReferralType,
@@ -193,7 +193,7 @@ def _transition(
     return locked
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def referral_mark_linked(
     *, referral: Referral, by: User, linked_on: date | None = None, note: str = ""
 ) -> Referral:
@@ -216,19 +216,19 @@ def referral_mark_linked(
     )
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def referral_mark_declined(*, referral: Referral, by: User, note: str = "") -> Referral:
     """The person does not want the service."""
     return _transition(referral=referral, to_status=ReferralStatus.DECLINED, by=by, note=note)
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def referral_mark_lost(*, referral: Referral, by: User, note: str = "") -> Referral:
     """Staff could not learn the outcome and stopped asking."""
     return _transition(referral=referral, to_status=ReferralStatus.LOST, by=by, note=note)
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def referral_mark_not_needed(*, referral: Referral, by: User, note: str = "") -> Referral:
     """The need went away (e.g. housed, treated elsewhere)."""
     return _transition(referral=referral, to_status=ReferralStatus.NOT_NEEDED, by=by, note=note)
@@ -242,7 +242,7 @@ def _next_ask(follow_up_on: date | None, *, days: int, field: str) -> date:
     return follow_up_on
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def referral_reopen(
     *, referral: Referral, by: User, follow_up_on: date | None = None, note: str = ""
 ) -> Referral:
@@ -259,7 +259,7 @@ def referral_reopen(
     )
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def referral_not_yet(
     *, referral: Referral, by: User, follow_up_on: date | None = None, note: str = ""
 ) -> Referral:
@@ -287,7 +287,7 @@ def referral_not_yet(
     return locked
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def referral_set_partner(*, referral: Referral, by: User, partner: Partner | None) -> Referral:
     """Name (or change) the partner once staff know where the person was sent."""
     locked = _lock(referral, by)
@@ -297,7 +297,7 @@ def referral_set_partner(*, referral: Referral, by: User, partner: Partner | Non
     return locked
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def partner_save(*, types, partner: Partner | None = None, **fields) -> Partner:
     """Create a partner, or change one; `types` are the referral types it accepts.
     Who changed it is recorded by the audit trail (auditlog's request actor)."""
@@ -315,7 +315,7 @@ def partner_save(*, types, partner: Partner | None = None, **fields) -> Partner:
     return partner
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def referral_type_save(*, referral_type: ReferralType | None = None, **fields) -> ReferralType:
     """Create a referral type, or change one. Codes in use are never changed."""
     # Compare with the stored code: a ModelForm may already have changed the instance.

@@ -124,7 +124,7 @@ def _create_snapshot(
     return snapshot
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def report_request(
     *,
     template: str,

@@ -221,7 +221,7 @@ def visit_record(
     return visit, True
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def _visit_create(
     *,
     site,
@@ -316,7 +316,7 @@ def _supplies_summary(supplies) -> str:
     return ", ".join(f"{s.quantity} × {s.kit or s.item}" for s in supplies) or "none"
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def visit_correct(
     *,
     visit: Visit,
@@ -429,7 +429,7 @@ def visit_correct(
     return visit
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def visit_void(*, visit: Visit, by: User, reason: str) -> Visit:
     """Void a visit: the record stays (with who, when, why) and its stock goes back."""
     reason = (reason or "").strip()
@@ -450,7 +450,7 @@ def visit_void(*, visit: Visit, by: User, reason: str) -> Visit:
 # --- Participants ----------------------------------------------------------------------
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def participant_merge(
     *, merged: Participant, kept: Participant, by: User, reason: str = ""
 ) -> ParticipantMerge:
