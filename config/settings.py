@@ -102,6 +102,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Web, worker and beat share the file on a first run: wait for locks instead of failing.
     DATABASES["default"]["OPTIONS"].setdefault("timeout", 20)
     DATABASES["default"]["OPTIONS"].setdefault("transaction_mode", "IMMEDIATE")
+    # The tests' database is a file beside it, not SQLite's shared in-memory one: a real
+    # Celery worker (a thread of the test process) writes to it at the same time as the
+    # test, and only a file waits for a lock (the timeout above) instead of failing.
+    DATABASES["default"].setdefault("TEST", {}).setdefault(
+        "NAME", str(Path(DATABASES["default"]["NAME"]).with_suffix(".test.sqlite3"))
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
