@@ -62,6 +62,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "org.middleware.AbsoluteSessionTimeoutMiddleware",
     "org.middleware.LoginRequiredMiddleware",
+    "org.middleware.PasswordChangeRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -283,6 +284,8 @@ SSP_SUPPRESSION_THRESHOLD = env.int("SSP_SUPPRESSION_THRESHOLD", default=11)
 # How far back a visit may be dated, and how long its author may still correct it.
 SSP_VISIT_BACKDATE_DAYS = env.int("SSP_VISIT_BACKDATE_DAYS", default=7)
 SSP_VISIT_EDIT_HOURS = env.int("SSP_VISIT_EDIT_HOURS", default=24)
+# An API token works this many hours after it was made, like the absolute session.
+SSP_TOKEN_HOURS = env.int("SSP_TOKEN_HOURS", default=12)
 # A supply line above this many units asks staff to confirm.
 SSP_LARGE_QUANTITY = env.int("SSP_LARGE_QUANTITY", default=500)
 # Participant code recipe: parts in order, see ssp/codes.py.
