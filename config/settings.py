@@ -181,9 +181,11 @@ X_FRAME_OPTIONS = "DENY"
 # --- API ---------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
-        # Token requests are attributed in the audit trail too (auditlog sees sessions only).
+        # Token requests are attributed in the audit trail too (auditlog sees sessions
+        # only). First, so a refused token (expired, revoked) answers 401 with a
+        # WWW-Authenticate header: DRF takes it from the first class.
         "org.authentication.AuditedTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
