@@ -11,6 +11,8 @@ from .selectors import sites_for_user, tokens_visible_to
 from .serializers import SiteSerializer, TokenCreatedSerializer, TokenSerializer
 from .services import token_create, token_revoke
 
+BIGINT_MAX = 2**63 - 1
+
 
 class SiteViewSet(viewsets.ReadOnlyModelViewSet):
     """Sites the signed-in person belongs to (every site for program-wide roles)."""
@@ -35,6 +37,12 @@ class TokenViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     def get_queryset(self):
         return tokens_visible_to(self.request.user)
+
+    def get_object(self):
+        # An id past the database's bigint would be a DataError (a 500), not a 404.
+        if int(self.kwargs["id"]) > BIGINT_MAX:
+            raise exceptions.NotFound()
+        return super().get_object()
 
     @extend_schema(request=None, responses={201: TokenCreatedSerializer})
     def create(self, request):

@@ -243,3 +243,9 @@ def test_revoking_a_missing_token_says_so(front_desk_ana):
 def test_the_token_api_needs_a_login(db):
     assert APIClient().get("/api/v1/tokens/").status_code in (401, 403)
     assert APIClient().post("/api/v1/tokens/").status_code in (401, 403)
+
+
+def test_an_id_past_the_databases_range_is_a_404(admin_ada):
+    response = signed_in(admin_ada).delete("/api/v1/tokens/264814552941709971546/")
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
