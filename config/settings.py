@@ -62,6 +62,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "org.middleware.AbsoluteSessionTimeoutMiddleware",
     "org.middleware.LoginRequiredMiddleware",
+    "org.middleware.PasswordChangeRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -186,9 +187,11 @@ X_FRAME_OPTIONS = "DENY"
 # --- API ---------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
-        # Token requests are attributed in the audit trail too (auditlog sees sessions only).
+        # Token requests are attributed in the audit trail too (auditlog sees sessions
+        # only). First, so a refused token (expired, revoked) answers 401 with a
+        # WWW-Authenticate header: DRF takes it from the first class.
         "org.authentication.AuditedTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
@@ -289,6 +292,8 @@ SSP_SUPPRESSION_THRESHOLD = env.int("SSP_SUPPRESSION_THRESHOLD", default=11)
 # How far back a visit may be dated, and how long its author may still correct it.
 SSP_VISIT_BACKDATE_DAYS = env.int("SSP_VISIT_BACKDATE_DAYS", default=7)
 SSP_VISIT_EDIT_HOURS = env.int("SSP_VISIT_EDIT_HOURS", default=24)
+# An API token works this many hours after it was made, like the absolute session.
+SSP_TOKEN_HOURS = env.int("SSP_TOKEN_HOURS", default=12)
 # A supply line above this many units asks staff to confirm.
 SSP_LARGE_QUANTITY = env.int("SSP_LARGE_QUANTITY", default=500)
 # Participant code recipe: parts in order, see ssp/codes.py.

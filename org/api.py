@@ -1,10 +1,17 @@
-"""The ground floor's API: the sites a person works at."""
+"""The ground floor's API: the sites a person works at, and their API tokens."""
 
-from rest_framework import viewsets
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions, mixins, status, viewsets
+from rest_framework.authentication import TokenAuthentication
+from rest_framework.authtoken.models import Token
+from rest_framework.response import Response
 
 from .models import Site
-from .selectors import sites_for_user
-from .serializers import SiteSerializer
+from .selectors import sites_for_user, tokens_visible_to
+from .serializers import SiteSerializer, TokenCreatedSerializer, TokenSerializer
+from .services import token_create, token_revoke
+
+BIGINT_MAX = 2**63 - 1
 
 
 class SiteViewSet(viewsets.ReadOnlyModelViewSet):
@@ -16,3 +23,43 @@ class SiteViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return sites_for_user(self.request.user)
+
+
+class TokenViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """API tokens: your own, or everyone's if you manage staff. One per person, addressed
+    by its owner's id; a token expires after SSP_TOKEN_HOURS."""
+
+    queryset = Token.objects.none()  # schema generation only; requests use get_queryset
+    serializer_class = TokenSerializer
+    lookup_field = "user_id"
+    lookup_url_kwarg = "id"
+    lookup_value_regex = r"\d+"
+
+    def get_queryset(self):
+        return tokens_visible_to(self.request.user)
+
+    def get_object(self):
+        # An id past the database's bigint would be a DataError (a 500), not a 404.
+        if int(self.kwargs["id"]) > BIGINT_MAX:
+            raise exceptions.NotFound()
+        return super().get_object()
+
+    @extend_schema(request=None, responses={201: TokenCreatedSerializer})
+    def create(self, request):
+        """A new token for yourself, replacing yours if you had one; its key is in this
+        answer only. Sign in with your password to call this: a token cannot make its
+        own successor, or it would never expire."""
+        if isinstance(request.successful_authenticator, TokenAuthentication):
+            raise exceptions.PermissionDenied(
+                "An API token cannot create tokens; sign in with your password.",
+                code="token_cannot_create_token",
+            )
+        token = token_create(user=request.user, by=request.user)
+        return Response(TokenCreatedSerializer(token).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={204: None})
+    def destroy(self, request, *args, **kwargs):
+        """Revoke a token: yours, or anyone's if you manage staff (others' answer 404)."""
+        token = self.get_object()
+        token_revoke(user=token.user, by=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)

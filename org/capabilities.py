@@ -5,5 +5,6 @@ from .roles import COORDINATOR
 CAPABILITIES = [
     ("program_wide", "Sees and records at every site"),
     ("view_audit", "Can browse the audit trail"),
+    ("manage_staff", "Resets staff passwords and revokes anyone's API tokens"),
 ]
 GRANTS = {COORDINATOR: ["program_wide"]}

@@ -7,6 +7,7 @@ referrals or reports.
 from django.contrib.auth.models import AbstractUser
 from django.core.validators import RegexValidator
 from django.db import models
+from django.utils import timezone
 
 from .capabilities import CAPABILITIES
 
@@ -45,6 +46,12 @@ class User(AbstractUser):
     """A staff account. Staff belong to sites; program-wide roles see every site."""
 
     sites = models.ManyToManyField(Site, blank=True, related_name="staff")
+    # API tokens made before this moment are refused (org.authentication).
+    password_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Set by an admin's reset: every page but the password change waits for a new one.
+    must_change_password = models.BooleanField(
+        default=False, help_text="Asked for a new password at the next page they open."
+    )
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
@@ -65,6 +72,14 @@ class User(AbstractUser):
 
     def can_access_site(self, site_id: int) -> bool:
         return site_id in self.accessible_site_ids()
+
+    def set_password(self, raw_password):
+        # Every way of changing a password ends here (the account page, an admin's
+        # reset, the Django admin's form, `changepassword`), so the moment that outdates
+        # the person's API tokens is stamped here. The first password is not a change.
+        if self.password and self.has_usable_password():
+            self.password_changed_at = timezone.now()
+        super().set_password(raw_password)
 
 
 class DemoSeed(models.Model):

@@ -1,6 +1,11 @@
 """Reads of the ground floor, always scoped to what the person may see."""
 
+from datetime import datetime, timedelta
+
+from django.conf import settings
 from django.db.models import QuerySet
+from django.utils import timezone
+from rest_framework.authtoken.models import Token
 
 from .models import Site, User
 
@@ -13,3 +18,32 @@ def sites_for_user(user: User) -> QuerySet[Site]:
 def recording_sites_for_user(user: User) -> QuerySet[Site]:
     """The active sites where this person may log a visit."""
     return sites_for_user(user).filter(is_active=True)
+
+
+# --- API tokens ---------------------------------------------------------------------------
+
+
+def token_expires_at(token: Token) -> datetime:
+    return token.created + timedelta(hours=settings.SSP_TOKEN_HOURS)
+
+
+def token_is_expired(token: Token) -> bool:
+    return timezone.now() >= token_expires_at(token)
+
+
+def tokens_visible_to(user: User) -> QuerySet[Token]:
+    """The API tokens a person may see and revoke: their own; everyone's for those who
+    manage staff. Keys are never read from here into a page or an answer."""
+    tokens = Token.objects.select_related("user").order_by("user__username")
+    if user.has_perm("org.manage_staff"):
+        return tokens
+    return tokens.filter(user=user)
+
+
+def staff_accounts() -> QuerySet[User]:
+    """Every staff account with its token (if any), for the staff-accounts page."""
+    return (
+        User.objects.select_related("auth_token")
+        .prefetch_related("groups", "sites")
+        .order_by("-is_active", "username")
+    )

@@ -1,17 +1,37 @@
-"""Pages of the ground floor: home, sites, the audit trail and the health check."""
+"""Pages of the ground floor: home, sites, the audit trail, the health check, and
+accounts (the person's own page, password change, API tokens, the admins' staff page)."""
 
 import redis
 from auditlog.models import LogEntry
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_not_required, permission_required
+from django.contrib.auth.views import PasswordChangeView
 from django.core.paginator import Paginator
 from django.db import connection
 from django.http import JsonResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse_lazy
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
-from .selectors import sites_for_user
+from .models import User
+from .selectors import (
+    sites_for_user,
+    staff_accounts,
+    token_expires_at,
+    token_is_expired,
+    tokens_visible_to,
+)
+from .services import (
+    AccountError,
+    password_change,
+    password_reset,
+    staff_deactivate,
+    token_create,
+    token_revoke,
+)
 
 
 def home(request):
@@ -69,3 +89,115 @@ def healthz(request):
         {"status": "ok" if healthy else "degraded", "database": database, "redis": redis_state},
         status=200 if healthy else 503,
     )
+
+
+# --- Accounts ---------------------------------------------------------------------------
+
+
+def _token_facts(token) -> dict | None:
+    if token is None:
+        return None
+    return {
+        "created": token.created,
+        "expires_at": token_expires_at(token),
+        "expired": token_is_expired(token),
+    }
+
+
+@never_cache
+def account(request):
+    token = tokens_visible_to(request.user).filter(user=request.user).first()
+    return render(
+        request,
+        "org/account.html",
+        {"token": _token_facts(token), "token_hours": settings.SSP_TOKEN_HOURS},
+    )
+
+
+@never_cache
+@require_POST
+def account_token_create(request):
+    token = token_create(user=request.user, by=request.user)
+    # Rendered, not redirected: the key is on this one answer and stored nowhere else
+    # the person can read it again.
+    return render(
+        request,
+        "org/token_created.html",
+        {"key": token.key, "token": _token_facts(token), "owner": request.user},
+    )
+
+
+@require_POST
+def account_token_revoke(request):
+    if token_revoke(user=request.user, by=request.user):
+        messages.success(request, "Your API token is revoked; scripts using it now get 401.")
+    else:
+        messages.info(request, "You had no API token.")
+    return redirect("org:account")
+
+
+class AccountPasswordChangeView(PasswordChangeView):
+    """Django's password change (old password, new twice, the project's validators),
+    saved through the service so API tokens are revoked and the change is audited."""
+
+    template_name = "org/password_change.html"
+    success_url = reverse_lazy("org:account")
+
+    def form_valid(self, form):
+        user = self.request.user
+        password_change(user=user, password=form.cleaned_data["new_password1"], by=user)
+        update_session_auth_hash(self.request, user)
+        messages.success(
+            self.request, "Your password is changed. Any API token you had was revoked."
+        )
+        return redirect(self.get_success_url())
+
+
+@permission_required("org.manage_staff", raise_exception=True)
+@never_cache
+def staff_list(request):
+    people = []
+    for person in staff_accounts():
+        token = getattr(person, "auth_token", None)
+        people.append({"user": person, "token": _token_facts(token)})
+    return render(request, "org/staff_list.html", {"people": people})
+
+
+@permission_required("org.manage_staff", raise_exception=True)
+@never_cache
+def staff_password_reset(request, pk):
+    person = get_object_or_404(User, pk=pk, is_active=True)
+    if request.method != "POST":
+        return render(request, "org/staff_password_reset.html", {"person": person})
+    temporary = password_reset(user=person, by=request.user)
+    return render(
+        request,
+        "org/staff_password_reset_done.html",
+        {"person": person, "temporary": temporary},
+    )
+
+
+@permission_required("org.manage_staff", raise_exception=True)
+@require_POST
+def staff_token_revoke(request, pk):
+    person = get_object_or_404(User, pk=pk)
+    if token_revoke(user=person, by=request.user):
+        messages.success(request, f"{person.username}'s API token is revoked.")
+    else:
+        messages.info(request, f"{person.username} had no API token.")
+    return redirect("org:staff-list")
+
+
+@permission_required("org.manage_staff", raise_exception=True)
+@require_POST
+def staff_deactivate_view(request, pk):
+    person = get_object_or_404(User, pk=pk, is_active=True)
+    try:
+        staff_deactivate(user=person, by=request.user)
+    except AccountError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request, f"{person.username} is deactivated: no more logins, API token revoked."
+        )
+    return redirect("org:staff-list")

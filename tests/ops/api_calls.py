@@ -5,6 +5,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from drf_spectacular.generators import SchemaGenerator
+from rest_framework.authtoken.models import Token
 
 from ..support.world import report_period
 
@@ -26,8 +27,9 @@ def listed(record_id):
     return lambda body: record_id in ids(body)
 
 
-def write_for(op: str, w, s) -> Call:
-    """The call of `op` aimed at site records `s` (w: the whole world)."""
+def write_for(op: str, w, s, caller=None) -> Call:
+    """The call of `op` aimed at site records `s` (w: the whole world), made by `caller`
+    (None: anonymous)."""
     lines = [{"item": w.syringe.pk, "quantity": 1}]
     match op:
         case "POST /api/v1/visits/":
@@ -84,6 +86,14 @@ def write_for(op: str, w, s) -> Call:
             return Call(data={"template": "state_ssp", "period": period, "site_ids": [s.site.pk]})
         case "POST /api/v1/reports/{id}/regenerate/":
             return Call({"id": s.snapshot.pk})
+        case "POST /api/v1/tokens/":
+            return Call()
+        case "DELETE /api/v1/tokens/{id}/":
+            # Each person revokes their own token (another's answers 404: see
+            # tests/org/test_tokens.py), so the caller has one to revoke.
+            if caller is not None:
+                Token.objects.get_or_create(user=caller)
+            return Call({"id": caller.pk if caller is not None else 0})
     raise LookupError(op)
 
 

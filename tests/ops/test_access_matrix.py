@@ -137,6 +137,11 @@ POLICY = {
     "GET /api/v1/reports/{id}/files/{fmt}/": Rule(VIEWS_REPORTS, OBJECT),
     "GET /api/v1/reports/templates/": Rule(VIEWS_REPORTS, NO_SITE),
     "GET /api/v1/reports/trends/": Rule(VIEWS_REPORTS, NAMED),
+    # API tokens: everyone lists, makes and revokes their own; admins (org.manage_staff)
+    # everyone's. Not tied to a site.
+    "GET /api/v1/tokens/": Rule(SIGNED_IN, NO_SITE),
+    "POST /api/v1/tokens/": Rule(SIGNED_IN, NO_SITE),
+    "DELETE /api/v1/tokens/{id}/": Rule(SIGNED_IN, NO_SITE),
 }
 
 
@@ -228,11 +233,13 @@ def read_for(op: str, w, s) -> Call:
             return Call({"id": s.snapshot.pk, "fmt": "csv"})
         case "GET /api/v1/reports/trends/":
             return Call(data={"site": s.site.pk})
+        case "GET /api/v1/tokens/":
+            return Call()
     raise LookupError(op)
 
 
-def call_for(op: str, w, s) -> Call:
-    return read_for(op, w, s) if op.startswith("GET ") else write_for(op, w, s)
+def call_for(op: str, w, s, caller=None) -> Call:
+    return read_for(op, w, s) if op.startswith("GET ") else write_for(op, w, s, caller)
 
 
 # --- The checks -------------------------------------------------------------------------
@@ -313,7 +320,7 @@ def test_access(module_world, clients, op, role):
     client = clients[role]
     # Site B first: a refusal must leave the records untouched for the site A call.
     for site in ["B", "A"] if rule.scope != NO_SITE else ["A"]:
-        call = call_for(op, module_world, getattr(module_world, site))
+        call = call_for(op, module_world, getattr(module_world, site), user_for(module_world, role))
         expected = expectation(rule, role, site)
         where = f"{op} as {role} at site {site}: expected {expected}"
         before = rows_written()
