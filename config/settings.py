@@ -256,6 +256,13 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "unacked_restore_interval": min(10, max(1, visibility_timeout // 5)),
     "unacked_restore_throttle": 1,
 }
+# An outbox job published this long ago and still not done is taken as lost by Redis
+# (a crash without persistence) and published again by the relay. Above the task time
+# limit, so a job still running (or queued behind one report) is rarely sent twice;
+# a duplicate is harmless anyway, since tasks are idempotent.
+OUTBOX_REDELIVER_SECONDS = env.int("OUTBOX_REDELIVER_SECONDS", default=2 * CELERY_TASK_TIME_LIMIT)
+if OUTBOX_REDELIVER_SECONDS <= CELERY_TASK_TIME_LIMIT:
+    raise ImproperlyConfigured("OUTBOX_REDELIVER_SECONDS must exceed CELERY_TASK_TIME_LIMIT.")
 CELERY_RESULT_EXPIRES = 7 * 24 * 60 * 60
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
