@@ -176,3 +176,25 @@ def test_a_real_worker_marks_the_job_done(celery_worker):
     job.refresh_from_db()
     assert job.state == JobState.DONE
     assert runs == [11]  # the worker is a thread of this process
+
+
+def test_the_admin_shows_states_and_sends_chosen_jobs_again(client, admin_ada, monkeypatch):
+    monkeypatch.setattr(services, "_task", lambda name: LostByTheBroker())
+    lost = enqueue(n=13)
+    monkeypatch.undo()
+    done = enqueue(n=14)
+    client.force_login(admin_ada)
+
+    page = client.get("/admin/outbox/outboxjob/", {"state": "sent"})
+    assert page.status_code == 200
+    assert list(page.context["cl"].queryset) == [lost]
+    assert "Sent (published, not run yet)" in page.content.decode()
+
+    answer = client.post(
+        "/admin/outbox/outboxjob/",
+        {"action": "send_again", "_selected_action": [lost.pk, done.pk]},
+        follow=True,
+    )
+    assert "Sent 1 job(s) again." in answer.content.decode()
+    lost.refresh_from_db()
+    assert lost.state == JobState.DONE and runs == [14, 13]
