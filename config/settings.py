@@ -257,9 +257,11 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "unacked_restore_throttle": 1,
 }
 # An outbox job published this long ago and still not done is taken as lost by Redis
-# (a crash without persistence) and published again by the relay. Above the task time
-# limit, so a job still running (or queued behind one report) is rarely sent twice;
-# a duplicate is harmless anyway, since tasks are idempotent.
+# (a restart without persistence, a flush) and published again by the relay. It must
+# exceed the longest a delivered job may take to finish: its wait in the queue, its run
+# (up to CELERY_TASK_TIME_LIMIT) and its own retries; twice the limit leaves room for a
+# report queued behind another. Too short only wastes work (tasks are idempotent, so a
+# duplicate is harmless); too long only delays a lost job.
 OUTBOX_REDELIVER_SECONDS = env.int("OUTBOX_REDELIVER_SECONDS", default=2 * CELERY_TASK_TIME_LIMIT)
 if OUTBOX_REDELIVER_SECONDS <= CELERY_TASK_TIME_LIMIT:
     raise ImproperlyConfigured("OUTBOX_REDELIVER_SECONDS must exceed CELERY_TASK_TIME_LIMIT.")
