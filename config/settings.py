@@ -265,6 +265,15 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "unacked_restore_interval": min(10, max(1, visibility_timeout // 5)),
     "unacked_restore_throttle": 1,
 }
+# An outbox job published this long ago and still not done is taken as lost by Redis
+# (a restart without persistence, a flush) and published again by the relay. It must
+# exceed the longest a delivered job may take to finish: its wait in the queue, its run
+# (up to CELERY_TASK_TIME_LIMIT) and its own retries; twice the limit leaves room for a
+# report queued behind another. Too short only wastes work (tasks are idempotent, so a
+# duplicate is harmless); too long only delays a lost job.
+OUTBOX_REDELIVER_SECONDS = env.int("OUTBOX_REDELIVER_SECONDS", default=2 * CELERY_TASK_TIME_LIMIT)
+if OUTBOX_REDELIVER_SECONDS <= CELERY_TASK_TIME_LIMIT:
+    raise ImproperlyConfigured("OUTBOX_REDELIVER_SECONDS must exceed CELERY_TASK_TIME_LIMIT.")
 CELERY_RESULT_EXPIRES = 7 * 24 * 60 * 60
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")

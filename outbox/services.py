@@ -1,16 +1,21 @@
 """Send background jobs through a transactional outbox.
 
 Callers use `job_enqueue` inside their own transaction instead of `task.delay()`:
-the job row commits with the data it is about, the send happens after commit,
-and `jobs_relay` (beat, every minute) re-sends whatever could not be sent.
-Delivery is at-least-once, so tasks must be idempotent (they are: they take ids
-and re-check state).
+the job row commits with the data it is about and is published after commit. A job is
+done when its task has run, not when it was published: the job's id travels in the
+message's headers and outbox.receivers marks the row done (or failed) when the task
+finishes, in a worker or in-process alike. `jobs_relay` (beat, every minute) publishes
+what could not be published (Redis down) and publishes again what was published more
+than OUTBOX_REDELIVER_SECONDS ago and never ran (Redis lost it: a crash without
+persistence, a flush). Delivery is at-least-once, so tasks must be idempotent (they
+are: they take ids and re-check or claim state).
 """
 
 import contextlib
 import importlib
 import logging
 from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import timedelta
 
 from celery import current_app as celery_app
@@ -19,12 +24,16 @@ from django.db.models import F
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
-from .models import OutboxJob
+from . import selectors
+from .models import JobState, OutboxJob
 
 logger = logging.getLogger(__name__)
 
 # Errors that mean "the broker is not reachable now": keep the job for the relay.
 BROKER_DOWN = (BrokerError, ConnectionError, OSError, TimeoutError)
+
+# The message header that carries the job's id to the worker (see outbox.receivers).
+JOB_HEADER = "outbox_job"
 
 
 # Set by `jobs_deferred()`: jobs are recorded but left for the relay instead of being
@@ -56,7 +65,7 @@ def job_enqueue(*, task_name: str, kwargs: dict | None = None) -> OutboxJob:
 def jobs_pending_drop(*, task_name: str) -> int:
     """Delete the jobs of one task not sent yet (superseded by work the caller does
     itself). Returns how many."""
-    deleted, _ = OutboxJob.objects.filter(task_name=task_name, dispatched_at__isnull=True).delete()
+    deleted, _ = selectors.jobs_in_state(JobState.PENDING).filter(task_name=task_name).delete()
     return deleted
 
 
@@ -66,40 +75,110 @@ def _task(task_name: str):
     return celery_app.tasks[task_name]
 
 
-def job_send(*, job_id: int) -> bool:
-    """Send one pending job to the broker (or run it in-process without Redis)."""
-    job = OutboxJob.objects.filter(pk=job_id, dispatched_at__isnull=True).first()
-    if job is None:
+def _publish(job: OutboxJob) -> bool:
+    now = timezone.now()
+    # Compare-and-set on the last publish time (`= None` is IS NULL): of two relays
+    # (beat and manage.py) that picked the same job, one publishes it.
+    claimed = OutboxJob.objects.filter(
+        pk=job.pk, dispatched_at=job.dispatched_at, done_at__isnull=True
+    ).update(dispatched_at=now, attempts=F("attempts") + 1)
+    if not claimed:
         return False
     try:
         # Nobody waits on an outbox job's result; with a result the Redis backend would
         # subscribe first and, Redis being down, retry for ~20 s inside the request.
-        _task(job.task_name).apply_async(kwargs=job.kwargs, ignore_result=True)
-    except BROKER_DOWN as exc:
-        OutboxJob.objects.filter(pk=job.pk).update(
-            attempts=F("attempts") + 1, last_error=str(exc)[:300]
+        _task(job.task_name).apply_async(
+            kwargs=job.kwargs, ignore_result=True, headers={JOB_HEADER: job.pk}
+        )
+    except Exception as exc:
+        # In-process (eager) Celery propagates the task's own error instead of sending
+        # task_failure: the job ran and failed; the error goes on to be logged.
+        ran_and_failed = celery_app.conf.task_always_eager and not isinstance(exc, BrokerError)
+        if ran_and_failed:
+            job_mark_failed(job_id=job.pk, error=f"{type(exc).__name__}: {exc}")
+        if ran_and_failed or not isinstance(exc, BROKER_DOWN):
+            raise
+        OutboxJob.objects.filter(selectors.OPEN, pk=job.pk, dispatched_at=now).update(
+            dispatched_at=job.dispatched_at, last_error=str(exc)[:300]
         )
         logger.warning("Broker unavailable; job %s kept for the relay: %s", job.pk, exc)
         return False
-    OutboxJob.objects.filter(pk=job.pk, dispatched_at__isnull=True).update(
-        dispatched_at=timezone.now(), attempts=F("attempts") + 1
-    )
     return True
 
 
-def jobs_relay(*, older_than_seconds: int = 5, limit: int = 500) -> int:
-    """Send every job still pending (e.g. recorded while Redis was down). Returns how many."""
+def job_send(*, job_id: int) -> bool:
+    """Publish one open job to the broker (or run it in-process without Redis)."""
+    job = OutboxJob.objects.filter(selectors.OPEN, pk=job_id).first()
+    if job is None:
+        return False
+    return _publish(job)
+
+
+def job_mark_done(*, job_id: int) -> bool:
+    """Its task has run (called by outbox.receivers). A second run changes nothing."""
+    return bool(
+        OutboxJob.objects.filter(pk=job_id, done_at__isnull=True).update(
+            done_at=timezone.now(), failed_at=None
+        )
+    )
+
+
+def job_mark_failed(*, job_id: int, error: str) -> bool:
+    """Its task ran and raised after its own retries: left for a person, not the relay.
+    A job another delivery already did stays done."""
+    return bool(
+        OutboxJob.objects.filter(pk=job_id, done_at__isnull=True).update(
+            failed_at=timezone.now(), last_error=error[:300]
+        )
+    )
+
+
+@dataclass(frozen=True)
+class RelayResult:
+    sent: int  # published for the first time (they could not be at commit)
+    resent: int  # published again: published long ago and never run
+
+
+def jobs_relay_run(
+    *, older_than_seconds: int = 5, redeliver_after_seconds: int | None = None, limit: int = 500
+) -> RelayResult:
+    """Publish pending jobs, and again the overdue ones (published, never run)."""
     # Leave the youngest to their own on-commit send, which is usually milliseconds away.
     cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
-    pending = OutboxJob.objects.filter(dispatched_at__isnull=True, created_at__lte=cutoff)
-    sent = 0
-    for job_id in pending.values_list("pk", flat=True)[:limit]:
-        sent += job_send(job_id=job_id)
-    return sent
+    pending = selectors.jobs_in_state(JobState.PENDING).filter(created_at__lte=cutoff)
+    overdue = selectors.jobs_in_state(
+        JobState.OVERDUE, redeliver_after_seconds=redeliver_after_seconds
+    )
+    counts = {}
+    for name, jobs in (("sent", pending), ("resent", overdue)):
+        counts[name] = sum(_publish(job) for job in jobs.order_by("pk")[:limit])
+    if counts["resent"]:
+        logger.warning("Outbox: %s job(s) published again (never ran)", counts["resent"])
+    return RelayResult(**counts)
+
+
+def jobs_relay(
+    *, older_than_seconds: int = 5, redeliver_after_seconds: int | None = None, limit: int = 500
+) -> int:
+    """`jobs_relay_run`, counted as one number (the beat task's result)."""
+    result = jobs_relay_run(
+        older_than_seconds=older_than_seconds,
+        redeliver_after_seconds=redeliver_after_seconds,
+        limit=limit,
+    )
+    return result.sent + result.resent
+
+
+def jobs_resend(*, job_ids) -> int:
+    """Publish these jobs again now, failed ones included (a person decided to); done
+    jobs are left alone. Returns how many were published."""
+    OutboxJob.objects.filter(pk__in=job_ids, done_at__isnull=True).update(failed_at=None)
+    jobs = OutboxJob.objects.filter(selectors.OPEN, pk__in=job_ids).order_by("pk")
+    return sum(_publish(job) for job in jobs)
 
 
 def jobs_prune(*, older_than_days: int = 14) -> int:
-    """Delete sent jobs older than the given age; pending ones are never pruned."""
+    """Delete done jobs older than the given age; jobs not done are never pruned."""
     cutoff = timezone.now() - timedelta(days=older_than_days)
-    deleted, _ = OutboxJob.objects.filter(dispatched_at__lt=cutoff).delete()
+    deleted, _ = OutboxJob.objects.filter(done_at__lt=cutoff).delete()
     return deleted
