@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "auditlog",
     "django_htmx",
     "csp",
+    "pgtrigger",
     "org",
     "outbox",
     "inventory",
