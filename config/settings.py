@@ -94,15 +94,53 @@ TEMPLATES = [
 ]
 
 # Embedded default: a SQLite file under var/. Production and CI: PostgreSQL.
+# Web, worker and beat connect as DATABASE_URL's role. The tables' owner,
+# MIGRATE_DATABASE_URL, is the `owner` alias (`manage.py db_roles` grants from it), and
+# DATABASE_AS_OWNER=true makes it the default connection for `migrate` and `flush`.
+# Unset, both are one connection: SQLite or a one-role setup (docs/operations.md).
+_database_url = env("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'ssp.sqlite3'}")
+_owner_url = env("MIGRATE_DATABASE_URL", default=_database_url)
 DATABASES = {
-    "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'ssp.sqlite3'}"),
+    "default": env.db_url_config(
+        _owner_url if env.bool("DATABASE_AS_OWNER", False) else _database_url
+    ),
+    "owner": env.db_url_config(_owner_url),
 }
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=0)
-DATABASES["default"].setdefault("OPTIONS", {})
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Web, worker and beat share the file on a first run: wait for locks instead of failing.
-    DATABASES["default"]["OPTIONS"].setdefault("timeout", 20)
-    DATABASES["default"]["OPTIONS"].setdefault("transaction_mode", "IMMEDIATE")
+for _db in DATABASES.values():
+    _db["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=0)
+    _db.setdefault("OPTIONS", {})
+    if _db["ENGINE"] == "django.db.backends.sqlite3":
+        # Web, worker and beat share the file on a first run: wait for locks, not fail.
+        _db["OPTIONS"].setdefault("timeout", 20)
+        _db["OPTIONS"].setdefault("transaction_mode", "IMMEDIATE")
+# The owner alias is the same database under other credentials: tests use `default`.
+DATABASES["owner"]["TEST"] = {"MIRROR": "default"}
+# What the app role may do per table (`manage.py db_roles`); unlisted: SELECT, INSERT, UPDATE.
+DB_APP_APPEND_ONLY = ["inventory.StockMovement", "auditlog.LogEntry", "admin.LogEntry"]
+DB_APP_READ_ONLY_TABLES = ["django_migrations"]
+# Only where the app or its admin really removes rows (many-to-many links are added).
+DB_APP_DELETES = [
+    "sessions.Session",  # logout, clearsessions
+    "authtoken.Token",  # token revoked or replaced
+    "axes.AccessAttempt",  # a successful login resets the failures
+    "axes.AccessFailureLog",
+    "axes.AccessLog",
+    "outbox.OutboxJob",  # prune_outbox; a job replaced before it was sent
+    "ssp.VisitSupply",  # a visit's lines replaced when it is corrected
+    # Reference data an admin may delete while nothing points at it (PROTECT otherwise).
+    "auth.Group",
+    "org.Site",
+    "org.User",
+    "inventory.Item",
+    "inventory.PackSize",
+    "inventory.Kit",
+    "inventory.KitComponent",
+    "inventory.Location",
+    "inventory.FundingSource",
+    "ssp.Participant",
+    "referrals.ReferralType",
+    "referrals.Partner",
+]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [

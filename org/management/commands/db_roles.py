@@ -1,0 +1,31 @@
+"""Give DATABASE_URL's role exactly the rights the app needs; run as the owner after migrate."""
+
+from django.core.management.base import BaseCommand, CommandError
+
+from org.db_roles import RoleError, grant
+
+
+class Command(BaseCommand):
+    help = (
+        "Create DATABASE_URL's role if missing and set its grants (run as MIGRATE_DATABASE_URL's "
+        "owner role, after `migrate --database owner`)."
+    )
+
+    def handle(self, *args, **options):
+        try:
+            plan = grant()
+        except RoleError as error:
+            raise CommandError(str(error)) from error
+        if plan is None:
+            self.stdout.write(
+                "Nothing to grant: SQLite, or DATABASE_URL connects as the tables' owner."
+            )
+            return
+        by_rights: dict[tuple[str, ...], list[str]] = {}
+        for table, privileges in plan.tables.items():
+            by_rights.setdefault(privileges, []).append(table)
+        self.stdout.write(f"{plan.app_role} (tables owned by {plan.owner_role}):")
+        for privileges, tables in sorted(by_rights.items(), key=lambda kv: len(kv[0])):
+            self.stdout.write(f"  {', '.join(privileges)}: {len(tables)} table(s)")
+            if len(privileges) < 3:
+                self.stdout.write(f"    {', '.join(sorted(tables))}")
