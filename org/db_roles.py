@@ -64,17 +64,15 @@ def _one(cursor, query, params=()):
     return row[0] if row else None
 
 
-def grant(*, owner_alias: str = "owner", app_alias: str = "default") -> Plan | None:
+def grant(*, app_role: str, app_password: str = "", owner_alias: str = "owner") -> Plan | None:
     """Create the app role if it is missing, then set its grants to exactly the plan.
 
     None where there is nothing to do: SQLite, or the app connecting as the owner
     (a simple setup, which then keeps the owner's rights).
     """
     owner = connections[owner_alias]
-    app_settings = connections[app_alias].settings_dict
     if owner.vendor != "postgresql":
         return None
-    app_role = app_settings["USER"]
     with owner.cursor() as cursor:
         owner_role = _one(cursor, "SELECT current_user")
         if not app_role or app_role == owner_role:
@@ -88,11 +86,9 @@ def grant(*, owner_alias: str = "owner", app_alias: str = "default") -> Plan | N
                         "CREATE ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION"
                     ).format(app)
                 )
-            if app_settings.get("PASSWORD"):
+            if app_password:
                 cursor.execute(
-                    sql.SQL("ALTER ROLE {} PASSWORD {}").format(
-                        app, sql.Literal(app_settings["PASSWORD"])
-                    )
+                    sql.SQL("ALTER ROLE {} PASSWORD {}").format(app, sql.Literal(app_password))
                 )
             _refuse_mighty(cursor, app_role, owner_role)
             tables = owner.introspection.table_names(cursor)

@@ -1,6 +1,7 @@
 """Give DATABASE_URL's role exactly the rights the app needs; run as the owner after migrate."""
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connections
 
 from org.db_roles import RoleError, grant
 
@@ -13,7 +14,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         try:
-            plan = grant()
+            app = connections["default"].settings_dict
+            plan = grant(app_role=app["USER"], app_password=app.get("PASSWORD") or "")
         except RoleError as error:
             raise CommandError(str(error)) from error
         if plan is None:
