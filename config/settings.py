@@ -307,6 +307,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "inventory.tasks.alerts_scan",
         "schedule": env.int("SSP_ALERT_SCAN_MINUTES", default=60) * 60.0,
     },
+    # A database backup every night (org/backups.py, docs/operations.md).
+    "nightly-backup": {
+        "task": "org.tasks.backup_database",
+        "schedule": crontab(minute=30, hour=env.int("SSP_BACKUP_HOUR", default=3)),
+    },
     # Funder reports: last month's, for every template, at 02:00 on the 1st (CELERY_TIMEZONE).
     "monthly-funder-reports": {
         "task": "reports.tasks.build_monthly_reports",
@@ -342,6 +347,11 @@ SSP_STOCK_OVERSTOCK_MONTHS = env.float("SSP_STOCK_OVERSTOCK_MONTHS", default=3.0
 SSP_ALERT_STOCKOUT_DAYS = env.int("SSP_ALERT_STOCKOUT_DAYS", default=14)
 SSP_ALERT_EXPIRY_DAYS = env.int("SSP_ALERT_EXPIRY_DAYS", default=60)
 SSP_ALERT_COUNT_DISCREPANCY = env.int("SSP_ALERT_COUNT_DISCREPANCY", default=10)
+
+# Backups: where the nightly dump goes, how many days of them stay, which pg_dump.
+SSP_BACKUP_DIR = Path(env("SSP_BACKUP_DIR", default=str(VAR_DIR / "backups")))
+SSP_BACKUP_KEEP_DAYS = env.int("SSP_BACKUP_KEEP_DAYS", default=14)
+SSP_PG_DUMP = env("SSP_PG_DUMP", default="pg_dump")
 
 LOGGING = {
     "version": 1,
