@@ -19,9 +19,13 @@ class Command(BaseCommand):
         except RoleError as error:
             raise CommandError(str(error)) from error
         if plan is None:
+            if options["verbosity"] < 1:
+                return
             self.stdout.write(
                 "Nothing to grant: SQLite, or DATABASE_URL connects as the tables' owner."
             )
+            return
+        if options["verbosity"] < 1:
             return
         by_rights: dict[tuple[str, ...], list[str]] = {}
         for table, privileges in plan.tables.items():
