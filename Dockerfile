@@ -13,6 +13,11 @@ WORKDIR /app
 RUN groupadd --system --gid 1000 ssp \
     && useradd --system --uid 1000 --gid ssp --home-dir /app --shell /usr/sbin/nologin ssp
 
+# pg_dump for the nightly backup, from the same major version as the compose database.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends postgresql-client \
+    && rm -rf /var/lib/apt/lists/*
+
 # Dependencies first, so a code change does not reinstall them.
 COPY requirements.lock ./
 RUN pip install --require-hashes -r requirements.lock
@@ -22,7 +27,7 @@ COPY . .
 # compressed). No database or Redis is reachable at build time, and none is needed.
 RUN SECRET_KEY=collectstatic-only USE_CELERY_WORKER=false \
         python manage.py collectstatic --noinput --verbosity 0 \
-    && mkdir -p var/media \
+    && mkdir -p var/media var/backups \
     && chown -R ssp:ssp var
 
 USER ssp

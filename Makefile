@@ -9,7 +9,7 @@ export PATH := $(abspath $(BIN)):$(PATH)
 REDIS_UP := $(shell python3 -c 'import os, socket, urllib.parse as u; p = u.urlparse(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")); s = socket.socket(); s.settimeout(0.3); print("yes" if s.connect_ex((p.hostname or "127.0.0.1", p.port or 6379)) == 0 else "no")')
 PROCESSES := $(if $(filter yes,$(REDIS_UP)),web worker beat,web)
 
-.PHONY: install lock run reset test lint format bench migrate clean
+.PHONY: install lock run reset test lint format bench migrate backup clean
 
 install: $(VENV)/.installed
 
@@ -30,8 +30,13 @@ lock:
 	$(PIP_COMPILE) -o requirements.lock pyproject.toml
 	$(PIP_COMPILE) --extra dev -o requirements-dev.lock pyproject.toml
 
+# As the tables' owner (MIGRATE_DATABASE_URL, when set), then the app role's grants.
 migrate: install
-	$(PY) manage.py migrate --noinput
+	DATABASE_AS_OWNER=true $(PY) manage.py migrate --noinput
+	$(PY) manage.py db_roles --verbosity 0
+
+backup: install
+	$(PY) manage.py backup_database
 
 run: migrate
 	$(PY) manage.py seed_demo --if-empty
@@ -57,7 +62,7 @@ reset: install
 	    rm -f "$$name" "$$name-journal" "$$name-wal" "$$name-shm" ;; \
 	  postgresql) \
 	    echo "Emptying the PostgreSQL database $$name (manage.py flush; tables stay)"; \
-	    $(PY) manage.py flush --noinput ;; \
+	    DATABASE_AS_OWNER=true $(PY) manage.py flush --noinput ;; \
 	  *) echo "make reset knows SQLite and PostgreSQL, not $$engine" >&2; exit 1 ;; \
 	esac; \
 	echo 'Done: the next `make run` sets up the demo from scratch.'

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "auditlog",
     "django_htmx",
     "csp",
+    "pgtrigger",
     "org",
     "outbox",
     "inventory",
@@ -94,21 +95,60 @@ TEMPLATES = [
 ]
 
 # Embedded default: a SQLite file under var/. Production and CI: PostgreSQL.
+# Web, worker and beat connect as DATABASE_URL's role. The tables' owner,
+# MIGRATE_DATABASE_URL, is the `owner` alias (`manage.py db_roles` grants from it), and
+# DATABASE_AS_OWNER=true makes it the default connection for `migrate` and `flush`.
+# Unset, both are one connection: SQLite or a one-role setup (docs/operations.md).
+_database_url = env("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'ssp.sqlite3'}")
+_owner_url = env("MIGRATE_DATABASE_URL", default=_database_url)
 DATABASES = {
-    "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'ssp.sqlite3'}"),
+    "default": env.db_url_config(
+        _owner_url if env.bool("DATABASE_AS_OWNER", False) else _database_url
+    ),
+    "owner": env.db_url_config(_owner_url),
 }
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=0)
-DATABASES["default"].setdefault("OPTIONS", {})
+for _db in DATABASES.values():
+    _db["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=0)
+    _db.setdefault("OPTIONS", {})
+    if _db["ENGINE"] == "django.db.backends.sqlite3":
+        # Web, worker and beat share the file on a first run: wait for locks, not fail.
+        _db["OPTIONS"].setdefault("timeout", 20)
+        _db["OPTIONS"].setdefault("transaction_mode", "IMMEDIATE")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Web, worker and beat share the file on a first run: wait for locks instead of failing.
-    DATABASES["default"]["OPTIONS"].setdefault("timeout", 20)
-    DATABASES["default"]["OPTIONS"].setdefault("transaction_mode", "IMMEDIATE")
     # The tests' database is a file beside it, not SQLite's shared in-memory one: a real
     # Celery worker (a thread of the test process) writes to it at the same time as the
     # test, and only a file waits for a lock (the timeout above) instead of failing.
     DATABASES["default"].setdefault("TEST", {}).setdefault(
         "NAME", str(Path(DATABASES["default"]["NAME"]).with_suffix(".test.sqlite3"))
     )
+# The owner alias is the same database under other credentials: tests use `default`.
+DATABASES["owner"]["TEST"] = {"MIRROR": "default"}
+# What the app role may do per table (`manage.py db_roles`); unlisted: SELECT, INSERT, UPDATE.
+DB_APP_APPEND_ONLY = ["inventory.StockMovement", "auditlog.LogEntry", "admin.LogEntry"]
+DB_APP_READ_ONLY_TABLES = ["django_migrations"]
+# Only where the app or its admin really removes rows (many-to-many links are added).
+DB_APP_DELETES = [
+    "sessions.Session",  # logout, clearsessions
+    "authtoken.Token",  # token revoked or replaced
+    "axes.AccessAttempt",  # a successful login resets the failures
+    "axes.AccessFailureLog",
+    "axes.AccessLog",
+    "outbox.OutboxJob",  # prune_outbox; a job replaced before it was sent
+    "ssp.VisitSupply",  # a visit's lines replaced when it is corrected
+    # Reference data an admin may delete while nothing points at it (PROTECT otherwise).
+    "auth.Group",
+    "org.Site",
+    "org.User",
+    "inventory.Item",
+    "inventory.PackSize",
+    "inventory.Kit",
+    "inventory.KitComponent",
+    "inventory.Location",
+    "inventory.FundingSource",
+    "ssp.Participant",
+    "referrals.ReferralType",
+    "referrals.Partner",
+]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
@@ -286,6 +326,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "inventory.tasks.alerts_scan",
         "schedule": env.int("SSP_ALERT_SCAN_MINUTES", default=60) * 60.0,
     },
+    # A database backup every night (org/backups.py, docs/operations.md).
+    "nightly-backup": {
+        "task": "org.tasks.backup_database",
+        "schedule": crontab(minute=30, hour=env.int("SSP_BACKUP_HOUR", default=3)),
+    },
     # Funder reports: last month's, for every template, at 02:00 on the 1st (CELERY_TIMEZONE).
     "monthly-funder-reports": {
         "task": "reports.tasks.build_monthly_reports",
@@ -323,6 +368,11 @@ SSP_STOCK_OVERSTOCK_MONTHS = env.float("SSP_STOCK_OVERSTOCK_MONTHS", default=3.0
 SSP_ALERT_STOCKOUT_DAYS = env.int("SSP_ALERT_STOCKOUT_DAYS", default=14)
 SSP_ALERT_EXPIRY_DAYS = env.int("SSP_ALERT_EXPIRY_DAYS", default=60)
 SSP_ALERT_COUNT_DISCREPANCY = env.int("SSP_ALERT_COUNT_DISCREPANCY", default=10)
+
+# Backups: where the nightly dump goes, how many days of them stay, which pg_dump.
+SSP_BACKUP_DIR = Path(env("SSP_BACKUP_DIR", default=str(VAR_DIR / "backups")))
+SSP_BACKUP_KEEP_DAYS = env.int("SSP_BACKUP_KEEP_DAYS", default=14)
+SSP_PG_DUMP = env("SSP_PG_DUMP", default="pg_dump")
 
 LOGGING = {
     "version": 1,

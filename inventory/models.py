@@ -1,6 +1,7 @@
 """The stock ledger: the ground floor. It knows locations, items, lots and money,
 never visits, participants or referrals (callers pass a free `reference`)."""
 
+import pgtrigger
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
@@ -194,6 +195,21 @@ class AdjustmentReason(models.TextChoices):
     REVERSAL = "reversal", "Reversal of an earlier movement"
 
 
+class Refuse(pgtrigger.Protect):
+    """pgtrigger.Protect, raising SQLSTATE 23001 (restrict_violation), so Django raises
+    IntegrityError as for every other rule the database keeps."""
+
+    def get_func(self, model):
+        return self.format_sql(
+            f"RAISE EXCEPTION '% {self.label}: % refused', TG_TABLE_NAME, TG_OP "
+            "USING ERRCODE = 'restrict_violation';"
+        )
+
+    def __init__(self, *, label: str, **kwargs):
+        self.label = label
+        super().__init__(**kwargs)
+
+
 class StockMovement(models.Model):
     """One line of the append-only ledger. Nothing updates or deletes a movement;
     a correction is a new movement with a reason."""
@@ -220,6 +236,18 @@ class StockMovement(models.Model):
         constraints = [
             models.CheckConstraint(condition=~Q(quantity=0), name="movement_quantity_not_zero"),
         ]
+        # PostgreSQL only (SQLite, the development database, gets none). Neither a bug, the
+        # admin nor a hand-written SQL session rewrites history; a correction is a new
+        # movement. The app's database role cannot drop or disable this (it owns no table,
+        # see org/db_roles.py), nor TRUNCATE; no TRUNCATE trigger, because `manage.py flush`
+        # (make reset, test teardown) truncates as the owner.
+        triggers = [
+            Refuse(
+                name="ledger_append_only",
+                operation=pgtrigger.Update | pgtrigger.Delete,
+                label="is append-only; record a new movement instead",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.quantity:+d} {self.item} @ {self.location}"
@@ -240,6 +268,14 @@ class StockBalance(models.Model):
             models.CheckConstraint(condition=Q(quantity__gte=0), name="balance_never_negative"),
         ]
         indexes = [models.Index(fields=["location", "item"])]
+        # A balance row is updated, never removed: its lot's history points at it.
+        triggers = [
+            Refuse(
+                name="balance_never_deleted",
+                operation=pgtrigger.Delete,
+                label="rows stay (a balance goes to 0)",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.lot} @ {self.location}: {self.quantity}"
