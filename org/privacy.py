@@ -130,7 +130,7 @@ def _dates(text: str, today: date):
             groups = match.groups()
             if order == "dmy":
                 first, second, year = int(groups[0]), int(groups[2]), groups[3]
-                if not (1 <= min(first, second) and max(first, second) <= 31):
+                if not (min(first, second) >= 1 and max(first, second) <= 31):
                     continue
                 if min(first, second) > 12:
                     continue
@@ -218,3 +218,19 @@ class NoPersonalDetails:
 
 
 no_personal_details = NoPersonalDetails()
+
+
+def personal_detail_error(text: str, *, allow: tuple[str, ...] = ()) -> str | None:
+    """The message to show when the text holds a personal detail, else None; for
+    services that raise their own domain errors."""
+    kind = personal_detail_in(text, allow=allow)
+    return personal_detail_message(kind) if kind else None
+
+
+def choice_value(value: str, choices) -> str | None:
+    """A TextChoices value given as its value or its label (any case), else None."""
+    typed = (value or "").strip()
+    for choice_value_, label in choices.choices:
+        if typed == choice_value_ or typed.lower() == str(label).lower():
+            return choice_value_
+    return None
