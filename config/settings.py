@@ -262,6 +262,8 @@ SPECTACULAR_SETTINGS = {
         "AdjustmentReasonEnum": "inventory.models.AdjustmentReason",
         "StockStatusEnum": "inventory.selectors.STOCK_STATUS_CHOICES",
         "ReportStatusEnum": "reports.models.ReportStatus",
+        "VoidReasonEnum": "ssp.models.VoidReason",
+        "MergeReasonEnum": "ssp.models.MergeReason",
     },
 }
 

@@ -6,13 +6,16 @@ from django import forms
 from django.db.models import Q
 from django.forms import formset_factory
 
+from org.privacy import no_personal_details
+
 from .models import AdjustmentReason, Category, FundingSource, Item, Location, Lot, PackSize
 from .selectors import STOCK_STATUS_CHOICES
 
 MAX_QUANTITY = 1_000_000
 REFERENCE_HELP = (
     "Packing slip, invoice or order number. Never a person's name or anything that "
-    "could identify a participant."
+    "could identify a participant: phone numbers, emails, SSNs, street addresses and "
+    "birth dates are refused."
 )
 WHEN_HELP = "Leave empty for now."
 
@@ -27,7 +30,12 @@ def _when_field():
 
 
 def _reference_field():
-    return forms.CharField(required=False, max_length=80, help_text=REFERENCE_HELP)
+    return forms.CharField(
+        required=False,
+        max_length=80,
+        validators=[no_personal_details],
+        help_text=REFERENCE_HELP,
+    )
 
 
 def _quantity_field(**kwargs):
@@ -125,7 +133,9 @@ class ReceiptLineForm(forms.Form):
         empty_label="Single units",
         label="Counted in",
     )
-    lot_number = forms.CharField(required=False, max_length=60, label="Lot")
+    lot_number = forms.CharField(
+        required=False, max_length=60, validators=[no_personal_details], label="Lot"
+    )
     expires_on = forms.DateField(
         required=False, label="Expiry", widget=forms.DateInput(attrs={"type": "date"})
     )

@@ -8,6 +8,8 @@ from django.db import models
 from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce
 
+from org.privacy import no_personal_details
+
 from .capabilities import CAPABILITIES
 
 
@@ -158,7 +160,7 @@ class Lot(models.Model):
     """A received batch. Untracked items get one lot per funding source, without expiry."""
 
     item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="lots")
-    lot_number = models.CharField(max_length=60, blank=True)
+    lot_number = models.CharField(max_length=60, blank=True, validators=[no_personal_details])
     expires_on = models.DateField(null=True, blank=True)
     funding_source = models.ForeignKey(FundingSource, on_delete=models.PROTECT, related_name="lots")
     unit_cost = models.DecimalField(max_digits=10, decimal_places=4, null=True, blank=True)
@@ -220,7 +222,9 @@ class StockMovement(models.Model):
     location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="movements")
     quantity = models.IntegerField(help_text="Signed, in base units: + into the location, − out.")
     reason = models.CharField(max_length=12, choices=AdjustmentReason.choices, blank=True)
-    reference = models.CharField(max_length=80, blank=True, db_index=True)
+    reference = models.CharField(
+        max_length=80, blank=True, db_index=True, validators=[no_personal_details]
+    )
     occurred_at = models.DateTimeField()
     recorded_at = models.DateTimeField(auto_now_add=True)
     recorded_by = models.ForeignKey(

@@ -5,6 +5,7 @@ from django.urls import reverse_lazy
 from django.utils import timezone
 
 from org.models import Site
+from org.privacy import no_personal_details
 
 from .models import PII_WARNING, Partner, ReferralGroup, ReferralStatus, ReferralType
 
@@ -69,7 +70,11 @@ class ReferralForm(forms.Form):
         help_text="Leave empty for the default.",
     )
     note = forms.CharField(
-        required=False, max_length=300, widget=forms.TextInput(), help_text=PII_WARNING
+        required=False,
+        max_length=300,
+        validators=[no_personal_details],
+        widget=forms.TextInput(),
+        help_text=PII_WARNING,
     )
 
     def __init__(self, *args, with_visit: bool, sites, type_id=None, **kwargs):
@@ -112,7 +117,11 @@ class StatusChangeForm(forms.Form):
         help_text="For “Not yet” or reopening.",
     )
     note = forms.CharField(
-        required=False, max_length=300, widget=forms.TextInput(), help_text=PII_WARNING
+        required=False,
+        max_length=300,
+        validators=[no_personal_details],
+        widget=forms.TextInput(),
+        help_text=PII_WARNING,
     )
 
     def __init__(self, *args, referral, **kwargs):

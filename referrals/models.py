@@ -12,11 +12,14 @@ from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 
+from org.privacy import PHONE, STREET_ADDRESS, NoPersonalDetails, no_personal_details
+
 from .capabilities import CAPABILITIES
 
 PII_WARNING = (
     "Never enter names, birth dates, addresses, phone numbers or other details that "
-    "could identify the person."
+    "could identify the person: phone numbers, emails, SSNs, street addresses and birth "
+    "dates are refused."
 )
 
 
@@ -50,19 +53,30 @@ class ReferralType(models.Model):
 class Partner(models.Model):
     """An organisation people are referred to. Its details are not participant data."""
 
-    name = models.CharField(max_length=160, unique=True)
+    name = models.CharField(max_length=160, unique=True, validators=[no_personal_details])
     types = models.ManyToManyField(
         ReferralType,
         related_name="partners",
         help_text="The referral types this partner accepts.",
     )
-    address = models.CharField(max_length=240, blank=True)
-    phone = models.CharField(max_length=40, blank=True)
-    hours = models.CharField(max_length=160, blank=True, help_text="e.g. Mon–Fri 9–17, walk-in")
+    # The organisation's own address and phone: the only fields that may hold one.
+    address = models.CharField(
+        max_length=240, blank=True, validators=[NoPersonalDetails(allow=(STREET_ADDRESS,))]
+    )
+    phone = models.CharField(
+        max_length=40, blank=True, validators=[NoPersonalDetails(allow=(PHONE,))]
+    )
+    hours = models.CharField(
+        max_length=160,
+        blank=True,
+        validators=[no_personal_details],
+        help_text="e.g. Mon–Fri 9–17, walk-in",
+    )
     website = models.URLField(blank=True)
     notes = models.TextField(
         blank=True,
         max_length=1000,
+        validators=[no_personal_details],
         help_text="About the organisation (intake process, contact person). " + PII_WARNING,
     )
     is_active = models.BooleanField(default=True)
@@ -187,7 +201,9 @@ class ReferralStatusChange(models.Model):
     follow_up_on = models.DateField(
         null=True, blank=True, help_text="The follow-up date set by this change, if any."
     )
-    note = models.CharField(max_length=300, blank=True, help_text=PII_WARNING)
+    note = models.CharField(
+        max_length=300, blank=True, validators=[no_personal_details], help_text=PII_WARNING
+    )
     changed_at = models.DateTimeField()
     changed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from org.models import Site, User
+from org.privacy import personal_detail_error
 from ssp.models import Participant, Visit
 from ssp.selectors import participant_surviving
 
@@ -59,6 +60,18 @@ def _check_partner(partner: Partner | None, referral_type: ReferralType) -> None
         raise ReferralError(f"{partner} does not offer {referral_type}.", field="partner")
 
 
+def _checked_note(note: str) -> str:
+    """A history note as stored: short, and without a person's details."""
+    note = (note or "").strip()
+    limit = ReferralStatusChange._meta.get_field("note").max_length
+    if len(note) > limit:
+        raise ReferralError(f"Keep the note to {limit} characters.", field="note")
+    message = personal_detail_error(note)
+    if message:
+        raise ReferralError(message, field="note")
+    return note
+
+
 def _history(referral, *, from_status, by, now, note="", follow_up_on=None, linked_on=None):
     return ReferralStatusChange.objects.create(
         referral=referral,
@@ -87,6 +100,7 @@ def referral_create(
 ) -> Referral:
     """A referral made at a visit (site, person and date come from the visit), or for
     a person's code between visits at one of the user's sites."""
+    note = _checked_note(note)
     today = timezone.localdate()
     if visit is not None:
         if not can_record_at(by, visit.site_id):
@@ -166,6 +180,7 @@ def _transition(
     linked_on: date | None = None,
     follow_up_on: date | None = None,
 ) -> Referral:
+    note = _checked_note(note)
     locked = _lock(referral, by)
     from_status = locked.status
     if to_status not in TRANSITIONS[from_status]:
@@ -268,6 +283,7 @@ def referral_not_yet(
     follow_up_on = _next_ask(
         follow_up_on, days=settings.SSP_REFERRAL_NOT_YET_DAYS, field="follow_up_on"
     )
+    note = _checked_note(note)
     locked = _lock(referral, by)
     if locked.status != ReferralStatus.REFERRED:
         raise ReferralError(

@@ -10,13 +10,22 @@ from django.utils import timezone
 from inventory.models import Item, Kit, Location
 from inventory.services import DispenseLine
 from org.models import ServiceModel, Site
+from org.privacy import no_personal_details
 
 from .codes import CodeError, build_code, current_recipe, normalise
-from .models import AgeBand, CollectionMethod, NaloxoneRefillReason
+from .models import (
+    VISIT_NOTES_MAX,
+    AgeBand,
+    CollectionMethod,
+    MergeReason,
+    NaloxoneRefillReason,
+    VoidReason,
+)
 
 PII_WARNING = (
     "Never enter names, birth dates, addresses, phone numbers or anything else that could "
-    "identify the person."
+    "identify the person: phone numbers, emails, SSNs, street addresses and birth dates "
+    "are refused."
 )
 MAX_QUANTITY = 100_000
 
@@ -53,7 +62,8 @@ class VisitDetailsForm(forms.Form):
     )
     notes = forms.CharField(
         required=False,
-        max_length=500,
+        max_length=VISIT_NOTES_MAX,
+        validators=[no_personal_details],
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=PII_WARNING,
     )
@@ -234,14 +244,20 @@ class VisitFilterForm(forms.Form):
 
 
 class VoidForm(forms.Form):
-    reason = forms.CharField(max_length=200, label="Why is this visit voided?")
+    # A choice, not free text: a typed reason is where a person's name would go.
+    reason = forms.ChoiceField(
+        choices=[
+            (value, label) for value, label in VoidReason.choices if value != VoidReason.UNDONE
+        ],
+        label="Why is this visit voided?",
+    )
 
 
 class MergeForm(forms.Form):
     merged = forms.CharField(max_length=40, label="Code to merge away (the duplicate)")
     kept = forms.CharField(max_length=40, label="Code to keep")
-    reason = forms.CharField(
-        max_length=200, required=False, help_text="E.g. 'same person, typo in birth year'."
+    reason = forms.ChoiceField(
+        choices=[("", "— no reason given —"), *MergeReason.choices], required=False
     )
     # "MERGED>KEPT" as previewed: a confirmation only merges the pair that was shown.
     confirm = forms.CharField(required=False, widget=forms.HiddenInput)

@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import Q
 
 from org.models import ServiceModel, Site
+from org.privacy import no_personal_details
 
 from .capabilities import CAPABILITIES
 
@@ -64,6 +65,16 @@ class Participant(models.Model):
         return self.code
 
 
+class MergeReason(models.TextChoices):
+    """Why two codes are one person, without the details that would identify them."""
+
+    TYPO = "typo", "Typing error in the code"
+    RECALLED_DIFFERENTLY = "recalled", "A part of the code remembered differently"
+    YEAR_OFF = "year", "Birth year off"
+    SWAPPED = "swapped", "Letters swapped"
+    OTHER = "other", "Other (no details)"
+
+
 class ParticipantMerge(models.Model):
     """A manager's decision that two codes belong to one person: the record of who,
     when, why and what moved. The merged code keeps resolving to the kept one."""
@@ -74,7 +85,7 @@ class ParticipantMerge(models.Model):
     merged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="participant_merges"
     )
-    reason = models.CharField(max_length=200, blank=True)
+    reason = models.CharField(max_length=10, choices=MergeReason.choices, blank=True)
     visits_moved = models.PositiveIntegerField(default=0)
     referrals_moved = models.PositiveIntegerField(default=0)
 
@@ -104,6 +115,21 @@ class NaloxoneRefillReason(models.TextChoices):
     EXPIRED = "expired", "Expired"
     TAKEN_BY_POLICE = "police", "Taken by police"
     OTHER = "other", "Other"
+
+
+class VoidReason(models.TextChoices):
+    """Why a visit is voided: a choice, so no one types a person's details into it."""
+
+    ENTERED_TWICE = "twice", "Entered twice"
+    WRONG_CODE = "wrong_code", "Wrong code"
+    WRONG_SITE = "wrong_site", "Wrong site"
+    TEST_ENTRY = "test", "Test entry"
+    UNDONE = "undone", "Undone at the front desk (mistaken entry)"
+    OTHER = "other", "Other (no details)"
+
+
+# Short on purpose: a visit note is a reminder ("wants PrEP info"), never a story.
+VISIT_NOTES_MAX = 200
 
 
 class Visit(models.Model):
@@ -140,7 +166,8 @@ class Visit(models.Model):
     overdose_reversals = models.PositiveIntegerField(default=0)
     notes = models.TextField(
         blank=True,
-        max_length=500,
+        max_length=VISIT_NOTES_MAX,
+        validators=[no_personal_details],
         help_text="Never enter names, birth dates, addresses, phone numbers or other "
         "details that could identify the person.",
     )
@@ -160,7 +187,7 @@ class Visit(models.Model):
         on_delete=models.PROTECT,
         related_name="visits_voided",
     )
-    void_reason = models.CharField(max_length=200, blank=True)
+    void_reason = models.CharField(max_length=12, choices=VoidReason.choices, blank=True)
 
     class Meta:
         permissions = CAPABILITIES

@@ -8,7 +8,16 @@ from org.models import ServiceModel, Site
 
 from .codes import current_recipe, normalise
 from .forms import MAX_QUANTITY, PII_WARNING
-from .models import AgeBand, CollectionMethod, NaloxoneRefillReason, Participant, Visit
+from .models import (
+    VISIT_NOTES_MAX,
+    AgeBand,
+    CollectionMethod,
+    MergeReason,
+    NaloxoneRefillReason,
+    Participant,
+    Visit,
+    VoidReason,
+)
 from .selectors import supply_lines_of
 
 # --- Supplies ------------------------------------------------------------------------
@@ -134,7 +143,7 @@ class _VisitFieldsSerializer(serializers.Serializer):
     )
     overdose_reversals = serializers.IntegerField(min_value=0, max_value=1000, required=False)
     notes = serializers.CharField(
-        max_length=500, required=False, allow_blank=True, help_text=PII_WARNING
+        max_length=VISIT_NOTES_MAX, required=False, allow_blank=True, help_text=PII_WARNING
     )
     confirm_large_quantity = serializers.BooleanField(
         required=False,
@@ -197,7 +206,7 @@ class VisitCorrectSerializer(_VisitFieldsSerializer):
 
 
 class VisitVoidSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=200)
+    reason = serializers.ChoiceField(choices=VoidReason.choices)
 
 
 # --- Participants --------------------------------------------------------------------
@@ -258,7 +267,7 @@ class BuiltCodeSerializer(serializers.Serializer):
 class MergeSerializer(serializers.Serializer):
     merged = serializers.CharField(max_length=40, help_text="The duplicate code, merged away.")
     kept = serializers.CharField(max_length=40, help_text="The code kept.")
-    reason = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    reason = serializers.ChoiceField(choices=MergeReason.choices, required=False, allow_blank=True)
 
 
 class MergeResultSerializer(serializers.Serializer):

@@ -18,15 +18,19 @@ from inventory.services import (
 )
 from org.audit import attributed
 from org.models import ServiceModel, Site, User
+from org.privacy import choice_value, personal_detail_error
 from org.time import is_in_future
 
 from .codes import current_recipe, normalise, validate_code
 from .models import (
+    VISIT_NOTES_MAX,
     CollectionMethod,
+    MergeReason,
     Participant,
     ParticipantMerge,
     Visit,
     VisitSupply,
+    VoidReason,
 )
 from .selectors import participant_by_code, participant_visible_to, visit_edit_refusal
 
@@ -57,7 +61,18 @@ class MergeError(VisitError):
 
 # --- Visits ----------------------------------------------------------------------------
 
-UNDO_REASON = "Undone at the front desk (mistaken entry)"
+UNDO_REASON = VoidReason.UNDONE
+
+
+def _checked_notes(notes: str) -> str:
+    """Visit notes as stored: short, and without a person's details."""
+    notes = (notes or "").strip()
+    if len(notes) > VISIT_NOTES_MAX:
+        raise VisitError(f"Keep the notes to {VISIT_NOTES_MAX} characters.", "notes")
+    message = personal_detail_error(notes)
+    if message:
+        raise VisitError(message, "notes")
+    return notes
 
 
 def _check_can_record(*, site: Site, by: User) -> None:
@@ -261,6 +276,7 @@ def _visit_create(
             "Add supplies, collected syringes or a participant code before saving.", "supplies"
         )
     _check_lines(lines, contacts=contacts, confirmed=confirm_large_quantity)
+    notes = _checked_notes(notes)
     with attributed(by):
         participant = _participant_for(
             code=code, occurred_on=timezone.localdate(occurred_at), age_band=age_band, zip3=zip3
@@ -282,7 +298,7 @@ def _visit_create(
                 secondary_people=secondary_people,
                 naloxone_refill_reason=naloxone_refill_reason,
                 overdose_reversals=overdose_reversals,
-                notes=notes.strip(),
+                notes=notes,
             )
         if lines:
             stock_dispense_in_transaction(
@@ -367,7 +383,7 @@ def visit_correct(
         if value is not None:
             setattr(visit, name, value)
     if notes is not None:
-        visit.notes = notes.strip()
+        visit.notes = _checked_notes(notes)
 
     new_lines = list(lines) if lines is not None else None
     if new_lines is not None:
@@ -432,17 +448,18 @@ def visit_correct(
 @transaction.atomic(durable=True)
 def visit_void(*, visit: Visit, by: User, reason: str) -> Visit:
     """Void a visit: the record stays (with who, when, why) and its stock goes back."""
-    reason = (reason or "").strip()
-    if not reason:
+    if not (reason or "").strip():
         raise VisitError("Say why the visit is voided.", "reason")
-    if len(reason) > 200:
-        raise VisitError("Keep the reason under 200 characters.", "reason")
     visit = _locked(visit, by)
+    choice = choice_value(reason, VoidReason)
+    if choice is None:
+        labels = ", ".join(f"{value} ({label})" for value, label in VoidReason.choices)
+        raise VisitError(f"Choose one of the reasons: {labels}.", "reason")
     with attributed(by):
         stock_reverse_in_transaction(reference=visit.stock_reference, by=by)
         visit.voided_at = timezone.now()
         visit.voided_by = by
-        visit.void_reason = reason
+        visit.void_reason = choice
         visit.save(update_fields=["voided_at", "voided_by", "void_reason", "updated_at"])
     return visit
 
@@ -460,6 +477,13 @@ def participant_merge(
         raise VisitNotAllowed("Your role does not allow merging participant codes.")
     if merged.pk == kept.pk:
         raise MergeError("Choose two different codes.", "merged")
+    if (reason or "").strip():
+        reason = choice_value(reason, MergeReason)
+        if reason is None:
+            labels = ", ".join(f"{value} ({label})" for value, label in MergeReason.choices)
+            raise MergeError(f"Choose one of the reasons, or none: {labels}.", "reason")
+    else:
+        reason = ""
     # Both rows are locked in a fixed order so two managers merging crosswise cannot deadlock.
     rows = Participant.objects.select_for_update().filter(pk__in=[merged.pk, kept.pk])
     locked = {p.pk: p for p in rows.order_by("pk")}
@@ -488,7 +512,7 @@ def participant_merge(
             merged=merged,
             kept=kept,
             merged_by=by,
-            reason=reason.strip()[:200],
+            reason=reason,
             visits_moved=visits_moved,
             referrals_moved=referrals_moved,
         )

@@ -340,11 +340,11 @@ def visit_void(request, uuid):
     if request.POST.get("undo"):
         reason = services.UNDO_REASON
     try:
-        services.visit_void(visit=visit, by=request.user, reason=reason)
+        voided = services.visit_void(visit=visit, by=request.user, reason=reason)
     except services.VisitError as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, f"Visit voided: {reason}")
+        messages.success(request, f"Visit voided: {voided.get_void_reason_display()}")
     target = request.POST.get("next", "")
     if target == "intake":
         return redirect(f"{reverse('ssp:intake')}?site={visit.site_id}")

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from org.privacy import personal_detail_error
 from org.time import is_in_future
 from outbox.services import job_enqueue
 
@@ -170,6 +171,9 @@ def when(errors: Errors, occurred_at: datetime | None) -> datetime:
 def check_reference(errors: Errors, reference: str) -> None:
     if len(reference or "") > REFERENCE_MAX:
         errors.add("reference", f"Keep the reference to {REFERENCE_MAX} characters.")
+    message = personal_detail_error(reference)
+    if message:
+        errors.add("reference", message)
 
 
 def check_manages(errors: Errors, by, location: Location, field: str = "location") -> None:

@@ -8,6 +8,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from org.privacy import personal_detail_error
+
 from ..models import FundingSource, Location, Lot, MovementKind, StockBalance, StockMovement
 from .common import (
     Errors,
@@ -118,6 +120,9 @@ def stock_receive(
                 continue
             multiplier = line.pack_size.units
         units[index] = line.quantity * multiplier
+        lot_message = personal_detail_error(line.lot_number)
+        if lot_message:
+            errors.line(index, "lot_number", lot_message)
         if item.is_lot_tracked:
             if not line.lot_number.strip():
                 errors.line(index, "lot_number", f"{item.name} is tracked by lot: enter the lot.")

@@ -37,12 +37,12 @@ def write_for(op: str, w, s, caller=None) -> Call:
         case "PATCH /api/v1/visits/{uuid}/":
             return Call({"uuid": s.visit.uuid}, {"syringes_collected": 10})
         case "POST /api/v1/visits/{uuid}/void/":
-            return Call({"uuid": s.visit.uuid}, {"reason": "Logged twice"})
+            return Call({"uuid": s.visit.uuid}, {"reason": "twice"})
         case "POST /api/v1/participants/build-code/":
             parts = {"mother_first_name": "Rosa", "own_first_name": "Lee", "birth_year": "1988"}
             return Call(data={"parts": {**parts, "gender": "f"}})
         case "POST /api/v1/participants/merge/":
-            return Call(data={"merged": s.spare_code, "kept": s.code, "reason": "Same person"})
+            return Call(data={"merged": s.spare_code, "kept": s.code, "reason": "typo"})
         case "POST /api/v1/referrals/":
             return Call(data={"code": s.code, "site": s.site.pk, "type": "food"})
         case "POST /api/v1/referrals/{id}/status-changes/":

@@ -43,7 +43,7 @@ def people(site_a, front_desk_ana, manager_sam):
     VisitFactory(site=site_a, recorded_by=front_desk_ana, participant=live)
     typo = ParticipantFactory(code=TYPO)
     VisitFactory(site=site_a, recorded_by=front_desk_ana, participant=typo)
-    participant_merge(merged=typo, kept=live, by=manager_sam, reason="year typo")
+    participant_merge(merged=typo, kept=live, by=manager_sam, reason="year")
     other = ParticipantFactory(code="JOLU1980M")
     VisitFactory(site=site_a, recorded_by=front_desk_ana, participant=other)
     return {"live": live, "other": other}

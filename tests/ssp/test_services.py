@@ -10,7 +10,7 @@ from django.utils import timezone
 from inventory.models import StockMovement
 from inventory.services import InsufficientStock
 from ssp.codes import CodeError
-from ssp.models import Participant, ParticipantMerge, Visit
+from ssp.models import MergeReason, Participant, ParticipantMerge, Visit, VoidReason
 from ssp.selectors import participant_by_code
 from ssp.services import (
     LargeQuantityNotConfirmed,
@@ -291,9 +291,9 @@ def test_void_keeps_the_record_and_puts_the_stock_back(
     front_desk_ana, site_a, stocked, injection_kit, supplies
 ):
     visit = record(front_desk_ana, site_a, code="MAKO1993F", lines=[kit_line(injection_kit)])
-    visit_void(visit=visit, by=front_desk_ana, reason="Logged twice")
+    visit_void(visit=visit, by=front_desk_ana, reason="Entered twice")
     visit.refresh_from_db()
-    assert visit.is_void and visit.void_reason == "Logged twice"
+    assert visit.is_void and visit.void_reason == VoidReason.ENTERED_TWICE
     assert visit.voided_by == front_desk_ana
     assert on_hand(stocked, supplies["syringe"]) == 1000
     assert sum(m.quantity for m in movements_of(visit)) == 0
@@ -319,7 +319,7 @@ def test_manager_merges_two_codes_and_visits_move(
     right = record(front_desk_ana, site_a, code="MAKO1993F", lines=[item_line(supplies["pad"], 1)])
     typo = record(front_desk_ana, site_a, code="MAKO1939F", lines=[item_line(supplies["pad"], 1)])
     merge = participant_merge(
-        merged=typo.participant, kept=right.participant, by=manager_sam, reason="birth year typo"
+        merged=typo.participant, kept=right.participant, by=manager_sam, reason=MergeReason.YEAR_OFF
     )
     assert merge.visits_moved == 1
     assert set(Visit.objects.values_list("participant__code", flat=True)) == {"MAKO1993F"}
