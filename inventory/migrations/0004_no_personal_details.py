@@ -7,7 +7,7 @@ import org.privacy
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("inventory", "0002_ledger_append_only"),
+        ("inventory", "0003_ledger_triggers_declared"),
     ]
 
     operations = [
