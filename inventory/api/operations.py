@@ -132,7 +132,7 @@ class DispenseView(_Operation):
 class ReversalView(_Operation):
     """Undo the net effect of every movement with a reference (all at locations you
     manage). Calling it twice changes nothing the second time. References owned by a
-    record (a visit, a count) are refused: that record's own service undoes them."""
+    record (a count, another app's records) are refused: its own service undoes them."""
 
     input_serializer = ReversalSerializer
 
