@@ -356,6 +356,12 @@ SSP_LARGE_QUANTITY = env.int("SSP_LARGE_QUANTITY", default=500)
 SSP_CODE_RECIPE = env.list(
     "SSP_CODE_RECIPE", default=["mother_first_name:2", "own_first_name:2", "birth_year", "gender"]
 )
+# Code look-ups per person (API, intake panel, participant search), shared by all three:
+# a brute-force scan of codes meets a 429. "<count>/<s|min|hour|day>".
+SSP_LOOKUP_RATE = env.str("SSP_LOOKUP_RATE", default="120/min")
+_lookup_count, _, _lookup_period = SSP_LOOKUP_RATE.partition("/")
+if not (_lookup_count.isdigit() and _lookup_period in {"s", "sec", "min", "hour", "day"}):
+    raise ImproperlyConfigured(f"SSP_LOOKUP_RATE={SSP_LOOKUP_RATE!r}: write e.g. 120/min.")
 # Sharps bins emptied at kiosks are weighed; this converts weight to syringes.
 SSP_SYRINGES_PER_POUND = env.int("SSP_SYRINGES_PER_POUND", default=280)
 # Referrals: days until staff should ask whether the person was linked.

@@ -7,7 +7,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import Throttled, ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
@@ -48,6 +48,7 @@ from .services import (
     visit_record,
     visit_void,
 )
+from .throttles import LookupThrottle
 
 api_errors.domain_error(VisitError, status=400, code="invalid_visit")
 api_errors.domain_error(VisitNotAllowed, status=403, code="not_allowed")
@@ -165,16 +166,30 @@ class VisitViewSet(
         return Response(self._read(visit))
 
 
+LOOKUP_LIMITED = OpenApiResponse(
+    description="Too many code look-ups (SSP_LOOKUP_RATE); Retry-After says when to try again."
+)
+
+
 class ParticipantViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Participant codes: look up by code or prefix (with near-match suggestions),
-    build a code from its parts, merge two codes (managers)."""
+    build a code from its parts, merge two codes (managers). Look-ups are limited per
+    person (SSP_LOOKUP_RATE) and show only codes seen at the person's sites."""
 
     queryset = Participant.objects.none()  # schema generation only
     serializer_class = ParticipantSerializer
     permission_classes = [IsAuthenticated, CanLogVisits]
+    # Every action here answers "does this code exist?": one budget for them all.
+    throttle_classes = [LookupThrottle]
     lookup_field = "code"
     # Any spelling intake accepts (dashes, spaces, lower case); participant_by_code reads it.
     lookup_value_regex = "[^/]{1,40}"
+
+    def throttled(self, request, wait):
+        raise Throttled(
+            wait=wait,
+            detail="Too many code look-ups in a short time; wait a moment and try again.",
+        )
 
     def get_object(self):
         participant = participant_by_code(self.kwargs["code"])
@@ -183,23 +198,39 @@ class ParticipantViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         return participant
 
     @extend_schema(
+        responses={
+            200: ParticipantSerializer,
+            404: OpenApiResponse(description="No such code at your sites."),
+            429: LOOKUP_LIMITED,
+        }
+    )
+    def retrieve(self, request, *args, **kwargs):
+        return super().retrieve(request, *args, **kwargs)
+
+    @extend_schema(
         parameters=[
             OpenApiParameter("code", OpenApiTypes.STR, description="A whole code or its start."),
         ],
-        responses=CodeLookupSerializer,
+        responses={200: CodeLookupSerializer, 429: LOOKUP_LIMITED},
     )
     @action(detail=False, methods=["get"])
     def lookup(self, request):
         """What the front desk learns from a typed code: the person (last visit at your
-        sites, usual supplies) or, for an unknown code, existing codes one edit away."""
+        sites, usual supplies); for a code seen only at other sites, only that it exists
+        (known_elsewhere); for an unknown code, codes one edit away and codes starting
+        with it, among those seen at your sites."""
         typed = request.query_params.get("code", "")[:40]
         result = code_lookup(typed, user=request.user)
         result.prefix_matches = (
-            [p.code for p in participants_by_prefix(typed)] if result.participant is None else []
+            [p.code for p in participants_by_prefix(typed, user=request.user)]
+            if result.participant is None and not result.known_elsewhere
+            else []
         )
         return Response(CodeLookupSerializer(result).data)
 
-    @extend_schema(request=BuildCodeSerializer, responses=BuiltCodeSerializer)
+    @extend_schema(
+        request=BuildCodeSerializer, responses={200: BuiltCodeSerializer, 429: LOOKUP_LIMITED}
+    )
     @action(detail=False, methods=["post"], url_path="build-code")
     def build_code(self, request):
         """Build the code from the parts of the program's recipe. Nothing is stored."""
@@ -208,7 +239,9 @@ class ParticipantViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         code = build_code(data.validated_data["parts"])
         return Response({"code": code, "known": participant_by_code(code) is not None})
 
-    @extend_schema(request=MergeSerializer, responses={201: MergeResultSerializer})
+    @extend_schema(
+        request=MergeSerializer, responses={201: MergeResultSerializer, 429: LOOKUP_LIMITED}
+    )
     @action(
         detail=False,
         methods=["post"],

@@ -58,15 +58,24 @@ def participant_surviving(participant: Participant) -> Participant:
     return participant
 
 
-def participants_by_prefix(prefix: str, *, limit: int = 10) -> list[Participant]:
-    """Codes in use that start with what has been typed so far (pattern index)."""
+def participants_by_prefix(prefix: str, *, user: User, limit: int = 10) -> list[Participant]:
+    """Codes in use that start with what has been typed so far (pattern index), among
+    those this person may see: a prefix must not list the codes of other sites."""
     normal = normalise(prefix)
     if len(normal) < 2:
         return []
-    return list(
-        Participant.objects.filter(code__startswith=normal, merged_into__isnull=True).order_by(
-            "code"
-        )[:limit]
+    found = Participant.objects.filter(code__startswith=normal, merged_into__isnull=True)
+    return list(seen_by(found, user=user).order_by("code")[:limit])
+
+
+def seen_by(participants: QuerySet[Participant], *, user: User) -> QuerySet[Participant]:
+    """The participants this person may see, by the rule of participant_visible_to: a
+    visit at one of their sites, or no visit anywhere yet. Program-wide roles see all."""
+    if user.is_program_wide:
+        return participants
+    visits = Visit.objects.filter(participant=OuterRef("pk"))
+    return participants.filter(
+        Exists(visits.filter(site_id__in=user.accessible_site_ids())) | ~Exists(visits)
     )
 
 
@@ -78,10 +87,12 @@ class Suggestion:
     reason: str  # why it is offered, in staff words
 
 
-def _last_visits(participant_ids, *, user: User | None) -> dict[int, datetime]:
-    visits = Visit.objects.filter(participant_id__in=participant_ids, voided_at__isnull=True)
-    if user is not None:
-        visits = visits.filter(site_id__in=user.accessible_site_ids())
+def _last_visits(participant_ids, *, user: User) -> dict[int, datetime]:
+    visits = Visit.objects.filter(
+        participant_id__in=participant_ids,
+        voided_at__isnull=True,
+        site_id__in=user.accessible_site_ids(),
+    )
     # Served by the (participant, occurred_at) index.
     return dict(
         visits.values("participant_id")
@@ -90,8 +101,9 @@ def _last_visits(participant_ids, *, user: User | None) -> dict[int, datetime]:
     )
 
 
-def near_matches(code: str, *, user: User | None = None, limit: int = 8) -> list[Suggestion]:
-    """Existing codes one edit or one birth year away from `code`.
+def near_matches(code: str, *, user: User, limit: int = 8) -> list[Suggestion]:
+    """Existing codes one edit or one birth year away from `code`, among those this
+    person may see (seen_by): a near match must not reveal another site's codes.
 
     The variants are built in Python and looked up in one `code IN (...)` query on
     the unique index, so the cost does not grow with the number of participants.
@@ -113,6 +125,14 @@ def near_matches(code: str, *, user: User | None = None, limit: int = 8) -> list
         if hit.merged_into_id:
             reason += f" (merged into {target.code})"
         resolved[target.pk] = (target, reason)
+    if resolved and not user.is_program_wide:
+        # Checked on the code now in use: a merged-away code offers its survivor.
+        visible = set(
+            seen_by(Participant.objects.filter(pk__in=list(resolved)), user=user).values_list(
+                "pk", flat=True
+            )
+        )
+        resolved = {pk: hit for pk, hit in resolved.items() if pk in visible}
     last = _last_visits(resolved.keys(), user=user)
     suggestions = [
         Suggestion(p.code, p.first_seen_on, last.get(p.pk), reason)
@@ -138,11 +158,14 @@ def _edit_reason(typed: str, existing: str) -> str:
 
 @dataclass
 class CodeLookup:
-    """What the front desk learns from a typed code."""
+    """What the front desk learns from a typed code. For a code not seen at the
+    person's sites, only that it exists (`known_elsewhere`): enough not to count the
+    person new, nothing about them or the other site."""
 
     code: str
     matches_recipe: bool
     participant: Participant | None = None
+    known_elsewhere: bool = False
     typed_code_merged: bool = False
     last_visit: Visit | None = None
     visit_count: int = 0
@@ -157,6 +180,10 @@ def code_lookup(code: str, *, user: User, with_suggestions: bool = True) -> Code
     if participant is None:
         if with_suggestions:
             result.suggestions = near_matches(normal, user=user)
+        return result
+    if not participant_visible_to(participant, user):
+        # Not even the code it was merged into: that would name another site's code.
+        result.known_elsewhere = True
         return result
     result.participant = participant
     result.typed_code_merged = participant.code != normal

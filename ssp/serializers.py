@@ -239,6 +239,10 @@ class CodeLookupSerializer(serializers.Serializer):
     matches_recipe = serializers.BooleanField()
     recipe = serializers.SerializerMethodField()
     participant = ParticipantSerializer(allow_null=True)
+    known_elsewhere = serializers.BooleanField(
+        help_text="A participant with this code exists program-wide but was not seen at your "
+        "sites: a visit with it is not a new participant. Nothing more is shown."
+    )
     typed_code_merged = serializers.BooleanField(
         help_text="The typed code was merged into participant.code."
     )

@@ -31,6 +31,7 @@ from .forms import (
     parse_lines,
 )
 from .models import ParticipantMerge, Visit
+from .throttles import lookup_wait
 
 # --- Intake: the front desk ----------------------------------------------------------
 
@@ -120,14 +121,27 @@ def _today_rows(user, site):
     return rows
 
 
+def _lookup_refused(request, template: str, context: dict):
+    """The page for a look-up over SSP_LOOKUP_RATE (429), or None to go ahead."""
+    wait = lookup_wait(request)
+    if wait is None:
+        return None
+    response = render(request, template, {**context, "limited_for": wait}, status=429)
+    response["Retry-After"] = str(wait)
+    return response
+
+
 @permission_required("ssp.log_visit", raise_exception=True)
 @require_GET
 def intake_lookup(request):
     """The participant panel for a typed code (htmx fragment)."""
+    refused = _lookup_refused(request, "ssp/_participant_panel.html", {})
+    if refused is not None:
+        return refused
     result = selectors.code_lookup(request.GET.get("code", "")[:40], user=request.user)
     prefix = (
-        selectors.participants_by_prefix(result.code)
-        if result.participant is None and not result.matches_recipe
+        selectors.participants_by_prefix(result.code, user=request.user)
+        if result.participant is None and not result.known_elsewhere and not result.matches_recipe
         else []
     )
     return render(
@@ -358,8 +372,16 @@ def visit_void(request, uuid):
 @require_GET
 def participant_search(request):
     typed = request.GET.get("code", "")[:40]
+    if typed:
+        refused = _lookup_refused(request, "ssp/participant_search.html", {"typed": typed})
+        if refused is not None:
+            return refused
     result = selectors.code_lookup(typed, user=request.user) if typed else None
-    prefix = selectors.participants_by_prefix(typed) if typed else []
+    prefix = (
+        selectors.participants_by_prefix(typed, user=request.user)
+        if result and not result.known_elsewhere
+        else []
+    )
     return render(
         request,
         "ssp/participant_search.html",

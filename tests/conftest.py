@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
 
@@ -65,6 +66,13 @@ def _services_for_markers(request):
         require_service("PostgreSQL", connection.vendor == "postgresql")
     if request.node.get_closest_marker("browser"):
         require_service("Debian chromium", Path(CHROMIUM).exists())
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Rate-limit counts (SSP_LOOKUP_RATE) live in the cache; each test starts at zero."""
+    cache.clear()
+    yield
 
 
 @pytest.fixture(autouse=True, scope="session")

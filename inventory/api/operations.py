@@ -131,7 +131,8 @@ class DispenseView(_Operation):
 
 class ReversalView(_Operation):
     """Undo the net effect of every movement with a reference (all at locations you
-    manage). Calling it twice changes nothing the second time."""
+    manage). Calling it twice changes nothing the second time. References owned by a
+    record (a count, another app's records) are refused: its own service undoes them."""
 
     input_serializer = ReversalSerializer
 
@@ -140,6 +141,13 @@ class ReversalView(_Operation):
     )
     def post(self, request):
         reference = self.read(request)["reference"]
+        owned = services.reference_owned(reference)
+        if owned is not None:
+            # Before looking at the movements: the answer is the same whether any exist.
+            prefix, owner = owned
+            raise ValidationError(
+                {"reference": [f"References starting with “{prefix}” belong to {owner}."]}
+            )
         managed = selectors.locations_managed_by(request.user)
         moved = StockMovement.objects.filter(reference=reference)
         if not moved.exists():

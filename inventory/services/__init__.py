@@ -15,6 +15,8 @@ from .common import (
     ReceiptLine,
     StockError,
     TransferLine,
+    reference_owned,
+    reference_owner_register,
 )
 from .count import stock_count, stock_count_record
 from .dispense import (
@@ -35,6 +37,8 @@ __all__ = [
     "StockError",
     "TransferLine",
     "balances_rebuild",
+    "reference_owned",
+    "reference_owner_register",
     "stock_adjust",
     "stock_count",
     "stock_count_record",

@@ -168,12 +168,51 @@ def when(errors: Errors, occurred_at: datetime | None) -> datetime:
     return occurred_at
 
 
-def check_reference(errors: Errors, reference: str) -> None:
+def check_reference(errors: Errors, reference: str, *, by_owner: bool = False) -> None:
+    """`by_owner`: the write comes from the in-transaction form its owner calls (a
+    registered prefix is then the caller's own); every other write refuses one."""
     if len(reference or "") > REFERENCE_MAX:
         errors.add("reference", f"Keep the reference to {REFERENCE_MAX} characters.")
     message = personal_detail_error(reference)
     if message:
         errors.add("reference", message)
+    owned = reference_owned(reference)
+    if owned is not None and not by_owner:
+        prefix, owner = owned
+        errors.add("reference", f"References starting with “{prefix}” belong to {owner}.")
+
+
+# --- References owned by other records ---------------------------------------------
+
+# prefix -> who owns the references and what to do instead. The ledger keeps a free
+# reference; an app whose records carry stock movements registers its prefix once (at
+# ready()), so that reversals, adjustments and other writes under such a reference go
+# through that app's own services, which keep the record and the ledger in agreement.
+_REFERENCE_OWNERS: dict[str, str] = {}
+
+
+def reference_owner_register(*, prefix: str, owner: str) -> None:
+    """`owner` completes "References starting with <prefix> belong to …", e.g.
+    "stock counts: record a new count instead"."""
+    if not prefix or not owner:
+        raise ValueError("Name the prefix and its owner.")
+    registered = _REFERENCE_OWNERS.setdefault(prefix.casefold(), owner)
+    if registered != owner:
+        raise ValueError(f"{prefix!r} is already owned by {registered}.")
+
+
+def reference_owned(reference: str) -> tuple[str, str] | None:
+    """(prefix, owner) of a registered prefix the reference starts with, else None.
+    Case and surrounding spaces do not matter: "VISIT:…" is refused like "visit:…"."""
+    folded = (reference or "").strip().casefold()
+    for prefix, owner in _REFERENCE_OWNERS.items():
+        if folded.startswith(prefix):
+            return prefix, owner
+    return None
+
+
+# The ledger's own records: a count's movements are what the count found.
+reference_owner_register(prefix="count:", owner="stock counts: record a new count instead")
 
 
 def check_manages(errors: Errors, by, location: Location, field: str = "location") -> None:

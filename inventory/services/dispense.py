@@ -60,13 +60,14 @@ def _dispense(
     by,
     reference: str,
     occurred_at: datetime | None = None,
+    by_owner: bool,
 ) -> list[StockMovement]:
     """Take stock out at `location`, first-expiry-first-out over lots not expired on the
     day it happened. All or nothing: raises InsufficientStock naming the first short item.
     """
     errors = Errors()
     occurred_at = when(errors, occurred_at)
-    check_reference(errors, reference)
+    check_reference(errors, reference, by_owner=by_owner)
     if not lines:
         errors.add("lines", "Add at least one line.")
     if not location.is_active:
@@ -107,14 +108,16 @@ def _dispense(
     return created
 
 
-def _reverse(*, reference: str, by, occurred_at: datetime | None = None) -> list[StockMovement]:
+def _reverse(
+    *, reference: str, by, occurred_at: datetime | None = None, by_owner: bool
+) -> list[StockMovement]:
     """Undo the net effect of every movement carrying `reference`, lot by lot, with
     reversal adjustments under the same reference. A second call writes nothing."""
     errors = Errors()
     occurred_at = when(errors, occurred_at)
     if not reference:
         errors.add("reference", "Name the reference to reverse.")
-    check_reference(errors, reference)
+    check_reference(errors, reference, by_owner=by_owner)
     errors.raise_if_any()
 
     keys = set(
@@ -174,8 +177,10 @@ def _reverse(*, reference: str, by, occurred_at: datetime | None = None) -> list
     return created
 
 
-# Each operation in two forms: stand-alone (its own durable transaction: the API), and
-# as part of a caller's transaction (a visit records, corrects or voids its supplies).
+# Each operation in two forms: stand-alone (its own durable transaction: the API, the
+# pages), which refuses a reference another app registered (reference_owner_register),
+# and as part of a caller's transaction: the owner recording, correcting or undoing
+# its own record's supplies under its own reference.
 
 
 @transaction.atomic(durable=True)
@@ -188,7 +193,12 @@ def stock_dispense(
     occurred_at: datetime | None = None,
 ) -> list[StockMovement]:
     return _dispense(
-        location=location, lines=lines, by=by, reference=reference, occurred_at=occurred_at
+        location=location,
+        lines=lines,
+        by=by,
+        reference=reference,
+        occurred_at=occurred_at,
+        by_owner=False,
     )
 
 
@@ -204,7 +214,12 @@ def stock_dispense_in_transaction(
     # A savepoint: a refused dispense leaves the caller's transaction usable.
     with transaction.atomic():
         return _dispense(
-            location=location, lines=lines, by=by, reference=reference, occurred_at=occurred_at
+            location=location,
+            lines=lines,
+            by=by,
+            reference=reference,
+            occurred_at=occurred_at,
+            by_owner=True,
         )
 
 
@@ -212,7 +227,7 @@ def stock_dispense_in_transaction(
 def stock_reverse(
     *, reference: str, by, occurred_at: datetime | None = None
 ) -> list[StockMovement]:
-    return _reverse(reference=reference, by=by, occurred_at=occurred_at)
+    return _reverse(reference=reference, by=by, occurred_at=occurred_at, by_owner=False)
 
 
 def stock_reverse_in_transaction(
@@ -220,4 +235,4 @@ def stock_reverse_in_transaction(
 ) -> list[StockMovement]:
     require_transaction("stock_reverse_in_transaction")
     with transaction.atomic():
-        return _reverse(reference=reference, by=by, occurred_at=occurred_at)
+        return _reverse(reference=reference, by=by, occurred_at=occurred_at, by_owner=True)

@@ -55,7 +55,7 @@ def stock(site_a, admin_ada):
         location=downtown,
         lines=[DispenseLine(item=syringe, quantity=270), DispenseLine(item=naloxone, quantity=10)],
         by=admin_ada,
-        reference="visit:a11y",
+        reference="event:a11y",
         occurred_at=timezone.now() - timedelta(days=10),
     )
     return {"downtown": downtown, "syringe": syringe}

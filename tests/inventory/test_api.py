@@ -283,7 +283,7 @@ def test_stock_card_carries_a_running_balance(api_as, world, manager_sam):
         location=world["downtown"],
         lines=[DispenseLine(item=world["syringe"], quantity=3)],
         by=manager_sam,
-        reference="visit:a",
+        reference="event:a",
     )
     stock(world, "downtown", "syringe", 5, manager_sam)
     rows = (
@@ -300,11 +300,11 @@ def test_movements_filter_by_kind_and_reference(api_as, world, manager_sam):
         location=world["downtown"],
         lines=[DispenseLine(item=world["syringe"], quantity=3)],
         by=manager_sam,
-        reference="visit:abc",
+        reference="event:abc",
     )
     client = api_as(manager_sam)
     assert client.get(f"{API}/movements/", {"kind": "dispense"}).json()["count"] == 1
-    assert client.get(f"{API}/movements/", {"reference": "visit:abc"}).json()["count"] == 1
+    assert client.get(f"{API}/movements/", {"reference": "event:abc"}).json()["count"] == 1
     assert client.get(f"{API}/movements/", {"kind": "receipt"}).json()["count"] == 1
 
 
@@ -314,7 +314,7 @@ def test_levels_report_consumption_months_and_band(api_as, world, manager_sam):
         location=world["downtown"],
         lines=[DispenseLine(item=world["syringe"], quantity=300)],
         by=manager_sam,
-        reference="visit:big",
+        reference="event:big",
     )
     (row,) = api_as(manager_sam).get(f"{API}/levels/", {"location": world["downtown"].pk}).json()
     # 300 used in 90 days → 100 a month; 100 on hand → 1 month: understock.

@@ -98,7 +98,7 @@ def test_fifty_concurrent_one_unit_dispenses_against_ten_units(downtown, fund, m
                 location=downtown,
                 lines=[DispenseLine(item=item, quantity=1)],
                 by=manager_sam,
-                reference=f"visit:{round_number}-{i}",
+                reference=f"event:{round_number}-{i}",
             )
 
         outcomes = run_in_threads(50, dispense_one)
@@ -114,7 +114,7 @@ def test_fifty_concurrent_one_unit_dispenses_against_ten_units(downtown, fund, m
             location=downtown,
             item=item,
             kind="dispense",
-            reference__startswith=f"visit:{round_number}-",
+            reference__startswith=f"event:{round_number}-",
         )
         assert dispensed.count() == 10
         assert dispensed.aggregate(total=Sum("quantity"))["total"] == -10
@@ -162,7 +162,7 @@ def test_concurrent_multi_item_dispenses_and_transfers_do_not_deadlock(
                     location=rng.choice([downtown, eastside]),
                     lines=[DispenseLine(item=item, quantity=rng.randint(1, 3)) for item in chosen],
                     by=admin_ada,
-                    reference=f"visit:{i}-{n}",
+                    reference=f"event:{i}-{n}",
                 )
 
     outcomes = run_in_threads(24, work)

@@ -56,7 +56,7 @@ def dispense(location, item, quantity, *, by, days_ago=0):
         location=location,
         lines=[DispenseLine(item=item, quantity=quantity)],
         by=by,
-        reference="visit:test",
+        reference="event:test",
         occurred_at=timezone.now() - timedelta(days=days_ago),
     )
 

@@ -183,7 +183,7 @@ def test_dispense_uses_earliest_expiry_first(downtown, naloxone, state_fund, man
         location=downtown,
         lines=[DispenseLine(item=naloxone, quantity=4)],
         by=manager_sam,
-        reference="visit:1",
+        reference="event:1",
     )
     assert [(m.lot.lot_number, m.quantity) for m in movements] == [("EARLY", -3), ("LATE", -1)]
 
@@ -200,14 +200,14 @@ def test_dispense_never_uses_an_expired_lot(downtown, naloxone, state_fund, mana
                 location=downtown,
                 lines=[DispenseLine(item=naloxone, quantity=3)],
                 by=manager_sam,
-                reference="visit:x",
+                reference="event:x",
             )
         assert short.value.available == 2
         (movement,) = stock_dispense(
             location=downtown,
             lines=[DispenseLine(item=naloxone, quantity=2)],
             by=manager_sam,
-            reference="visit:y",
+            reference="event:y",
         )
     assert movement.lot.lot_number == "GOOD"
 
@@ -221,7 +221,7 @@ def test_dispensing_a_kit_moves_every_component(downtown, syringe, cooker, state
         location=downtown,
         lines=[DispenseLine(kit=kit, quantity=2), DispenseLine(item=syringe, quantity=5)],
         by=manager_sam,
-        reference="visit:kit",
+        reference="event:kit",
     )
     assert stock_on_hand(location=downtown, item=syringe) == 100 - 25
     assert stock_on_hand(location=downtown, item=cooker) == 20 - 4
@@ -241,7 +241,7 @@ def test_insufficient_stock_names_the_item_and_writes_nothing(
             location=downtown,
             lines=[DispenseLine(item=cooker, quantity=2), DispenseLine(item=syringe, quantity=12)],
             by=manager_sam,
-            reference="visit:2",
+            reference="event:2",
         )
     assert str(short.value) == (
         "Not enough 1 mL 28G syringe at Downtown drop-in: 12 requested, 5 available."
@@ -276,9 +276,9 @@ def test_dispense_query_count_does_not_grow_with_lines(
         DispenseLine(item=syringe, quantity=3),
     ]
     with CaptureQueriesContext(connection) as one_kit:
-        stock_dispense(location=downtown, lines=few, by=manager_sam, reference="visit:q1")
+        stock_dispense(location=downtown, lines=few, by=manager_sam, reference="event:q1")
     with CaptureQueriesContext(connection) as four_lines_five_lots:
-        stock_dispense(location=downtown, lines=many, by=manager_sam, reference="visit:q2")
+        stock_dispense(location=downtown, lines=many, by=manager_sam, reference="event:q2")
     assert len(four_lines_five_lots) == len(one_kit)
     # Kit components, one lock, one bulk update, one bulk insert, the savepoint pair,
     # and whatever the alerts hook records (one outbox row at most).
@@ -302,22 +302,22 @@ def test_reverse_puts_back_exactly_what_a_reference_moved(
         location=downtown,
         lines=[DispenseLine(item=naloxone, quantity=4)],
         by=manager_sam,
-        reference="visit:v1",
+        reference="event:v1",
     )
     assert stock_on_hand(location=downtown, item=naloxone) == 2
 
-    reversals = stock_reverse(reference="visit:v1", by=manager_sam)
+    reversals = stock_reverse(reference="event:v1", by=manager_sam)
     assert sorted((m.lot.lot_number, m.quantity) for m in reversals) == [("A", 3), ("B", 1)]
     assert all(m.kind == "adjustment" and m.reason == "reversal" for m in reversals)
-    assert StockMovement.objects.filter(reference="visit:v1").aggregate(t=Sum("quantity"))["t"] == 0
+    assert StockMovement.objects.filter(reference="event:v1").aggregate(t=Sum("quantity"))["t"] == 0
     assert stock_on_hand(location=downtown, item=naloxone) == 6
     # Twice is the same as once.
-    assert stock_reverse(reference="visit:v1", by=manager_sam) == []
+    assert stock_reverse(reference="event:v1", by=manager_sam) == []
     assert stock_on_hand(location=downtown, item=naloxone) == 6
 
 
 def test_reverse_of_unknown_reference_writes_nothing(manager_sam):
-    assert stock_reverse(reference="visit:none", by=manager_sam) == []
+    assert stock_reverse(reference="event:none", by=manager_sam) == []
 
 
 # --- Transfer -----------------------------------------------------------------------

@@ -127,7 +127,7 @@ class LedgerMachine(RuleBasedStateMachine):
         if not lines:
             return
         self.serial += 1
-        reference = f"visit:{self.serial}"
+        reference = f"event:{self.serial}"
         short = any(line.quantity > self.usable[self.key(location, line.item)] for line in lines)
         try:
             stock_dispense(location=location, lines=lines, by=self.by, reference=reference)

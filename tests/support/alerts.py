@@ -23,7 +23,7 @@ def receive(location, item, quantity, *, by, fund, days_ago=0, **line):
     )
 
 
-def dispense(location, item, quantity, *, by, days_ago=0, reference="visit:test"):
+def dispense(location, item, quantity, *, by, days_ago=0, reference="event:test"):
     return stock_dispense(
         location=location,
         lines=[DispenseLine(item=item, quantity=quantity)],
@@ -49,5 +49,5 @@ def stock_dropping_below_reorder_point(location, item, *, by, fund):
     about 16 days at that rate: below the reorder point, but no projected stock-out.
     """
     receive(location, item, 100, by=by, fund=fund, days_ago=60)
-    dispense(location, item, 40, by=by, days_ago=30, reference="visit:history")
+    dispense(location, item, 40, by=by, days_ago=30, reference="event:history")
     return 45

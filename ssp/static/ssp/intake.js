@@ -141,6 +141,14 @@
       lookup();
     });
 
+    // A look-up over the rate limit (429) explains itself in the panel.
+    panel.addEventListener("htmx:beforeSwap", (event) => {
+      if (event.target === panel && event.detail.xhr.status === 429) {
+        event.detail.shouldSwap = true;
+        event.detail.isError = false;
+        lookedUp = ""; // the same code is looked up again once the wait is over
+      }
+    });
     panel.addEventListener("htmx:responseError", (event) => {
       if (event.target === panel) pending = false;
     });
