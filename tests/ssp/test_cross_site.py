@@ -37,7 +37,7 @@ def two_sites(site_a, site_b, front_desk_ana, front_desk_ben, admin_ada):
     VisitFactory(site=site_b, recorded_by=front_desk_ben, participant=elsewhere)
     merged = ParticipantFactory(code=ELSEWHERE_MERGED)
     VisitFactory(site=site_b, recorded_by=front_desk_ben, participant=merged)
-    participant_merge(merged=merged, kept=elsewhere, by=admin_ada, reason="year typo")
+    participant_merge(merged=merged, kept=elsewhere, by=admin_ada, reason="year")
     # Three more codes seen only at site B, for the enumeration tests.
     for code in ("EASY1975F", "EAZE1990X", "ZOLA2001F"):
         VisitFactory(
