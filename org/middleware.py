@@ -4,6 +4,10 @@ from django.conf import settings
 from django.contrib.auth import logout
 from django.contrib.auth.middleware import LoginRequiredMiddleware as DjangoLoginRequired
 from django.contrib.auth.views import redirect_to_login
+from django.http import JsonResponse
+from rest_framework import exceptions
+
+from . import api_errors, parsers
 
 SESSION_STARTED_KEY = "ssp_session_started"
 
@@ -38,3 +42,45 @@ class AbsoluteSessionTimeoutMiddleware:
                 if not request.path_info.startswith("/api/"):
                     return redirect_to_login(request.get_full_path())
         return self.get_response(request)
+
+
+class ApiBodyGuardMiddleware:
+    """Under /api/: a body over DATA_UPLOAD_MAX_MEMORY_SIZE is a 413, and a JSON body
+    that cannot be parsed safely a 400, both with the API's error body, whatever the
+    view does with the body (some actions ignore it, which must not make them accept
+    any bytes at all)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path.startswith("/api/"):
+            refused = self._refusal(request)
+            if refused is not None:
+                return refused
+        return self.get_response(request)
+
+    def _refusal(self, request):
+        limit = parsers.body_limit()
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return _error(400, "The Content-Length header is not a number.", "parse_error")
+        if limit is not None and length > limit:
+            return _error(413, parsers.too_large_detail(), "too_large")
+        if request.method not in ("POST", "PUT", "PATCH") or not length:
+            return None
+        if request.content_type != "application/json":
+            return None
+        try:
+            parsers.parse_json_text(request.body.decode(request.encoding or "utf-8"))
+        except UnicodeDecodeError as exc:
+            return _error(400, f"JSON parse error - {exc}", "parse_error")
+        except exceptions.APIException as exc:
+            response = api_errors.exception_handler(exc, {})
+            return JsonResponse(response.data, status=response.status_code)
+        return None
+
+
+def _error(status: int, detail: str, code: str) -> JsonResponse:
+    return JsonResponse(api_errors.error_body(detail, code), status=status)
