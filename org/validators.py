@@ -6,8 +6,10 @@ code or a reference display as something other than what is stored.
 """
 
 import unicodedata
+from datetime import date, datetime, timedelta
 
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 # Tab, line feed and carriage return are ordinary in multi-line notes.
 _ALLOWED_CONTROLS = {"\t", "\n", "\r"}
@@ -56,3 +58,31 @@ def printable_text(value) -> None:
 def ascii_digits(value) -> None:
     if isinstance(value, str) and foreign_digits(value):
         raise ValidationError(DIGITS_MESSAGE, code="digits")
+
+
+# No program records anything from before this; earlier dates are typing mistakes
+# (0001-01-01) that would otherwise fill a report period of two thousand years.
+EARLIEST_DATE = date(2000, 1, 1)
+
+
+def date_window(*, future: timedelta = timedelta(0)):
+    """A validator for a date or datetime: from EARLIEST_DATE to today + `future`."""
+
+    def check(value) -> None:
+        if value is None:
+            return
+        day = value.date() if isinstance(value, datetime) else value
+        if day < EARLIEST_DATE:
+            raise ValidationError(
+                f"Enter a date from {EARLIEST_DATE:%Y-%m-%d} on.", code="too_early"
+            )
+        latest = timezone.localdate() + future
+        if day > latest:
+            message = (
+                "This date is in the future."
+                if not future
+                else f"Enter a date no later than {latest:%Y-%m-%d}."
+            )
+            raise ValidationError(message, code="too_late")
+
+    return check

@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -5,6 +7,7 @@ from rest_framework import serializers
 from inventory.models import Item, Kit, Location
 from inventory.services import DispenseLine
 from org.models import ServiceModel, Site
+from org.validators import date_window
 
 from .codes import current_recipe, normalise
 from .forms import MAX_QUANTITY, PII_WARNING
@@ -121,7 +124,10 @@ class _VisitFieldsSerializer(serializers.Serializer):
         help_text="Stock location at the site (e.g. the van); default: the site's first.",
     )
     occurred_at = serializers.DateTimeField(
-        required=False, help_text="Default now; backdating within SSP_VISIT_BACKDATE_DAYS."
+        required=False,
+        # A day of slack for clocks; the service applies the backdating window exactly.
+        validators=[date_window(future=timedelta(days=1))],
+        help_text="Default now; backdating within SSP_VISIT_BACKDATE_DAYS.",
     )
     service_model = serializers.ChoiceField(choices=ServiceModel.choices, required=False)
     syringes_collected = serializers.IntegerField(
@@ -167,7 +173,7 @@ class VisitCreateSerializer(_VisitFieldsSerializer):
         choices=AgeBand.choices, required=False, allow_blank=True, help_text="For a new code."
     )
     zip3 = serializers.RegexField(
-        r"^\d{3}$",
+        r"^[0-9]{3}$",
         required=False,
         allow_blank=True,
         error_messages={"invalid": "Three digits at most: never a full ZIP."},
