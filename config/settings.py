@@ -214,6 +214,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "org.api_schema.document_errors",
+    ],
     # One name per choice set used under several field names.
     "ENUM_NAME_OVERRIDES": {
         "ReferralStatusEnum": "referrals.models.ReferralStatus",

@@ -66,7 +66,9 @@ class ReportSnapshotSerializer(serializers.ModelSerializer):
     template_name = serializers.SerializerMethodField()
     period_label = serializers.SerializerMethodField()
     sites = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
-    requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    requested_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
     files = serializers.SerializerMethodField()
     page = serializers.SerializerMethodField(help_text="The staff web page of this report.")
 

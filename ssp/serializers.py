@@ -1,6 +1,5 @@
 from datetime import timedelta
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -11,7 +10,14 @@ from org.validators import date_window
 
 from .codes import current_recipe, normalise
 from .forms import MAX_QUANTITY, PII_WARNING
-from .models import AgeBand, CollectionMethod, NaloxoneRefillReason, Participant, Visit
+from .models import (
+    AgeBand,
+    CollectionMethod,
+    Gender,
+    NaloxoneRefillReason,
+    Participant,
+    Visit,
+)
 from .selectors import supply_lines_of
 
 # --- Supplies ------------------------------------------------------------------------
@@ -71,6 +77,9 @@ class VisitSerializer(serializers.ModelSerializer):
     updated_by = serializers.CharField(source="updated_by.username", read_only=True, default=None)
     voided_by = serializers.CharField(source="voided_by.username", read_only=True, default=None)
     supplies = serializers.SerializerMethodField()
+    naloxone_refill_reason = serializers.ChoiceField(
+        choices=NaloxoneRefillReason.choices, allow_blank=True, read_only=True
+    )
 
     class Meta:
         model = Visit
@@ -103,7 +112,7 @@ class VisitSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    @extend_schema_field(OpenApiTypes.STR)
+    @extend_schema_field(serializers.CharField(allow_null=True, help_text="Null: anonymous."))
     def get_code(self, visit) -> str | None:
         return visit.participant.code if visit.participant_id else None
 
@@ -210,7 +219,9 @@ class VisitVoidSerializer(serializers.Serializer):
 
 
 class ParticipantSerializer(serializers.ModelSerializer):
-    merged_into = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    merged_into = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    gender = serializers.ChoiceField(choices=Gender.choices, allow_blank=True, read_only=True)
+    age_band = serializers.ChoiceField(choices=AgeBand.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = Participant
