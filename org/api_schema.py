@@ -31,13 +31,12 @@ def document_errors(result, generator, request, public):
     """drf-spectacular postprocessing hook: the error responses of every operation."""
     result.setdefault("components", {}).setdefault("schemas", {})["ErrorBody"] = ERROR_BODY
     content = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
-    for path, operations in result.get("paths", {}).items():
+    for operations in result.get("paths", {}).values():
         for method, operation in operations.items():
             if method not in ("get", *_WRITES):
                 continue
-            statuses = ["400", "401", "403"]
-            if "{" in path:
-                statuses.append("404")
+            # 404 everywhere: a record out of reach, a page past the end of a list.
+            statuses = ["400", "401", "403", "404"]
             if method in _WRITES:
                 statuses += ["409", "413"]
             responses = operation.setdefault("responses", {})

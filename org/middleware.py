@@ -58,6 +58,11 @@ class ApiBodyGuardMiddleware:
             refused = self._refusal(request)
             if refused is not None:
                 return refused
+            response = self.get_response(request)
+            # A URL no API route matches gets Django's HTML page; the API answers JSON.
+            if response.status_code == 404 and "json" not in response.get("Content-Type", ""):
+                return _error(404, "No such address in the API.", "not_found")
+            return response
         return self.get_response(request)
 
     def _refusal(self, request):

@@ -6,7 +6,7 @@ code or a reference display as something other than what is stored.
 """
 
 import unicodedata
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -71,7 +71,8 @@ def date_window(*, future: timedelta = timedelta(0)):
     def check(value) -> None:
         if value is None:
             return
-        day = value.date() if isinstance(value, datetime) else value
+        # A moment is judged by its UTC day, which is how the schema writes it.
+        day = value.astimezone(UTC).date() if isinstance(value, datetime) else value
         if day < EARLIEST_DATE:
             raise ValidationError(
                 f"Enter a date from {EARLIEST_DATE:%Y-%m-%d} on.", code="too_early"
