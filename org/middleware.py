@@ -73,6 +73,11 @@ class ApiBodyGuardMiddleware:
             return _error(400, "The Content-Length header is not a number.", "parse_error")
         if limit is not None and length > limit:
             return _error(413, parsers.too_large_detail(), "too_large")
+        try:
+            parsers.check_query(request.GET)
+        except exceptions.APIException as exc:
+            response = api_errors.exception_handler(exc, {})
+            return JsonResponse(response.data, status=response.status_code)
         if request.method not in ("POST", "PUT", "PATCH") or not length:
             return None
         if request.content_type != "application/json":

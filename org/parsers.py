@@ -157,6 +157,23 @@ def _check_form(data: QueryDict) -> None:
     check_payload({key: data.getlist(key) for key in data})
 
 
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+
+
+def check_query(query: QueryDict) -> None:
+    """Query strings as forms, and integers no database column holds refused: a
+    filter by id -10**40 is an OverflowError in the database driver otherwise."""
+    _check_form(query)
+    errors = {
+        key: [TOO_LARGE_MESSAGE]
+        for key in query
+        for value in query.getlist(key)
+        if _INTEGER.fullmatch(value.strip()) and abs(int(value.strip()[:25])) > MAX_JSON_INTEGER
+    }
+    if errors:
+        raise exceptions.ValidationError(errors)
+
+
 class FormParser(parsers.FormParser):
     def parse(self, stream, media_type=None, parser_context=None):
         data = super().parse(stream, media_type, parser_context)

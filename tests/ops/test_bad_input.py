@@ -214,3 +214,14 @@ def test_the_unspoiled_call_is_accepted(op, module_world, admin_api):
     call = write_for(op, w, w.A)
     response = _send(admin_api, op, call, _text(call.data or {}))
     assert 200 <= response.status_code < 300, (op, response.status_code, response.content[:300])
+
+
+@pytest.mark.parametrize(
+    "query", ["funding_source=-1329362643084893342547571809064058880", "code=MA%00KO", "code=%1B"]
+)
+def test_query_strings_that_no_column_can_hold_are_a_400(query, module_world, admin_api):
+    for op in schema_operations():
+        if op.startswith("GET ") and "{" not in op:
+            response = admin_api.get(f"{op.split(' ', 1)[1]}?{query}")
+            assert response.status_code == 400, (op, query, response.status_code)
+            assert set(response.json()) == {"detail", "code", "errors"}, op
