@@ -56,6 +56,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before anything reads the body: oversized and unparseable API bodies get JSON errors.
+    "org.middleware.ApiBodyGuardMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -240,8 +242,15 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "org.api_errors.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # Depth, number range and control characters checked before any serializer.
+    "DEFAULT_PARSER_CLASSES": [
+        "org.parsers.JSONParser",
+        "org.parsers.FormParser",
+        "org.parsers.MultiPartParser",
+    ],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
+# Also the API's body limit: larger bodies get a 413 with the API's error body.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=1024 * 1024)
 SPECTACULAR_SETTINGS = {
     "TITLE": "SSP intake and inventory API",
@@ -254,6 +263,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "org.api_schema.document_errors",
+    ],
     # One name per choice set used under several field names.
     "ENUM_NAME_OVERRIDES": {
         "ReferralStatusEnum": "referrals.models.ReferralStatus",

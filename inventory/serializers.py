@@ -1,7 +1,11 @@
 """API shapes of the stock ledger. Input serializers check types and look ups;
 the rules (funding, lots, stock, who manages what) live in inventory.services."""
 
+from datetime import timedelta
+
 from rest_framework import serializers
+
+from org.validators import date_window
 
 from .models import (
     AdjustmentReason,
@@ -199,10 +203,22 @@ class TrendPointSerializer(serializers.Serializer):
 # --- Operations (input) ---------------------------------------------------------
 
 
-class OperationSerializer(serializers.Serializer):
-    occurred_at = serializers.DateTimeField(
-        required=False, allow_null=True, help_text="When it happened; now if left out."
+def _occurred_at(**kwargs):
+    # A day of slack for clocks and time zones; the services apply the exact tolerance.
+    return serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        validators=[date_window(future=timedelta(days=1))],
+        **kwargs,
     )
+
+
+# Lots are not sold with a shelf life longer than this; a later expiry is a typo.
+EXPIRY_HORIZON = timedelta(days=366 * 20)
+
+
+class OperationSerializer(serializers.Serializer):
+    occurred_at = _occurred_at(help_text="When it happened; now if left out.")
     reference = serializers.CharField(
         required=False,
         allow_blank=True,
@@ -217,7 +233,12 @@ class ReceiptLineSerializer(serializers.Serializer):
     quantity = _quantity(help_text="Packs when pack_size is given, otherwise base units.")
     pack_size = _lookup(PackSize.objects.all(), "pack size", optional=True)
     lot_number = serializers.CharField(required=False, allow_blank=True, max_length=60, default="")
-    expires_on = serializers.DateField(required=False, allow_null=True, default=None)
+    expires_on = serializers.DateField(
+        required=False,
+        allow_null=True,
+        default=None,
+        validators=[date_window(future=EXPIRY_HORIZON)],
+    )
     unit_cost = serializers.DecimalField(
         max_digits=10, decimal_places=4, required=False, allow_null=True, default=None
     )
@@ -226,7 +247,16 @@ class ReceiptLineSerializer(serializers.Serializer):
 class ReceiptSerializer(OperationSerializer):
     location = _lookup(Location.objects.all(), "location")
     funding_source = _lookup(FundingSource.objects.all(), "funding source")
-    lines = ReceiptLineSerializer(many=True, allow_empty=False)
+    lines = ReceiptLineSerializer(
+        many=True,
+        allow_empty=False,
+        help_text="At most 1,000,000 units a line and 10,000,000 a receipt.",
+    )
+    confirm_large_quantity = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Set after staff confirmed a line above SSP_LARGE_QUANTITY units.",
+    )
 
 
 class TransferLineSerializer(serializers.Serializer):
@@ -268,7 +298,7 @@ class CountLineSerializer(serializers.Serializer):
 
 class CountSerializer(serializers.Serializer):
     location = _lookup(Location.objects.all(), "location")
-    occurred_at = serializers.DateTimeField(required=False, allow_null=True)
+    occurred_at = _occurred_at()
     lines = CountLineSerializer(many=True, allow_empty=False)
 
 
@@ -285,7 +315,7 @@ class DispenseLineSerializer(serializers.Serializer):
 
 class DispenseSerializer(serializers.Serializer):
     location = _lookup(Location.objects.all(), "location")
-    occurred_at = serializers.DateTimeField(required=False, allow_null=True)
+    occurred_at = _occurred_at()
     reference = serializers.CharField(
         max_length=80, help_text="What the stock went out for, e.g. an event or visit reference."
     )

@@ -50,7 +50,7 @@ def _first_message(errors) -> str:
     return ""
 
 
-def _body(detail: str, code: str, errors=None) -> dict:
+def error_body(detail: str, code: str, errors=None) -> dict:
     return {"detail": detail, "code": code, "errors": errors or {}}
 
 
@@ -69,19 +69,19 @@ def exception_handler(exc, context):
     if registered is not None:
         status_code, code = registered
         errors = getattr(exc, "field_errors", None) or {}
-        return Response(_body(str(exc), code, errors), status=status_code)
+        return Response(error_body(str(exc), code, errors), status=status_code)
 
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
     if isinstance(exc, exceptions.ValidationError):
         errors = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
-        response.data = _body(_first_message(errors) or "Invalid input.", "invalid", errors)
+        response.data = error_body(_first_message(errors) or "Invalid input.", "invalid", errors)
         response.status_code = status.HTTP_400_BAD_REQUEST
     else:
         detail = response.data.get("detail", "") if isinstance(response.data, dict) else ""
         code = getattr(getattr(exc, "detail", None), "code", None) or getattr(
             exc, "default_code", "error"
         )
-        response.data = _body(str(detail), str(code))
+        response.data = error_body(str(detail), str(code))
     return response

@@ -7,6 +7,9 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from rest_framework import exceptions
+
+from . import api_errors, parsers
 
 SESSION_STARTED_KEY = "ssp_session_started"
 
@@ -61,16 +64,64 @@ class PasswordChangeRequiredMiddleware:
             allowed = {reverse(name) for name in self.ALLOWED}
             path = request.path_info
             if path.startswith("/api/"):
-                return JsonResponse(
-                    {
-                        "detail": "Your password was reset; choose a new one on your "
-                        "account page first.",
-                        "code": "password_change_required",
-                        "errors": {},
-                    },
-                    status=403,
+                return _error(
+                    403,
+                    "Your password was reset; choose a new one on your account page first.",
+                    "password_change_required",
                 )
             # Static files never get here: WhiteNoise answers them before this runs.
             if path not in allowed:
                 return redirect("org:password-change")
         return self.get_response(request)
+
+
+class ApiBodyGuardMiddleware:
+    """Under /api/: a body over DATA_UPLOAD_MAX_MEMORY_SIZE is a 413, and a JSON body
+    that cannot be parsed safely a 400, both with the API's error body, whatever the
+    view does with the body (some actions ignore it, which must not make them accept
+    any bytes at all)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path.startswith("/api/"):
+            refused = self._refusal(request)
+            if refused is not None:
+                return refused
+            response = self.get_response(request)
+            # A URL no API route matches gets Django's HTML page; the API answers JSON.
+            if response.status_code == 404 and "json" not in response.get("Content-Type", ""):
+                return _error(404, "No such address in the API.", "not_found")
+            return response
+        return self.get_response(request)
+
+    def _refusal(self, request):
+        limit = parsers.body_limit()
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return _error(400, "The Content-Length header is not a number.", "parse_error")
+        if limit is not None and length > limit:
+            return _error(413, parsers.too_large_detail(), "too_large")
+        try:
+            parsers.check_query(request.GET)
+        except exceptions.APIException as exc:
+            response = api_errors.exception_handler(exc, {})
+            return JsonResponse(response.data, status=response.status_code)
+        if request.method not in ("POST", "PUT", "PATCH") or not length:
+            return None
+        if request.content_type != "application/json":
+            return None
+        try:
+            parsers.parse_json_text(request.body.decode(request.encoding or "utf-8"))
+        except UnicodeDecodeError as exc:
+            return _error(400, f"JSON parse error - {exc}", "parse_error")
+        except exceptions.APIException as exc:
+            response = api_errors.exception_handler(exc, {})
+            return JsonResponse(response.data, status=response.status_code)
+        return None
+
+
+def _error(status: int, detail: str, code: str) -> JsonResponse:
+    return JsonResponse(api_errors.error_body(detail, code), status=status)

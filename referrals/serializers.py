@@ -1,6 +1,9 @@
+from datetime import timedelta
+
 from rest_framework import serializers
 
 from org.models import Site
+from org.validators import date_window
 from ssp.models import Visit
 from ssp.selectors import participant_by_code
 
@@ -12,6 +15,9 @@ from .models import (
     ReferralStatusChange,
     ReferralType,
 )
+
+# A follow-up further out than this is a typing mistake, not a plan.
+FOLLOW_UP_HORIZON = timedelta(days=366)
 
 
 class ReferralTypeSerializer(serializers.ModelSerializer):
@@ -104,10 +110,14 @@ class ReferralCreateSerializer(serializers.Serializer):
         queryset=Partner.objects.all(), required=False, allow_null=True
     )
     referred_on = serializers.DateField(
-        required=False, help_text="Defaults to the visit's day, or today."
+        required=False,
+        validators=[date_window()],
+        help_text="Defaults to the visit's day, or today.",
     )
     follow_up_on = serializers.DateField(
-        required=False, help_text="Defaults to the referral date + SSP_REFERRAL_FOLLOW_UP_DAYS."
+        required=False,
+        validators=[date_window(future=FOLLOW_UP_HORIZON)],
+        help_text="Defaults to the referral date + SSP_REFERRAL_FOLLOW_UP_DAYS.",
     )
     note = serializers.CharField(
         required=False, allow_blank=True, max_length=300, help_text=PII_WARNING
@@ -172,10 +182,14 @@ class StatusChangeInputSerializer(serializers.Serializer):
 
     to_status = serializers.ChoiceField(choices=ReferralStatus.choices)
     linked_on = serializers.DateField(
-        required=False, help_text="With `linked`: the day the person started (default today)."
+        required=False,
+        validators=[date_window()],
+        help_text="With `linked`: the day the person started (default today).",
     )
     follow_up_on = serializers.DateField(
-        required=False, help_text="With `referred`: when to ask next (must be after today)."
+        required=False,
+        validators=[date_window(future=FOLLOW_UP_HORIZON)],
+        help_text="With `referred`: when to ask next (must be after today).",
     )
     note = serializers.CharField(
         required=False, allow_blank=True, max_length=300, help_text=PII_WARNING

@@ -2,6 +2,8 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from org.validators import EARLIEST_DATE
+
 from .funder_templates import TEMPLATES, template_choices
 from .models import ReportSnapshot
 from .periods import Period, PeriodError
@@ -47,6 +49,11 @@ class ReportRequestSerializer(serializers.Serializer):
         except PeriodError as exc:
             field = "period" if attrs.get("period") else "period_end"
             raise serializers.ValidationError({field: [str(exc)]}) from exc
+        if attrs["resolved_period"].start < EARLIEST_DATE:
+            field = "period" if attrs.get("period") else "period_start"
+            raise serializers.ValidationError(
+                {field: [f"Reports start from {EARLIEST_DATE:%Y-%m-%d}."]}
+            )
         return attrs
 
 
@@ -59,7 +66,9 @@ class ReportSnapshotSerializer(serializers.ModelSerializer):
     template_name = serializers.SerializerMethodField()
     period_label = serializers.SerializerMethodField()
     sites = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
-    requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    requested_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
     files = serializers.SerializerMethodField()
     page = serializers.SerializerMethodField(help_text="The staff web page of this report.")
 

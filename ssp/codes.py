@@ -165,6 +165,8 @@ def matches_recipe(code: str, recipe: Recipe | None = None) -> bool:
 def validate_code(code: str) -> str:
     """The normalised code, or CodeError saying what the recipe expects."""
     recipe = current_recipe()
+    if _foreign_digits(code):
+        raise CodeError("Use the digits 0–9 in the code.")
     normal = normalise(code)
     if not normal:
         raise CodeError("Enter the participant's code, or choose anonymous.")
@@ -173,7 +175,40 @@ def validate_code(code: str) -> str:
             f"“{normal}” does not match the code recipe: {recipe.describe()} "
             f"(e.g. {recipe.example()})."
         )
+    year = birth_year_of(normal, recipe)
+    if year is not None and not plausible_birth_year(year):
+        raise CodeError(
+            f"The birth year {year} in “{normal}” is not possible: "
+            f"it must be between {FIRST_BIRTH_YEAR} and {date.today().year}."
+        )
     return normal
+
+
+# Nobody born before this still visits; a later year cannot be a birth year yet.
+FIRST_BIRTH_YEAR = 1900
+
+
+def plausible_birth_year(year: int) -> bool:
+    return FIRST_BIRTH_YEAR <= year <= date.today().year
+
+
+def birth_year_of(code: str, recipe: Recipe | None = None) -> int | None:
+    """The four-digit birth year in a code that fits the recipe, if the recipe has one."""
+    recipe = recipe or current_recipe()
+    match = recipe.regex.fullmatch(code)
+    if not match:
+        return None
+    for index, part in enumerate(recipe.parts, start=1):
+        if part.kind == "year":
+            return int(match.group(index))
+    return None
+
+
+def _foreign_digits(text) -> bool:
+    # NFKD would turn "３" into "3" and drop "٣": either way not what was typed.
+    return any(
+        not ("0" <= ch <= "9") and unicodedata.decimal(ch, None) is not None for ch in str(text)
+    )
 
 
 def build_code(parts: dict) -> str:
@@ -187,6 +222,9 @@ def build_code(parts: dict) -> str:
             out.append(part.literal)
             continue
         raw = str(parts.get(part.key) or "").strip()
+        if _foreign_digits(raw):
+            errors[part.key] = ["Use the digits 0–9."]
+            continue
         if not raw:
             errors[part.key] = [f"Enter the {part.label}."]
             continue
@@ -197,8 +235,10 @@ def build_code(parts: dict) -> str:
                 continue
             out.append(letters[: part.length].ljust(part.length, PAD))
         elif part.kind in ("year", "year2"):
-            if not raw.isdigit() or len(raw) != 4 or not 1900 <= int(raw) <= this_year:
-                errors[part.key] = [f"Enter a four-digit year between 1900 and {this_year}."]
+            if not raw.isdigit() or len(raw) != 4 or not plausible_birth_year(int(raw)):
+                errors[part.key] = [
+                    f"Enter a four-digit year between {FIRST_BIRTH_YEAR} and {this_year}."
+                ]
                 continue
             out.append(raw if part.kind == "year" else raw[2:])
         elif part.kind in ("month", "day"):

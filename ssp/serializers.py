@@ -1,10 +1,12 @@
-from drf_spectacular.types import OpenApiTypes
+from datetime import timedelta
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from inventory.models import Item, Kit, Location
 from inventory.services import DispenseLine
 from org.models import ServiceModel, Site
+from org.validators import date_window
 
 from .codes import current_recipe, normalise
 from .forms import MAX_QUANTITY, PII_WARNING
@@ -12,6 +14,7 @@ from .models import (
     VISIT_NOTES_MAX,
     AgeBand,
     CollectionMethod,
+    Gender,
     MergeReason,
     NaloxoneRefillReason,
     Participant,
@@ -77,6 +80,9 @@ class VisitSerializer(serializers.ModelSerializer):
     updated_by = serializers.CharField(source="updated_by.username", read_only=True, default=None)
     voided_by = serializers.CharField(source="voided_by.username", read_only=True, default=None)
     supplies = serializers.SerializerMethodField()
+    naloxone_refill_reason = serializers.ChoiceField(
+        choices=NaloxoneRefillReason.choices, allow_blank=True, read_only=True
+    )
 
     class Meta:
         model = Visit
@@ -109,7 +115,7 @@ class VisitSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    @extend_schema_field(OpenApiTypes.STR)
+    @extend_schema_field(serializers.CharField(allow_null=True, help_text="Null: anonymous."))
     def get_code(self, visit) -> str | None:
         return visit.participant.code if visit.participant_id else None
 
@@ -130,7 +136,10 @@ class _VisitFieldsSerializer(serializers.Serializer):
         help_text="Stock location at the site (e.g. the van); default: the site's first.",
     )
     occurred_at = serializers.DateTimeField(
-        required=False, help_text="Default now; backdating within SSP_VISIT_BACKDATE_DAYS."
+        required=False,
+        # A day of slack for clocks; the service applies the backdating window exactly.
+        validators=[date_window(future=timedelta(days=1))],
+        help_text="Default now; backdating within SSP_VISIT_BACKDATE_DAYS.",
     )
     service_model = serializers.ChoiceField(choices=ServiceModel.choices, required=False)
     syringes_collected = serializers.IntegerField(
@@ -176,7 +185,7 @@ class VisitCreateSerializer(_VisitFieldsSerializer):
         choices=AgeBand.choices, required=False, allow_blank=True, help_text="For a new code."
     )
     zip3 = serializers.RegexField(
-        r"^\d{3}$",
+        r"^[0-9]{3}$",
         required=False,
         allow_blank=True,
         error_messages={"invalid": "Three digits at most: never a full ZIP."},
@@ -213,7 +222,9 @@ class VisitVoidSerializer(serializers.Serializer):
 
 
 class ParticipantSerializer(serializers.ModelSerializer):
-    merged_into = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    merged_into = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    gender = serializers.ChoiceField(choices=Gender.choices, allow_blank=True, read_only=True)
+    age_band = serializers.ChoiceField(choices=AgeBand.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = Participant

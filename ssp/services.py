@@ -174,6 +174,44 @@ def _replayed(client_uuid, by: User) -> Visit | None:
     return visit
 
 
+def _same_submission(
+    visit: Visit, *, site, code, lines, contacts, syringes_collected, occurred_at
+) -> Visit:
+    """The first visit when a retry repeats it; VisitConflict when the same submission
+    id comes with a different visit (a client bug, or two forms sharing an id), which
+    must not pass for a success while the second visit is lost."""
+    normal = normalise(code)
+    person = participant_by_code(normal) if normal else None
+    same_code = (visit.participant_id is None and not normal) or (
+        person is not None and person.pk == visit.participant_id
+    )
+    given = sorted(
+        (line.item.pk if line.item else 0, line.kit.pk if line.kit else 0, line.quantity)
+        for line in lines
+    )
+    stored = sorted(
+        (item or 0, kit or 0, quantity)
+        for item, kit, quantity in visit.supplies.values_list("item_id", "kit_id", "quantity")
+    )
+    if occurred_at is not None and timezone.is_naive(occurred_at):
+        occurred_at = timezone.make_aware(occurred_at)
+    differs = (
+        visit.site_id != site.pk
+        or not same_code
+        or visit.contacts != contacts
+        or visit.syringes_collected != syringes_collected
+        or (occurred_at is not None and visit.occurred_at != occurred_at)
+        or given != stored
+    )
+    if differs:
+        raise VisitConflict(
+            "This submission id was already used for a different visit: nothing was saved. "
+            "Give the new visit its own client_uuid.",
+            "client_uuid",
+        )
+    return visit
+
+
 def visit_record(
     *,
     site: Site,
@@ -202,9 +240,11 @@ def visit_record(
         client_uuid = uuid.UUID(str(client_uuid))
     except ValueError:
         raise VisitError("The submission id is not a UUID.", "client_uuid") from None
+    submitted = {"site": site, "code": code, "lines": lines, "contacts": contacts}
+    submitted.update(syringes_collected=syringes_collected, occurred_at=occurred_at)
     existing = _replayed(client_uuid, by)
     if existing is not None:
-        return existing, False
+        return _same_submission(existing, **submitted), False
     try:
         visit = _visit_create(
             site=site,
@@ -232,7 +272,7 @@ def visit_record(
         existing = _replayed(client_uuid, by)
         if existing is None:
             raise
-        return existing, False
+        return _same_submission(existing, **submitted), False
     return visit, True
 
 

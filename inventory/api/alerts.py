@@ -24,7 +24,9 @@ class StockAlertSerializer(serializers.ModelSerializer):
     lot_number = serializers.CharField(source="lot.lot_number", read_only=True, allow_null=True)
     expires_on = serializers.DateField(source="lot.expires_on", read_only=True, allow_null=True)
     facts = serializers.DictField(read_only=True, help_text="Figures of the latest check.")
-    acknowledged_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    acknowledged_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = StockAlert

@@ -4,6 +4,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -23,6 +24,26 @@ from .common import (
     save,
     when,
 )
+
+# The documented maximums of a receipt, in base units. A balance is a 32-bit integer
+# in the database, so no line, receipt or resulting balance may pass that limit.
+MAX_RECEIPT_LINE_UNITS = 1_000_000
+MAX_RECEIPT_UNITS = 10_000_000
+MAX_BALANCE = 2_147_483_647
+
+
+def receipt_line_units(line: ReceiptLine) -> int:
+    return line.quantity * (line.pack_size.units if line.pack_size is not None else 1)
+
+
+def receipt_large_lines(lines: Sequence[ReceiptLine]) -> list[int]:
+    """Indexes of the lines above SSP_LARGE_QUANTITY units, which staff confirm first
+    (as at a visit): a misplaced zero in a receipt inflates the stock of a site."""
+    return [
+        index
+        for index, line in enumerate(lines)
+        if receipt_line_units(line) > settings.SSP_LARGE_QUANTITY
+    ]
 
 
 def _receipt_lots(
@@ -123,6 +144,14 @@ def stock_receive(
         lot_message = personal_detail_error(line.lot_number)
         if lot_message:
             errors.line(index, "lot_number", lot_message)
+        if units[index] > MAX_RECEIPT_LINE_UNITS:
+            errors.line(
+                index,
+                "quantity",
+                f"{units[index]:,} units is more than one receipt line may hold "
+                f"({MAX_RECEIPT_LINE_UNITS:,}); check the quantity.",
+            )
+            continue
         if item.is_lot_tracked:
             if not line.lot_number.strip():
                 errors.line(index, "lot_number", f"{item.name} is tracked by lot: enter the lot.")
@@ -136,6 +165,12 @@ def stock_receive(
             )
         if line.unit_cost is not None and line.unit_cost < 0:
             errors.line(index, "unit_cost", "A cost cannot be negative.")
+    if sum(units) > MAX_RECEIPT_UNITS:
+        errors.add(
+            "lines",
+            f"This receipt totals {sum(units):,} units, more than one receipt may hold "
+            f"({MAX_RECEIPT_UNITS:,}); split it or check the quantities.",
+        )
     errors.raise_if_any()
 
     lots = _receipt_lots(errors, lines, funding_source)
@@ -153,6 +188,13 @@ def stock_receive(
     movements = []
     for lot, quantity in per_lot.items():
         balance = balances[lot.pk]
+        if balance.quantity + quantity > MAX_BALANCE:
+            errors.add(
+                "lines",
+                f"{location.name} would hold more than {MAX_BALANCE:,} units of lot "
+                f"{lot.lot_number or lot.item}: the stock cannot be recorded.",
+            )
+            continue
         balance.quantity += quantity
         changed[balance.pk] = balance
         movements.append(
@@ -167,6 +209,7 @@ def stock_receive(
                 recorded_by=by,
             )
         )
+    errors.raise_if_any()
     created = save(changed, movements)
     movements_recorded(pairs={(location.pk, lot.item_id) for lot in per_lot})
     return created
