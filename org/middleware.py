@@ -109,7 +109,7 @@ class ApiBodyGuardMiddleware:
         except exceptions.APIException as exc:
             response = api_errors.exception_handler(exc, {})
             return JsonResponse(response.data, status=response.status_code)
-        if request.method not in ("POST", "PUT", "PATCH") or not length:
+        if request.method not in ("POST", "PUT", "PATCH", "DELETE") or not length:
             return None
         if request.content_type != "application/json":
             return None

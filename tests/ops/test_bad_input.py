@@ -170,7 +170,7 @@ def test_every_write_operation_of_the_schema_is_covered():
 @pytest.mark.parametrize("op", WRITES)
 def test_spoiled_values_are_refused_and_write_nothing(op, module_world, admin_api):
     w = module_world
-    call = write_for(op, w, w.A)
+    call = write_for(op, w, w.A, w.people.admin)
     body = call.data or {}
     schema = _request_schema(op)
     tried = 0
@@ -185,7 +185,7 @@ def test_spoiled_values_are_refused_and_write_nothing(op, module_world, admin_ap
 @pytest.mark.parametrize("op", WRITES)
 def test_spoiled_bodies_are_refused_and_write_nothing(op, module_world, admin_api):
     w = module_world
-    call = write_for(op, w, w.A)
+    call = write_for(op, w, w.A, w.people.admin)
     for what, text in _body_attacks():
         response = _refused_and_nothing_written(admin_api, op, call, text, what)
         if what == "over the size limit":
@@ -197,7 +197,7 @@ def test_spoiled_bodies_are_refused_and_write_nothing(op, module_world, admin_ap
 @pytest.mark.parametrize("op", [op for op in WRITES if "{" in op])
 def test_out_of_range_ids_in_the_path_are_a_404(op, module_world, admin_api):
     w = module_world
-    call = write_for(op, w, w.A)
+    call = write_for(op, w, w.A, w.people.admin)
     for key in call.path:
         for bad in ("99999999999999999999999", "2147483648", "-1"):
             spoiled = type(call)({**call.path, key: bad}, call.data)
@@ -211,7 +211,7 @@ def test_out_of_range_ids_in_the_path_are_a_404(op, module_world, admin_api):
 def test_the_unspoiled_call_is_accepted(op, module_world, admin_api):
     # The control: each refusal above comes from the spoiled value, not from the call.
     w = module_world
-    call = write_for(op, w, w.A)
+    call = write_for(op, w, w.A, w.people.admin)
     response = _send(admin_api, op, call, _text(call.data or {}))
     assert 200 <= response.status_code < 300, (op, response.status_code, response.content[:300])
 
