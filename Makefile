@@ -67,8 +67,10 @@ reset: install
 	esac; \
 	echo 'Done: the next `make run` sets up the demo from scratch.'
 
+# Two workers by default (CI has 2 cores); PYTEST_WORKERS=0 runs in one process.
+PYTEST_WORKERS ?= 2
 test: install
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .
