@@ -351,6 +351,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "reports.tasks.build_monthly_reports",
         "schedule": crontab(minute=0, hour=2, day_of_month=1),
     },
+    # Funder reports: last month's, re-counted daily; coordinators hear of a difference once.
+    "recheck-funder-reports": {
+        "task": "reports.tasks.recheck_last_month",
+        "schedule": crontab(minute=30, hour=4),
+    },
 }
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

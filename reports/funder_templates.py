@@ -9,6 +9,8 @@ suppression. A new funder template is one more `ReportTemplate(...)` below.
 
 from dataclasses import dataclass, field
 
+from .indicators import Coverage, Rate
+
 
 @dataclass(frozen=True)
 class Line:
@@ -74,7 +76,7 @@ PROGRAM_MONTHLY = ReportTemplate(
         Section(
             "Syringes",
             (
-                Line("supplies.syringe", "Syringes distributed"),
+                Line("supplies.syringe", "Syringes distributed (loose needles not included)"),
                 Line("syringes_collected", "Used syringes collected"),
                 Family("collected"),
                 Ratio(
@@ -85,7 +87,7 @@ PROGRAM_MONTHLY = ReportTemplate(
         Section(
             "Naloxone",
             (
-                Line("supplies.naloxone", "Naloxone kits/units distributed"),
+                Line("supplies.naloxone", "Naloxone units distributed (boxes, vials)"),
                 Family("naloxone_units", nonzero_only=True),
                 Line("naloxone_doses", "Naloxone doses distributed"),
                 Family("naloxone_doses", nonzero_only=True),
@@ -125,6 +127,33 @@ PROGRAM_MONTHLY = ReportTemplate(
             (Family("funding"),),
             note="From the stock ledger: the lots each visit's supplies were taken from.",
         ),
+        Section(
+            "Indicators",
+            (
+                Rate(
+                    "Overdose reversals reported per 100 naloxone units distributed",
+                    "overdose_reversals",
+                    "supplies.naloxone",
+                ),
+                Rate(
+                    "Overdose reversals reported per 100 naloxone doses distributed",
+                    "overdose_reversals",
+                    "naloxone_doses",
+                ),
+                Ratio(
+                    "Syringes distributed per unique participant",
+                    "supplies.syringe",
+                    "unique_participants",
+                ),
+                Coverage(),
+                Ratio(
+                    "Return ratio (used syringes collected per syringe distributed)",
+                    "syringes_collected",
+                    "supplies.syringe",
+                ),
+            ),
+            note="Each is hidden wherever a count it is computed from is hidden.",
+        ),
     ),
 )
 
@@ -147,7 +176,7 @@ STATE_SSP = ReportTemplate(
         Section(
             "2. Syringes",
             (
-                Line("supplies.syringe", "Syringes dispensed"),
+                Line("supplies.syringe", "Syringes dispensed (loose needles not included)"),
                 Line("syringes_collected", "Syringes collected"),
                 Line("syringes_collected", "Syringes disposed of"),
                 Ratio("Ratio collected : dispensed", "syringes_collected", "supplies.syringe"),
@@ -165,7 +194,7 @@ STATE_SSP = ReportTemplate(
         Section(
             "4. Naloxone",
             (
-                Line("supplies.naloxone", "Naloxone kits distributed"),
+                Line("supplies.naloxone", "Naloxone units distributed (boxes, vials)"),
                 Line("naloxone_doses", "Naloxone doses distributed"),
                 Line("overdose_reversals", "Overdose reversals reported by participants"),
                 Line("strips.fts", "Fentanyl test strips distributed"),
