@@ -262,9 +262,7 @@ def referral_counts_by_month(*, first_day: date, last_day: date, site_ids) -> li
         .annotate(n=Count("pk"))
     )
     linked = (
-        base.filter(
-            status=ReferralStatus.LINKED, linked_on__gte=first_day, linked_on__lte=last_day
-        )
+        base.filter(status=ReferralStatus.LINKED, linked_on__gte=first_day, linked_on__lte=last_day)
         .annotate(month=TruncMonth("linked_on"))
         .order_by()
         .values("site_id", "month")

@@ -13,21 +13,14 @@ from referrals.models import Referral, ReferralType
 from reports.exports import safe_text
 from reports.funder_templates import TEMPLATES
 from reports.metrics import DEFINITIONS
-from reports.models import ReportSnapshot, ReportStatus
-from reports.services import report_build, report_request
+from reports.models import ReportStatus
 
-from ..support.reports import JANUARY, january_visits
+from ..support.reports import built_report, january_visits
 
 pytestmark = [pytest.mark.django_db, pytest.mark.figures]
 
 FORMULA = '=HYPERLINK("http://x","y")'
 CONTROL = "Detox\u0001 unit"
-
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-    return tmp_path
 
 
 @pytest.fixture
@@ -49,13 +42,6 @@ def typed_names(site_a, site_b, coordinator_cleo):
                 status_changed_at=timezone.now(),
                 created_by=coordinator_cleo,
             )
-
-
-def built_report(by, template="program_monthly") -> ReportSnapshot:
-    snapshot = report_request(template=template, period=JANUARY, by=by)
-    report_build(snapshot_id=snapshot.pk)
-    snapshot.refresh_from_db()
-    return snapshot
 
 
 def test_names_with_a_formula_or_a_control_character_build_in_every_template(
