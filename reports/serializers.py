@@ -12,12 +12,14 @@ from .services import MAX_THRESHOLD
 
 
 class ReportRequestSerializer(serializers.Serializer):
-    """An on-demand report: a template, a period (a month, a quarter or two dates) and
+    """An on-demand report: a template, a period (a month, quarter, year or two dates) and
     optionally sites (default: every site you can see) and a suppression threshold."""
 
     template = serializers.ChoiceField(choices=template_choices())
     period = serializers.CharField(
-        required=False, help_text="A month as YYYY-MM or a quarter as YYYY-Q1 … YYYY-Q4."
+        required=False,
+        help_text="A month as YYYY-MM, a quarter as YYYY-Q1 … YYYY-Q4, a calendar year as "
+        "YYYY or a fiscal year as FYYYYY (the year it ends in).",
     )
     period_start = serializers.DateField(required=False, help_text="First day (with period_end).")
     period_end = serializers.DateField(required=False, help_text="Last day, inclusive.")
@@ -43,7 +45,8 @@ class ReportRequestSerializer(serializers.Serializer):
                 raise serializers.ValidationError(
                     {
                         "period": [
-                            "Give a period (YYYY-MM or YYYY-Qn) or period_start and period_end."
+                            "Give a period (YYYY-MM, YYYY-Qn, YYYY or FYYYYY) or period_start and "
+                            "period_end."
                         ]
                     }
                 )

@@ -396,13 +396,34 @@ def reports_changed_notify(*, checks: list[SnapshotCheck]) -> int:
 
 
 def monthly_reports_build(*, today: date | None = None) -> list[ReportSnapshot]:
-    """Last month's report for every template (program-wide), then one email to the
-    coordinators. Safe to run again: existing snapshots are found, not duplicated, and
-    only snapshots built by this run are announced."""
-    period = Period.previous_month(today or timezone.localdate())
+    """Last month's report for every monthly template (program-wide), then one email to
+    the coordinators. Safe to run again: existing snapshots are found, not duplicated,
+    and only snapshots built by this run are announced."""
+    today = today or timezone.localdate()
+    return _scheduled_reports_build({"month": Period.previous_month(today)})
+
+
+def quarterly_reports_build(*, today: date | None = None) -> list[ReportSnapshot]:
+    """On the first day of a quarter: last quarter's report for every quarterly template,
+    and, when that quarter closed a calendar or fiscal year, the annual templates too."""
+    today = today or timezone.localdate()
+    quarter = Period.previous_quarter(today)
+    periods = {"quarter": quarter}
+    if quarter.end.month == 12:
+        periods["year"] = Period.year(quarter.end.year)
+    fiscal = Period.previous_fiscal_year(today)
+    if fiscal.end == quarter.end:
+        periods["fiscal_year"] = fiscal
+    return _scheduled_reports_build(periods)
+
+
+def _scheduled_reports_build(periods: dict[str, Period]) -> list[ReportSnapshot]:
     built = []
-    for template in TEMPLATES:
-        snapshot, _created = scheduled_snapshot(template=template, period=period)
+    for template in TEMPLATES.values():
+        period = periods.get(template.schedule)
+        if period is None:
+            continue
+        snapshot, _created = scheduled_snapshot(template=template.key, period=period)
         if snapshot.status != ReportStatus.READY:
             result = report_build(snapshot_id=snapshot.pk)
             if result is not None and result.status == ReportStatus.READY:
@@ -445,15 +466,19 @@ def reports_notify(*, snapshots: list[ReportSnapshot]) -> int:
     if not snapshots:
         return 0
     base = settings.SITE_BASE_URL.rstrip("/")
-    period = snapshots[0].parameters.get("period_label", str(snapshots[0].period_start))
+    labels = list(
+        dict.fromkeys(s.parameters.get("period_label", str(s.period_start)) for s in snapshots)
+    )
+    period = " and ".join(labels)
     lines = [
-        f"- {s.parameters.get('template_name', s.template)} (version {s.version}): "
+        f"- {s.parameters.get('template_name', s.template)}, "
+        f"{s.parameters.get('period_label', s.period_start)} (version {s.version}): "
         f"{base}{reverse('reports:detail', args=[s.pk])}"
         for s in snapshots
     ]
     subject = f"Funder reports for {period} are ready"
     body = (
-        f"The monthly funder reports for {period} have been generated:\n\n"
+        f"The scheduled funder reports for {period} have been generated:\n\n"
         + "\n".join(lines)
         + "\n\nSign in to view them and download the CSV and XLSX files. "
         "Published files are small-cell suppressed.\n"
