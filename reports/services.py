@@ -483,7 +483,9 @@ def reports_notify(*, snapshots: list[ReportSnapshot]) -> int:
         + "\n\nSign in to view them and download the CSV and XLSX files. "
         "Published files are small-cell suppressed.\n"
     )
-    changed = _changed_before(snapshots[0])
+    # Monthly mail: the month before's reports may have changed since (daily re-check).
+    monthly = snapshots[0].parameters.get("period_kind") == "month"
+    changed = _changed_before(snapshots[0]) if monthly else []
     if changed:
         body += (
             "\nEarlier reports whose figures changed since they were built:\n\n"
