@@ -239,7 +239,7 @@ CDPH_ANNUAL = ReportTemplate(
         Section(
             "2. Syringes and needles",
             (
-                Line("supplies.syringe", "Syringes dispensed"),
+                Line("supplies.syringe", "Syringes dispensed (loose needles not included)"),
                 Line("supplies.needle", "Needles dispensed (loose)"),
                 Line("syringes_collected", "Syringes and needles collected"),
                 Line("syringes_collected", "Syringes and needles disposed of"),
@@ -250,7 +250,7 @@ CDPH_ANNUAL = ReportTemplate(
         Section(
             "4. Overdose prevention (not required by the statute)",
             (
-                Line("supplies.naloxone", "Naloxone kits/units distributed"),
+                Line("supplies.naloxone", "Naloxone units distributed (boxes, vials)"),
                 Line("naloxone_doses", "Naloxone doses distributed"),
                 Line("overdose_reversals", "Overdose reversals reported"),
             ),
@@ -280,7 +280,7 @@ SAMHSA_QUARTERLY = ReportTemplate(
         Section(
             "Overdose reversal medication",
             (
-                Line("supplies.naloxone", "Naloxone kits/units distributed"),
+                Line("supplies.naloxone", "Naloxone units distributed (boxes, vials)"),
                 Family("naloxone_units", nonzero_only=True),
                 Line("naloxone_doses", "Naloxone doses distributed"),
                 Line("overdose_reversals", "Overdose reversals reported"),
@@ -291,7 +291,7 @@ SAMHSA_QUARTERLY = ReportTemplate(
             (
                 Line("strips.fts", "Fentanyl test strips distributed"),
                 Line("strips.xts", "Xylazine test strips distributed"),
-                Line("supplies.syringe", "Syringes distributed"),
+                Line("supplies.syringe", "Syringes distributed (loose needles not included)"),
                 Line("supplies.wound_care", "Wound care supplies distributed"),
                 Line("supplies.safer_sex", "Safer sex supplies distributed"),
             ),
@@ -325,7 +325,7 @@ CDC_NSSPS_ANNUAL = ReportTemplate(
         Section(
             "Syringes",
             (
-                Line("supplies.syringe", "Syringes distributed"),
+                Line("supplies.syringe", "Syringes distributed (loose needles not included)"),
                 Line("syringes_collected", "Syringes collected"),
             ),
         ),
@@ -360,7 +360,7 @@ ONTARIO_MONTHLY = ReportTemplate(
         Section(
             "Needles and syringes",
             (
-                Line("supplies.syringe", "Syringes distributed"),
+                Line("supplies.syringe", "Syringes distributed (loose needles not included)"),
                 Line("supplies.needle", "Needles distributed"),
                 Line("syringes_collected", "Used needles and syringes returned"),
             ),
@@ -375,7 +375,7 @@ ONTARIO_MONTHLY = ReportTemplate(
         Section(
             "Naloxone",
             (
-                Line("supplies.naloxone", "Naloxone kits distributed"),
+                Line("supplies.naloxone", "Naloxone units distributed (boxes, vials)"),
                 Family("naloxone_units", nonzero_only=True),
             ),
         ),
