@@ -516,17 +516,19 @@ def participant_first_seen_refresh(*, participants) -> None:
     correction, void, merge), in the write's transaction. A code with no standing visit
     keeps the date it has: it is counted nowhere until its next visit sets it again."""
     given = {p.pk: p for p in participants if p is not None}
-    # Locked first, so a concurrent visit of the same code is seen once it commits
-    # (its own refresh then reads ours) instead of both writing a date from half the visits.
+    # Locked first, then read in a statement of its own: a concurrent visit of the same
+    # code waits here and then sees ours (a fresh snapshot under READ COMMITTED), instead
+    # of writing back a date computed from half the visits.
     locked = Participant.objects.select_for_update().filter(pk__in=list(given)).order_by("pk")
-    for pk in locked.values_list("pk", flat=True):
+    for pk, stored in locked.values_list("pk", "first_seen_on"):
         first = Visit.objects.filter(participant_id=pk, voided_at__isnull=True).aggregate(
             first=Min("occurred_at")
         )["first"]
         if first is None:
             continue
         day = timezone.localdate(first)
-        Participant.objects.filter(pk=pk).exclude(first_seen_on=day).update(first_seen_on=day)
+        if day != stored:
+            Participant.objects.filter(pk=pk).update(first_seen_on=day)
         given[pk].first_seen_on = day
 
 
