@@ -356,6 +356,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "reports.tasks.build_quarterly_reports",
         "schedule": crontab(minute=30, hour=2, day_of_month=1, month_of_year="1,4,7,10"),
     },
+    # Funder reports: last month's, re-counted daily; coordinators hear of a difference once.
+    "recheck-funder-reports": {
+        "task": "reports.tasks.recheck_last_month",
+        "schedule": crontab(minute=30, hour=4),
+    },
 }
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

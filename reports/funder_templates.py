@@ -10,6 +10,8 @@ key in `TEMPLATES`); `schedule` says which period the beat jobs build it for.
 
 from dataclasses import dataclass, field
 
+from .indicators import Coverage, Rate
+
 
 @dataclass(frozen=True)
 class Line:
@@ -79,7 +81,7 @@ PROGRAM_MONTHLY = ReportTemplate(
         Section(
             "Syringes",
             (
-                Line("supplies.syringe", "Syringes distributed"),
+                Line("supplies.syringe", "Syringes distributed (loose needles not included)"),
                 Line("syringes_collected", "Used syringes collected"),
                 Family("collected"),
                 Ratio(
@@ -90,7 +92,7 @@ PROGRAM_MONTHLY = ReportTemplate(
         Section(
             "Naloxone",
             (
-                Line("supplies.naloxone", "Naloxone kits/units distributed"),
+                Line("supplies.naloxone", "Naloxone units distributed (boxes, vials)"),
                 Family("naloxone_units", nonzero_only=True),
                 Line("naloxone_doses", "Naloxone doses distributed"),
                 Family("naloxone_doses", nonzero_only=True),
@@ -130,6 +132,33 @@ PROGRAM_MONTHLY = ReportTemplate(
             (Family("funding"),),
             note="From the stock ledger: the lots each visit's supplies were taken from.",
         ),
+        Section(
+            "Indicators",
+            (
+                Rate(
+                    "Overdose reversals reported per 100 naloxone units distributed",
+                    "overdose_reversals",
+                    "supplies.naloxone",
+                ),
+                Rate(
+                    "Overdose reversals reported per 100 naloxone doses distributed",
+                    "overdose_reversals",
+                    "naloxone_doses",
+                ),
+                Ratio(
+                    "Syringes distributed per unique participant",
+                    "supplies.syringe",
+                    "unique_participants",
+                ),
+                Coverage(),
+                Ratio(
+                    "Return ratio (used syringes collected per syringe distributed)",
+                    "syringes_collected",
+                    "supplies.syringe",
+                ),
+            ),
+            note="Each is hidden wherever a count it is computed from is hidden.",
+        ),
     ),
 )
 
@@ -152,7 +181,7 @@ STATE_SSP = ReportTemplate(
         Section(
             "2. Syringes",
             (
-                Line("supplies.syringe", "Syringes dispensed"),
+                Line("supplies.syringe", "Syringes dispensed (loose needles not included)"),
                 Line("syringes_collected", "Syringes collected"),
                 Line("syringes_collected", "Syringes disposed of"),
                 Ratio("Ratio collected : dispensed", "syringes_collected", "supplies.syringe"),
@@ -170,7 +199,7 @@ STATE_SSP = ReportTemplate(
         Section(
             "4. Naloxone",
             (
-                Line("supplies.naloxone", "Naloxone kits distributed"),
+                Line("supplies.naloxone", "Naloxone units distributed (boxes, vials)"),
                 Line("naloxone_doses", "Naloxone doses distributed"),
                 Line("overdose_reversals", "Overdose reversals reported by participants"),
                 Line("strips.fts", "Fentanyl test strips distributed"),
@@ -210,7 +239,7 @@ CDPH_ANNUAL = ReportTemplate(
         Section(
             "2. Syringes and needles",
             (
-                Line("supplies.syringe", "Syringes dispensed"),
+                Line("supplies.syringe", "Syringes dispensed (loose needles not included)"),
                 Line("supplies.needle", "Needles dispensed (loose)"),
                 Line("syringes_collected", "Syringes and needles collected"),
                 Line("syringes_collected", "Syringes and needles disposed of"),
@@ -221,7 +250,7 @@ CDPH_ANNUAL = ReportTemplate(
         Section(
             "4. Overdose prevention (not required by the statute)",
             (
-                Line("supplies.naloxone", "Naloxone kits/units distributed"),
+                Line("supplies.naloxone", "Naloxone units distributed (boxes, vials)"),
                 Line("naloxone_doses", "Naloxone doses distributed"),
                 Line("overdose_reversals", "Overdose reversals reported"),
             ),
@@ -251,7 +280,7 @@ SAMHSA_QUARTERLY = ReportTemplate(
         Section(
             "Overdose reversal medication",
             (
-                Line("supplies.naloxone", "Naloxone kits/units distributed"),
+                Line("supplies.naloxone", "Naloxone units distributed (boxes, vials)"),
                 Family("naloxone_units", nonzero_only=True),
                 Line("naloxone_doses", "Naloxone doses distributed"),
                 Line("overdose_reversals", "Overdose reversals reported"),
@@ -262,7 +291,7 @@ SAMHSA_QUARTERLY = ReportTemplate(
             (
                 Line("strips.fts", "Fentanyl test strips distributed"),
                 Line("strips.xts", "Xylazine test strips distributed"),
-                Line("supplies.syringe", "Syringes distributed"),
+                Line("supplies.syringe", "Syringes distributed (loose needles not included)"),
                 Line("supplies.wound_care", "Wound care supplies distributed"),
                 Line("supplies.safer_sex", "Safer sex supplies distributed"),
             ),
@@ -296,7 +325,7 @@ CDC_NSSPS_ANNUAL = ReportTemplate(
         Section(
             "Syringes",
             (
-                Line("supplies.syringe", "Syringes distributed"),
+                Line("supplies.syringe", "Syringes distributed (loose needles not included)"),
                 Line("syringes_collected", "Syringes collected"),
             ),
         ),
@@ -331,7 +360,7 @@ ONTARIO_MONTHLY = ReportTemplate(
         Section(
             "Needles and syringes",
             (
-                Line("supplies.syringe", "Syringes distributed"),
+                Line("supplies.syringe", "Syringes distributed (loose needles not included)"),
                 Line("supplies.needle", "Needles distributed"),
                 Line("syringes_collected", "Used needles and syringes returned"),
             ),
@@ -346,7 +375,7 @@ ONTARIO_MONTHLY = ReportTemplate(
         Section(
             "Naloxone",
             (
-                Line("supplies.naloxone", "Naloxone kits distributed"),
+                Line("supplies.naloxone", "Naloxone units distributed (boxes, vials)"),
                 Family("naloxone_units", nonzero_only=True),
             ),
         ),

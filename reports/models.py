@@ -140,3 +140,23 @@ class PeriodSuppression(models.Model):
 
     def __str__(self):
         return f"suppression {self.period_start}–{self.period_end}: {len(self.hidden)} hidden"
+
+
+class SnapshotCheck(models.Model):
+    """A re-count of a ready snapshot's period with today's records (corrections, voids,
+    late entries made since it was built): how many of its cells would differ now. The
+    snapshot itself never changes; a coordinator builds a new version if it should."""
+
+    snapshot = models.ForeignKey(ReportSnapshot, on_delete=models.CASCADE, related_name="checks")
+    checked_at = models.DateTimeField()
+    cells_differ = models.PositiveIntegerField()
+    announced = models.BooleanField(
+        default=False, help_text="Coordinators were emailed about this difference."
+    )
+
+    class Meta:
+        ordering = ["-checked_at", "-pk"]
+        indexes = [models.Index(fields=["snapshot", "-checked_at"])]
+
+    def __str__(self):
+        return f"{self.snapshot}: {self.cells_differ} cells differ at {self.checked_at:%Y-%m-%d}"

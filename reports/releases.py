@@ -15,9 +15,8 @@ from .periods import Period
 from .rendering import template_cells
 from .suppression import PRIMARY, SECONDARY, Equation, figure_relations, is_small, suppress_linked
 
-# The dashboard's series that count a report figure by the report's own definition.
-# Its "linked" (referrals of the month linked by now) is its own figure until both use
-# one definition.
+# The dashboard's series, named by the report figure they count (the same definition),
+# so that the same number is the same cell in the dashboard and in every report.
 TREND_FIGURES = {
     "visits": "visits",
     "unique_participants": "unique_participants",
@@ -25,6 +24,7 @@ TREND_FIGURES = {
     "syringes_collected": "syringes_collected",
     "naloxone_doses": "naloxone_doses",
     "referred": "referred",
+    "linked": "linked",
 }
 
 

@@ -1,9 +1,11 @@
 """Figures + template + threshold → the tables people read (web page, CSV, XLSX)."""
 
 from dataclasses import dataclass, field
+from datetime import date
 
 from .funder_templates import Family, Line, Ratio, ReportTemplate
-from .metrics import TOTAL
+from .indicators import COVERAGE_DEFINITION, Coverage, Rate, coverage_band, per_year
+from .metrics import TOTAL, definition_of
 from .suppression import PRIMARY, SECONDARY, figures_mask
 
 
@@ -41,6 +43,8 @@ class Rendered:
     suppressed: bool
     tables: list[Table]
     footnotes: list[str] = field(default_factory=list)
+    # (line, one-line definition) for every line of the template, in its order.
+    definitions: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def hidden_count(self) -> int:
@@ -53,29 +57,34 @@ def template_scopes(figures: dict, template: ReportTemplate) -> list[dict]:
     return [s for s in figures["scopes"] if s["key"] == TOTAL]
 
 
-def template_lines(figures: dict, template: ReportTemplate):
-    """(section, line, key) of every row the template shows, in order (key "" for a
-    ratio): the one expansion of families the page, the files and the suppression use."""
+def family_keys(figures: dict, line: Family) -> list[str]:
+    """The keys a family line expands to, in the figures' order."""
     values = figures["values"]
-    for section in template.sections:
-        for line in section.lines:
-            if isinstance(line, Line):
-                yield section, line, line.key
-            elif isinstance(line, Family):
-                for key in figures["keys"]:
-                    if not key.startswith(line.prefix + ".") or key in line.skip:
-                        continue
-                    if line.nonzero_only and not any(values[s][key] for s in values):
-                        continue
-                    yield section, line, key
-            elif isinstance(line, Ratio):
-                yield section, line, ""
+    return [
+        key
+        for key in figures["keys"]
+        if key.startswith(line.prefix + ".")
+        and key not in line.skip
+        and not (line.nonzero_only and not any(values[s][key] for s in values))
+    ]
 
 
 def template_cells(figures: dict, template: ReportTemplate) -> set[tuple[str, str]]:
-    """The (scope, key) counts the template publishes (ratios show nothing more)."""
+    """The (scope, key) counts the template publishes. The counts of a ratio or rate
+    count as published: a ratio is shown only when both are, and gives them away
+    together."""
+    keys = set()
+    for section in template.sections:
+        for line in section.lines:
+            if isinstance(line, Line):
+                keys.add(line.key)
+            elif isinstance(line, Family):
+                keys.update(family_keys(figures, line))
+            elif isinstance(line, Ratio | Rate):
+                keys.update((line.numerator, line.denominator))
+            elif isinstance(line, Coverage):
+                keys.update((line.syringes, line.people))
     scopes = [s["key"] for s in template_scopes(figures, template)]
-    keys = {key for _, _, key in template_lines(figures, template) if key}
     return {(scope, key) for scope in scopes for key in keys}
 
 
@@ -106,38 +115,82 @@ def render(
             return Cell(value, "*", mark)
         return Cell(value, f"{value:,}", mark)
 
-    def ratio_cell(scope: str, line: Ratio) -> Cell:
+    def hidden_input(scope: str, *keys: str) -> bool:
+        return any((scope, key) in mask for key in keys)
+
+    def ratio_cell(scope: str, line: Ratio | Rate) -> Cell:
         numerator, denominator = (
             values[scope].get(line.numerator, 0),
             values[scope].get(line.denominator, 0),
         )
         value = numerator / denominator if denominator else None
-        mark = None
-        if (scope, line.numerator) in mask or (scope, line.denominator) in mask:
-            mark = SECONDARY
+        if value is not None and isinstance(line, Rate):
+            value *= line.per
+        # A ratio over a hidden count would give the count away: hidden with it.
+        mark = SECONDARY if hidden_input(scope, line.numerator, line.denominator) else None
         if suppressed and mark:
             return Cell(value, "*", mark)
         if value is None:
-            return Cell(None, "–")
+            return Cell(None, "–", mark)
+        if isinstance(line, Rate):
+            return Cell(value, f"{value:.1f}", mark)
         return Cell(value, f"{value:.0%}" if line.percent else f"{value:.2f}", mark)
 
-    rows_of = {id(section): [] for section in template.sections}
-    for section, line, key in template_lines(figures, template):
-        rows = rows_of[id(section)]
-        if isinstance(line, Line):
-            label = line.label or labels.get(key, key)
-            rows.append(Row(label, [count_cell(s["key"], key) for s in scopes], key))
-        elif isinstance(line, Family):
-            label = labels.get(key, key)
-            if line.label_prefix and label.startswith(line.label_prefix):
-                label = label[len(line.label_prefix) :]
-            rows.append(Row(label, [count_cell(s["key"], key) for s in scopes], key))
-        elif isinstance(line, Ratio):
-            rows.append(Row(line.label, [ratio_cell(s["key"], line) for s in scopes]))
-    tables = [
-        Table(section.title, columns, rows_of[id(section)], section.note)
-        for section in template.sections
-    ]
+    period = figures["period"]
+    days = (date.fromisoformat(period["end"]) - date.fromisoformat(period["start"])).days + 1
+
+    def coverage_cells(scope: str, line: Coverage) -> tuple[Cell, Cell]:
+        syringes, people = values[scope].get(line.syringes, 0), values[scope].get(line.people, 0)
+        mark = SECONDARY if hidden_input(scope, line.syringes, line.people) else None
+        if suppressed and mark:
+            return Cell(None, "*", mark), Cell(None, "*", mark)
+        if not people:
+            return Cell(None, "–", mark), Cell(None, "–", mark)
+        yearly = per_year(syringes / people, days=days)
+        return Cell(yearly, f"{yearly:,.0f}", mark), Cell(None, coverage_band(yearly), mark)
+
+    def label_of(key: str) -> str:
+        return labels.get(key, key)
+
+    tables, definitions = [], []
+    for section in template.sections:
+        rows = []
+        for line in section.lines:
+            if isinstance(line, Line):
+                label = line.label or label_of(line.key)
+                rows.append(Row(label, [count_cell(s["key"], line.key) for s in scopes], line.key))
+                definitions.append((label, definition_of(line.key)))
+            elif isinstance(line, Family):
+                family = []
+                for key in family_keys(figures, line):
+                    label = label_of(key)
+                    if line.label_prefix and label.startswith(line.label_prefix):
+                        label = label[len(line.label_prefix) :]
+                    family.append(Row(label, [count_cell(s["key"], key) for s in scopes], key))
+                rows += family
+                if family:
+                    definitions.append(
+                        (f"{section.title}: each line", definition_of(f"{line.prefix}.*"))
+                    )
+            elif isinstance(line, Ratio | Rate):
+                rows.append(Row(line.label, [ratio_cell(s["key"], line) for s in scopes]))
+                if isinstance(line, Rate):
+                    text = (
+                        f"{label_of(line.numerator)} × {line.per} ÷ {label_of(line.denominator)}."
+                    )
+                else:
+                    text = f"{label_of(line.numerator)} ÷ {label_of(line.denominator)}" + (
+                        ", as a percentage." if line.percent else "."
+                    )
+                definitions.append((line.label, text + " Hidden where either count is hidden."))
+            elif isinstance(line, Coverage):
+                pairs = [coverage_cells(s["key"], line) for s in scopes]
+                rows.append(Row(line.label, [yearly for yearly, _band in pairs]))
+                rows.append(Row(line.band_label, [band for _yearly, band in pairs]))
+                definitions.append(
+                    (line.label, COVERAGE_DEFINITION + " Hidden where either count is hidden.")
+                )
+        tables.append(Table(section.title, columns, rows, section.note))
     # The marks' legend only where marks are shown (the unsuppressed view explains its own).
     legend = [
         f"<{threshold}: a count from 1 to {threshold - 1}, suppressed to protect privacy.",
@@ -149,4 +202,12 @@ def render(
         "logged in bulk counts as that many anonymous visits.",
         *template.footnotes,
     ]
-    return Rendered(template, figures["period"]["label"], threshold, suppressed, tables, footnotes)
+    return Rendered(
+        template,
+        figures["period"]["label"],
+        threshold,
+        suppressed,
+        tables,
+        footnotes,
+        [(label, text) for label, text in dict(definitions).items() if text],
+    )

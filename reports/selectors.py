@@ -37,6 +37,14 @@ def snapshot_versions(snapshot: ReportSnapshot) -> QuerySet[ReportSnapshot]:
     ).order_by("-version")
 
 
+def snapshot_changed_since(snapshot: ReportSnapshot) -> int:
+    """Cells of this snapshot that differ from its period's figures as last re-counted
+    (the daily re-check of last month, reports.services.snapshots_recheck); 0 if none
+    or never checked."""
+    check = snapshot.checks.first()
+    return check.cells_differ if check else 0
+
+
 def may_view_unsuppressed(user: User) -> bool:
     return user.has_perm("reports.view_unsuppressed")
 
@@ -71,7 +79,7 @@ TREND_SERIES = {
     "syringes_collected": "Syringes collected",
     "naloxone_doses": "Naloxone doses distributed",
     "referred": "Referrals made",
-    "linked": "Of which linked",
+    "linked": "Linked during the month",
 }
 
 
@@ -85,11 +93,12 @@ def monthly_trends(
 ) -> dict:
     """Month-by-month figures for the dashboard, per site and in total.
 
-    Five aggregate queries whatever the number of months or sites. Linkage rate is the
-    share of a month's referrals that are linked now. With `suppressed`, each month is
-    released into that month's linked set (reports/releases.py), and its hidden cells —
-    counts from 1 to threshold−1, their complements, and anything a report of the month
-    hides — are None.
+    Six aggregate queries whatever the number of months or sites. Linkage rate is the
+    report's: referrals linked during the month ÷ referrals made in the month (the
+    definitions of "linked" and "referred" in reports/metrics.py). With `suppressed`,
+    each month is released into that month's linked set (reports/releases.py), and its
+    hidden cells — counts from 1 to threshold−1, their complements, and anything a report
+    of the month hides — are None.
     """
     threshold = threshold or settings.SSP_SUPPRESSION_THRESHOLD
     periods = months_back(count=months, today=today or timezone.localdate())

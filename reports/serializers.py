@@ -7,6 +7,7 @@ from org.validators import EARLIEST_DATE
 from .funder_templates import TEMPLATES, template_choices
 from .models import ReportSnapshot
 from .periods import Period, PeriodError
+from .selectors import snapshot_changed_since
 from .services import MAX_THRESHOLD
 
 
@@ -143,16 +144,42 @@ class ReportTableSerializer(serializers.Serializer):
     rows = ReportRowSerializer(many=True)
 
 
+class ReportDefinitionSerializer(serializers.Serializer):
+    line = serializers.CharField()
+    definition = serializers.CharField()
+
+
 class ReportDetailSerializer(ReportSnapshotSerializer):
     unsuppressed = serializers.SerializerMethodField()
     tables = serializers.SerializerMethodField()
+    definitions = serializers.SerializerMethodField()
+    cells_changed = serializers.SerializerMethodField(
+        help_text="Cells that differ from the period's figures at the last daily re-check "
+        "(0: none, or not checked); build a new version to publish the corrected figures."
+    )
 
     class Meta(ReportSnapshotSerializer.Meta):
-        fields = [*ReportSnapshotSerializer.Meta.fields, "unsuppressed", "tables"]
+        fields = [
+            *ReportSnapshotSerializer.Meta.fields,
+            "unsuppressed",
+            "tables",
+            "definitions",
+            "cells_changed",
+        ]
         read_only_fields = fields
 
     def get_unsuppressed(self, obj) -> bool:
         return bool(self.context.get("unsuppressed"))
+
+    @extend_schema_field(ReportDefinitionSerializer(many=True))
+    def get_definitions(self, obj):
+        rendered = self.context.get("rendered")
+        if rendered is None:
+            return []
+        return [{"line": line, "definition": text} for line, text in rendered.definitions]
+
+    def get_cells_changed(self, obj) -> int:
+        return snapshot_changed_since(obj)
 
     @extend_schema_field(ReportTableSerializer(many=True))
     def get_tables(self, obj):

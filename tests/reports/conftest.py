@@ -1,9 +1,16 @@
-"""Personas of the report tests."""
+"""Fixtures and personas of the report tests."""
 
 import pytest
 from django.contrib.auth.models import Group, Permission
 
 from ..factories import UserFactory
+
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    """Report files are written under a fresh MEDIA_ROOT per test."""
+    settings.MEDIA_ROOT = tmp_path
+    return tmp_path
 
 
 @pytest.fixture

@@ -55,7 +55,7 @@ def test_a_requested_report_is_built_after_commit_with_both_files(
     assert snapshot.figures["values"][TOTAL]["visits"] == 17
     assert (media / snapshot.csv_file.name).exists() and (media / snapshot.xlsx_file.name).exists()
     workbook = load_workbook(media / snapshot.xlsx_file.name, read_only=True)
-    assert workbook.sheetnames == ["Report"]
+    assert workbook.sheetnames == ["Report", "Definitions"]
 
 
 def test_published_files_never_show_a_count_below_the_threshold(coordinator_cleo, site_a, site_b):

@@ -51,6 +51,7 @@ TREND_FIGURES = {
     "syringes_collected": "syringes_collected",
     "naloxone_doses": "naloxone_doses",
     "referred": "referred",
+    "linked": "linked",
 }
 NOT_ADDITIVE = {"unique_participants"}
 
