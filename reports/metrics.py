@@ -5,7 +5,7 @@
     {"period": {...}, "scopes": [{"key": "DTWN", ...}, ..., {"key": "TOTAL", ...}],
      "keys": [...], "labels": {key: label}, "values": {scope: {key: int}},
      "relations": [{"total": key, "parts": [keys]}], "links": [[key, key]],
-     "non_additive": [keys]}
+     "multiples": [[units key, doses key, doses per unit]], "non_additive": [keys]}
 
 Keys are flat and dotted: "visits", "service_model.mobile", "naloxone_doses.nasal_4mg",
 "referred.moud_bup", "funding.state-grant.syringe". `relations` say which figures are
@@ -250,8 +250,23 @@ def compute_figures(
         "values": book.values,
         "relations": book.relations,
         "links": book.links,
+        "multiples": _dose_multiples(items),
         "non_additive": list(NON_ADDITIVE),
     }
+
+
+def _dose_multiples(items) -> list[list]:
+    """Doses = units × k for each formulation whose products all hold k doses: a reader
+    who knows the products knows this, so the suppression must too."""
+    doses = defaultdict(set)
+    for item in items.values():
+        if item.category == Category.NALOXONE:
+            doses[item.naloxone_formulation or UNSPECIFIED].add(item.naloxone_doses_per_unit)
+    return [
+        [f"naloxone_units.{code}", f"naloxone_doses.{code}", next(iter(ks))]
+        for code, ks in sorted(doses.items())
+        if len(ks) == 1
+    ]
 
 
 def _funding(book: _Book, *, references, site_scope: dict[int, str]) -> None:

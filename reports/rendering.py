@@ -51,17 +51,58 @@ class Rendered:
         return sum(c.is_hidden for t in self.tables for r in t.rows for c in r.cells)
 
 
+def template_scopes(figures: dict, template: ReportTemplate) -> list[dict]:
+    if template.per_site:
+        return figures["scopes"]
+    return [s for s in figures["scopes"] if s["key"] == TOTAL]
+
+
+def family_keys(figures: dict, line: Family) -> list[str]:
+    """The keys a family line expands to, in the figures' order."""
+    values = figures["values"]
+    return [
+        key
+        for key in figures["keys"]
+        if key.startswith(line.prefix + ".")
+        and key not in line.skip
+        and not (line.nonzero_only and not any(values[s][key] for s in values))
+    ]
+
+
+def template_cells(figures: dict, template: ReportTemplate) -> set[tuple[str, str]]:
+    """The (scope, key) counts the template publishes. The counts of a ratio or rate
+    count as published: a ratio is shown only when both are, and gives them away
+    together."""
+    keys = set()
+    for section in template.sections:
+        for line in section.lines:
+            if isinstance(line, Line):
+                keys.add(line.key)
+            elif isinstance(line, Family):
+                keys.update(family_keys(figures, line))
+            elif isinstance(line, Ratio | Rate):
+                keys.update((line.numerator, line.denominator))
+            elif isinstance(line, Coverage):
+                keys.update((line.syringes, line.people))
+    scopes = [s["key"] for s in template_scopes(figures, template)]
+    return {(scope, key) for scope in scopes for key in keys}
+
+
 def render(
-    figures: dict, template: ReportTemplate, *, threshold: int, suppressed: bool = True
+    figures: dict,
+    template: ReportTemplate,
+    *,
+    threshold: int,
+    suppressed: bool = True,
+    mask: dict | None = None,
 ) -> Rendered:
     """The template's tables over these figures. `suppressed=False` shows every value
-    (in the app, for people allowed to) but still marks the cells that would be hidden."""
-    mask = figures_mask(figures, threshold=threshold)
-    scopes = (
-        figures["scopes"]
-        if template.per_site
-        else [s for s in figures["scopes"] if s["key"] == TOTAL]
-    )
+    (in the app, for people allowed to) but still marks the cells that would be hidden.
+    `mask`: the hidden (scope, key) cells of the period's linked set; without it, the
+    figures' own suppression (one report on its own)."""
+    if mask is None:
+        mask = figures_mask(figures, threshold=threshold)
+    scopes = template_scopes(figures, template)
     columns = [s["label"] if s["key"] != TOTAL else "Total" for s in scopes]
     values, labels = figures["values"], figures["labels"]
 
@@ -121,11 +162,7 @@ def render(
                 definitions.append((label, definition_of(line.key)))
             elif isinstance(line, Family):
                 family = []
-                for key in figures["keys"]:
-                    if not key.startswith(line.prefix + ".") or key in line.skip:
-                        continue
-                    if line.nonzero_only and not any(values[s][key] for s in values):
-                        continue
+                for key in family_keys(figures, line):
                     label = label_of(key)
                     if line.label_prefix and label.startswith(line.label_prefix):
                         label = label[len(line.label_prefix) :]

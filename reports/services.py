@@ -24,6 +24,7 @@ from .funder_templates import TEMPLATES
 from .metrics import compute_figures
 from .models import ReportSnapshot, ReportStatus, ReportTrigger, SnapshotCheck, report_file_path
 from .periods import Period
+from .releases import report_release
 from .rendering import render
 
 logger = logging.getLogger(__name__)
@@ -282,9 +283,12 @@ def report_build(*, snapshot_id: int) -> ReportSnapshot | None:
         _set_progress(snapshot_id, 85, "Writing CSV and XLSX")
         generated_at = timezone.now()
         snapshot.generated_at = generated_at
-        rendered = render(
-            figures, TEMPLATES[snapshot.template], threshold=snapshot.suppression_threshold
+        template = TEMPLATES[snapshot.template]
+        threshold = snapshot.suppression_threshold
+        mask = report_release(
+            figures=figures, template=template, threshold=threshold, period=period
         )
+        rendered = render(figures, template, threshold=threshold, mask=mask)
         about = about_rows(snapshot, figures)
         sites = snapshot.site_key.replace(",", "_")
         stem = f"{snapshot.template}-{period.slug}-{sites}-v{snapshot.version}"
