@@ -351,6 +351,16 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "reports.tasks.build_monthly_reports",
         "schedule": crontab(minute=0, hour=2, day_of_month=1),
     },
+    # Quarterly and annual funder reports: last quarter's (and a year that closed with it).
+    "quarterly-funder-reports": {
+        "task": "reports.tasks.build_quarterly_reports",
+        "schedule": crontab(minute=30, hour=2, day_of_month=1, month_of_year="1,4,7,10"),
+    },
+    # Funder reports: last month's, re-counted daily; coordinators hear of a difference once.
+    "recheck-funder-reports": {
+        "task": "reports.tasks.recheck_last_month",
+        "schedule": crontab(minute=30, hour=4),
+    },
 }
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -358,6 +368,8 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 # --- The program's own settings (see README, "Configuration") -----------------------
 # Small-cell suppression: a published count from 1 to threshold-1 is hidden.
 SSP_SUPPRESSION_THRESHOLD = env.int("SSP_SUPPRESSION_THRESHOLD", default=11)
+# First month of the program's fiscal year (7: July–June, California's state fiscal year).
+SSP_FISCAL_YEAR_START_MONTH = env.int("SSP_FISCAL_YEAR_START_MONTH", default=7)
 # How far back a visit may be dated, and how long its author may still correct it.
 SSP_VISIT_BACKDATE_DAYS = env.int("SSP_VISIT_BACKDATE_DAYS", default=7)
 SSP_VISIT_EDIT_HOURS = env.int("SSP_VISIT_EDIT_HOURS", default=24)
@@ -406,7 +418,9 @@ LOGGING = {
 # --- Audit trail (django-auditlog) ------------------------------------------------
 # Every model is tracked unless listed here. The stock ledger is excluded because it
 # is itself the append-only, attributed record (and bulk-written); sessions, tokens
-# and library bookkeeping carry nothing staff create.
+# and library bookkeeping carry nothing staff create; a period's suppression set is the
+# program's own bookkeeping of what it has released (derived from attributed snapshots
+# and dashboard reads, rewritten on each release, and holding unsuppressed counts).
 AUDITLOG_INCLUDE_ALL_MODELS = True
 AUDITLOG_EXCLUDE_TRACKING_MODELS = (
     "admin",
@@ -418,6 +432,7 @@ AUDITLOG_EXCLUDE_TRACKING_MODELS = (
     "outbox",
     "inventory.stockmovement",
     "inventory.stockbalance",
+    "reports.periodsuppression",
 )
 AUDITLOG_EXCLUDE_TRACKING_FIELDS = ("password", "last_login")
 AUDITLOG_STORE_JSON_CHANGES = True

@@ -248,19 +248,31 @@ def referral_type_names() -> dict[str, str]:
 
 
 def referral_counts_by_month(*, first_day: date, last_day: date, site_ids) -> list[dict]:
-    """Per site and month referred: {"site_id", "month", "referred", "linked"}, where
-    linked counts the month's referrals that are linked now. Days are inclusive;
-    referrals at voided visits are left out. One query."""
-    rows = (
-        Referral.objects.filter(NOT_ON_VOIDED_VISIT)
-        .filter(
-            site_id__in=list(site_ids),
-            referred_on__gte=first_day,
-            referred_on__lte=last_day,
-        )
+    """Per site and month: {"site_id", "month", "referred", "linked"}, as the funder
+    reports count them (`referral_counts_by_type`): referred = referrals made in the
+    month; linked = referrals confirmed linked during the month (linked_on in it),
+    whenever they were made. Days are inclusive; referrals at voided visits are left
+    out. Two queries."""
+    base = Referral.objects.filter(NOT_ON_VOIDED_VISIT).filter(site_id__in=list(site_ids))
+    referred = (
+        base.filter(referred_on__gte=first_day, referred_on__lte=last_day)
         .annotate(month=TruncMonth("referred_on"))
         .order_by()
         .values("site_id", "month")
-        .annotate(referred=Count("pk"), linked=Count("pk", filter=Q(status=ReferralStatus.LINKED)))
+        .annotate(n=Count("pk"))
     )
-    return list(rows)
+    linked = (
+        base.filter(status=ReferralStatus.LINKED, linked_on__gte=first_day, linked_on__lte=last_day)
+        .annotate(month=TruncMonth("linked_on"))
+        .order_by()
+        .values("site_id", "month")
+        .annotate(n=Count("pk"))
+    )
+    counts: dict[tuple, dict] = {}
+    for name, rows in (("referred", referred), ("linked", linked)):
+        for row in rows:
+            key = (row["site_id"], row["month"])
+            counts.setdefault(
+                key, {"site_id": key[0], "month": key[1], "referred": 0, "linked": 0}
+            )[name] = row["n"]
+    return list(counts.values())

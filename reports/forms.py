@@ -7,7 +7,12 @@ from org.models import Site
 from .funder_templates import template_choices
 from .periods import Period, PeriodError
 
-PERIOD_KINDS = [("month", "A month"), ("quarter", "A quarter"), ("custom", "Dates")]
+PERIOD_KINDS = [
+    ("month", "A month"),
+    ("quarter", "A quarter"),
+    ("year", "A year"),
+    ("custom", "Dates"),
+]
 
 
 def quarter_choices(today) -> list[tuple[str, str]]:
@@ -16,6 +21,16 @@ def quarter_choices(today) -> list[tuple[str, str]]:
     for _ in range(8):
         choices.append((f"{year}-Q{quarter}", f"{year} Q{quarter}"))
         year, quarter = (year, quarter - 1) if quarter > 1 else (year - 1, 4)
+    return choices
+
+
+def year_choices(today) -> list[tuple[str, str]]:
+    """The last five calendar years and fiscal years, the running ones first."""
+    choices = []
+    fiscal = Period.previous_fiscal_year(today).end.year + 1
+    for back in range(5):
+        choices.append((str(today.year - back), f"Calendar year {today.year - back}"))
+        choices.append((f"FY{fiscal - back}", Period.fiscal_year(fiscal - back).label))
     return choices
 
 
@@ -28,6 +43,7 @@ class ReportRequestForm(forms.Form):
         required=False, widget=forms.DateInput(attrs={"type": "month"}), help_text="YYYY-MM"
     )
     quarter = forms.ChoiceField(required=False, choices=())
+    year = forms.ChoiceField(required=False, choices=(), help_text="Calendar or fiscal year.")
     start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     sites = forms.ModelMultipleChoiceField(
@@ -51,6 +67,7 @@ class ReportRequestForm(forms.Form):
             pk__in=user.accessible_site_ids()
         ).order_by("name")
         self.fields["quarter"].choices = quarter_choices(today)
+        self.fields["year"].choices = year_choices(today)
         self.fields["threshold"].initial = settings.SSP_SUPPRESSION_THRESHOLD
         self.fields["month"].initial = Period.previous_month(today).slug
 
@@ -60,14 +77,14 @@ class ReportRequestForm(forms.Form):
         try:
             if kind == "month":
                 data["period"] = Period.parse(data.get("month") or "")
-            elif kind == "quarter":
-                data["period"] = Period.parse(data.get("quarter") or "")
+            elif kind in ("quarter", "year"):
+                data["period"] = Period.parse(data.get(kind) or "")
             elif kind == "custom":
                 if not data.get("start") or not data.get("end"):
                     self.add_error("start" if not data.get("start") else "end", "Give both dates.")
                 else:
                     data["period"] = Period.between(data["start"], data["end"])
         except PeriodError as exc:
-            field = {"month": "month", "quarter": "quarter"}.get(kind, "end")
+            field = {"month": "month", "quarter": "quarter", "year": "year"}.get(kind, "end")
             self.add_error(field, str(exc))
         return data

@@ -5,7 +5,7 @@
     {"period": {...}, "scopes": [{"key": "DTWN", ...}, ..., {"key": "TOTAL", ...}],
      "keys": [...], "labels": {key: label}, "values": {scope: {key: int}},
      "relations": [{"total": key, "parts": [keys]}], "links": [[key, key]],
-     "non_additive": [keys]}
+     "multiples": [[units key, doses key, doses per unit]], "non_additive": [keys]}
 
 Keys are flat and dotted: "visits", "service_model.mobile", "naloxone_doses.nasal_4mg",
 "referred.moud_bup", "funding.state-grant.syringe". `relations` say which figures are
@@ -46,6 +46,60 @@ NON_ADDITIVE = ("unique_participants",)
 UNSPECIFIED = "unspecified"
 
 Progress = Callable[[int, str], None]
+
+# One line a coordinator can read for each figure, shown on the report page, in the
+# XLSX "Definitions" sheet and in docs/reports.md. Keyed by figure key; a family of
+# keys ("referred.<type>") by its prefix + ".*".
+DEFINITIONS = {
+    "visits": "Encounters in the period (voided visits left out); a street shift logged "
+    "in bulk counts as its number of contacts.",
+    "identified_visits": "Visits where the person gave their participant code.",
+    "anonymous_visits": "Visits without a code, including every contact of a street shift "
+    "logged in bulk.",
+    "unique_participants": "Different codes with a visit in the period; in the total a "
+    "person seen at two sites counts once, so sites do not add up to it.",
+    "new_participants": "Codes whose first visit ever (program-wide, voided visits left "
+    "out) falls in the period; counted at the site of that visit.",
+    "secondary_people": "People the supplies were for, as told by those picking up for "
+    "others (secondary distribution).",
+    "secondary_visits": "Visits at which the person picked up for others.",
+    "overdose_reversals": "Overdoses reversed with naloxone, as reported by participants "
+    "at their visits.",
+    "syringes_collected": "Used syringes taken back (counted, estimated or weighed), all "
+    "disposed of as sharps waste.",
+    "collected.*": "Used syringes taken back, by how the number was found.",
+    "refills": "Visits at which naloxone was given to replace a kit, with a reason.",
+    "refills.*": "Naloxone refills by the reason the person gave.",
+    "service_model.*": "Visits by how the service was given (fixed site, mobile, outreach, "
+    "mail, peer).",
+    "supplies.syringe": "Syringes handed out, every size, kits counted as the syringes in "
+    "them. Loose needles are not included (see Needles).",
+    "supplies.needle": "Loose needles handed out; not part of syringes distributed.",
+    "supplies.naloxone": "Naloxone units handed out: a nasal-spray box, a single injectable "
+    "vial or ampoule each count one unit (not kits).",
+    "supplies.*": "Units of the category handed out; a kit counts as its components.",
+    "naloxone_units.*": "Naloxone units handed out, by formulation.",
+    "naloxone_doses": "Naloxone doses handed out: units × the doses each holds (a nasal "
+    "2-pack box = 2 doses, a vial = 1).",
+    "naloxone_doses.*": "Naloxone doses handed out, by formulation.",
+    "strips.fts": "Fentanyl test strips handed out.",
+    "strips.xts": "Xylazine test strips handed out.",
+    "strips.other": "Other drug-checking strips handed out.",
+    "referred": "Referrals made in the period, every type.",
+    "referred.*": "Referrals made in the period, by type.",
+    "linked": "Referrals confirmed linked during the period (the person started the "
+    "service), whenever they were made.",
+    "linked.*": "Referrals confirmed linked during the period, by type.",
+    "funding.*": "Units handed out at the period's visits, by the funding source of the lot "
+    "they came from (stock ledger, net of corrections).",
+}
+
+
+def definition_of(key: str) -> str:
+    """The one-line definition of a figure key (its own, else its family's)."""
+    if key in DEFINITIONS:
+        return DEFINITIONS[key]
+    return DEFINITIONS.get(key.split(".", 1)[0] + ".*", "")
 
 
 def strip_kind(*, category: str, code: str, name: str = "") -> str | None:
@@ -149,7 +203,7 @@ def compute_figures(
     formulations = [*NaloxoneFormulation.choices, (UNSPECIFIED, "Formulation not recorded")]
     book.key("naloxone_doses", "Naloxone doses")
     for code, label in formulations:
-        book.key(f"naloxone_units.{code}", f"Naloxone kits/units: {label}")
+        book.key(f"naloxone_units.{code}", f"Naloxone units: {label}")
         book.key(f"naloxone_doses.{code}", f"Naloxone doses: {label}")
         # Doses are a multiple of units: hiding one must hide the other.
         book.links.append([f"naloxone_units.{code}", f"naloxone_doses.{code}"])
@@ -196,8 +250,23 @@ def compute_figures(
         "values": book.values,
         "relations": book.relations,
         "links": book.links,
+        "multiples": _dose_multiples(items),
         "non_additive": list(NON_ADDITIVE),
     }
+
+
+def _dose_multiples(items) -> list[list]:
+    """Doses = units × k for each formulation whose products all hold k doses: a reader
+    who knows the products knows this, so the suppression must too."""
+    doses = defaultdict(set)
+    for item in items.values():
+        if item.category == Category.NALOXONE:
+            doses[item.naloxone_formulation or UNSPECIFIED].add(item.naloxone_doses_per_unit)
+    return [
+        [f"naloxone_units.{code}", f"naloxone_doses.{code}", next(iter(ks))]
+        for code, ks in sorted(doses.items())
+        if len(ks) == 1
+    ]
 
 
 def _funding(book: _Book, *, references, site_scope: dict[int, str]) -> None:

@@ -106,3 +106,57 @@ class ReportSnapshot(models.Model):
     @property
     def is_pending(self) -> bool:
         return self.status in (ReportStatus.QUEUED, ReportStatus.RUNNING)
+
+
+class PeriodSuppression(models.Model):
+    """Everything released for one period, as one linked set: every published number
+    (by cell "scope|figure"; scope a site code or "TOTAL:<site codes>"), what a reader
+    knows about them (equations), and the cells hidden so far.
+
+    Hidden cells only ever grow: a cell suppressed for a period stays suppressed in
+    everything released later for it, and complements are chosen only among cells
+    never released (reports/releases.py). The values are unsuppressed, like a
+    snapshot's figures, and never shown.
+    """
+
+    period_start = models.DateField()
+    period_end = models.DateField(help_text="Last day of the period (inclusive).")
+    values = models.JSONField(default=dict, help_text="cell -> count, latest release.")
+    equations = models.JSONField(default=list, help_text="[[coefficient, cell], ...] = 0.")
+    hidden = models.JSONField(default=dict, help_text="cell -> primary / secondary.")
+    released = models.JSONField(default=list, help_text="Cells ever published visible.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["period_start", "period_end"], name="period_suppression_one_per_period"
+            ),
+            models.CheckConstraint(
+                condition=Q(period_end__gte=models.F("period_start")),
+                name="period_suppression_period_ordered",
+            ),
+        ]
+
+    def __str__(self):
+        return f"suppression {self.period_start}–{self.period_end}: {len(self.hidden)} hidden"
+
+
+class SnapshotCheck(models.Model):
+    """A re-count of a ready snapshot's period with today's records (corrections, voids,
+    late entries made since it was built): how many of its cells would differ now. The
+    snapshot itself never changes; a coordinator builds a new version if it should."""
+
+    snapshot = models.ForeignKey(ReportSnapshot, on_delete=models.CASCADE, related_name="checks")
+    checked_at = models.DateTimeField()
+    cells_differ = models.PositiveIntegerField()
+    announced = models.BooleanField(
+        default=False, help_text="Coordinators were emailed about this difference."
+    )
+
+    class Meta:
+        ordering = ["-checked_at", "-pk"]
+        indexes = [models.Index(fields=["snapshot", "-checked_at"])]
+
+    def __str__(self):
+        return f"{self.snapshot}: {self.cells_differ} cells differ at {self.checked_at:%Y-%m-%d}"

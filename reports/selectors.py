@@ -14,9 +14,9 @@ from ssp.selectors import supplies_by_month, unique_participants_by_month, visit
 from .funder_templates import TEMPLATES
 from .metrics import TOTAL
 from .models import ReportSnapshot
-from .periods import months_back
+from .periods import Period, months_back
+from .releases import report_release, trends_release
 from .rendering import Rendered, render
-from .suppression import Relation, suppress
 
 
 def snapshots_for_user(user: User) -> QuerySet[ReportSnapshot]:
@@ -37,6 +37,14 @@ def snapshot_versions(snapshot: ReportSnapshot) -> QuerySet[ReportSnapshot]:
     ).order_by("-version")
 
 
+def snapshot_changed_since(snapshot: ReportSnapshot) -> int:
+    """Cells of this snapshot that differ from its period's figures as last re-counted
+    (the daily re-check of last month, reports.services.snapshots_recheck); 0 if none
+    or never checked."""
+    check = snapshot.checks.first()
+    return check.cells_differ if check else 0
+
+
 def may_view_unsuppressed(user: User) -> bool:
     return user.has_perm("reports.view_unsuppressed")
 
@@ -44,11 +52,21 @@ def may_view_unsuppressed(user: User) -> bool:
 def snapshot_rendered(snapshot: ReportSnapshot, *, unsuppressed: bool = False) -> Rendered | None:
     if not snapshot.figures or snapshot.template not in TEMPLATES:
         return None
+    template = TEMPLATES[snapshot.template]
+    # The period's linked set, which may have grown since the files were written: the
+    # page shows no cell that a later release of the period hides.
+    mask = report_release(
+        figures=snapshot.figures,
+        template=template,
+        threshold=snapshot.suppression_threshold,
+        period=Period.between(snapshot.period_start, snapshot.period_end),
+    )
     return render(
         snapshot.figures,
-        TEMPLATES[snapshot.template],
+        template,
         threshold=snapshot.suppression_threshold,
         suppressed=not unsuppressed,
+        mask=mask,
     )
 
 
@@ -61,7 +79,7 @@ TREND_SERIES = {
     "syringes_collected": "Syringes collected",
     "naloxone_doses": "Naloxone doses distributed",
     "referred": "Referrals made",
-    "linked": "Of which linked",
+    "linked": "Linked during the month",
 }
 
 
@@ -75,9 +93,12 @@ def monthly_trends(
 ) -> dict:
     """Month-by-month figures for the dashboard, per site and in total.
 
-    Five aggregate queries whatever the number of months or sites. Linkage rate is the
-    share of a month's referrals that are linked now. With `suppressed`, counts from 1
-    to threshold−1 (and cells that would give them away through the total) are None.
+    Six aggregate queries whatever the number of months or sites. Linkage rate is the
+    report's: referrals linked during the month ÷ referrals made in the month (the
+    definitions of "linked" and "referred" in reports/metrics.py). With `suppressed`,
+    each month is released into that month's linked set (reports/releases.py), and its
+    hidden cells — counts from 1 to threshold−1, their complements, and anything a report
+    of the month hides — are None.
     """
     threshold = threshold or settings.SSP_SUPPRESSION_THRESHOLD
     periods = months_back(count=months, today=today or timezone.localdate())
@@ -120,7 +141,13 @@ def monthly_trends(
 
     hidden = set()
     if suppressed:
-        hidden = _trend_mask(series, scopes=scopes, months=len(periods), threshold=threshold)
+        for i, month in enumerate(periods):
+            hidden |= {
+                (name, scope, i)
+                for name, scope in trends_release(
+                    series=series, scopes=scopes, month=month, index=i, threshold=threshold
+                )
+            }
     out = {
         name: {
             scope: [None if (name, scope, i) in hidden else v for i, v in enumerate(values)]
@@ -167,19 +194,3 @@ def trend_table(trends: dict) -> list[dict]:
                 {"month": trends["month_labels"][i], "scope": scope["label"], "values": values}
             )
     return rows
-
-
-def _trend_mask(series, *, scopes, months, threshold) -> set:
-    """Per month and figure, the sites add up to the total (not unique participants)."""
-    sites = [s for s in scopes if s != TOTAL]
-    hidden = set()
-    for i in range(months):
-        values = {(name, scope): series[name][scope][i] for name in series for scope in scopes}
-        relations = [
-            Relation((name, TOTAL), tuple((name, site) for site in sites))
-            for name in series
-            if name != "unique_participants" or len(sites) == 1
-        ]
-        for name, scope in suppress(values, threshold=threshold, relations=relations):
-            hidden.add((name, scope, i))
-    return hidden

@@ -7,16 +7,19 @@ from org.validators import EARLIEST_DATE
 from .funder_templates import TEMPLATES, template_choices
 from .models import ReportSnapshot
 from .periods import Period, PeriodError
+from .selectors import snapshot_changed_since
 from .services import MAX_THRESHOLD
 
 
 class ReportRequestSerializer(serializers.Serializer):
-    """An on-demand report: a template, a period (a month, a quarter or two dates) and
+    """An on-demand report: a template, a period (a month, quarter, year or two dates) and
     optionally sites (default: every site you can see) and a suppression threshold."""
 
     template = serializers.ChoiceField(choices=template_choices())
     period = serializers.CharField(
-        required=False, help_text="A month as YYYY-MM or a quarter as YYYY-Q1 … YYYY-Q4."
+        required=False,
+        help_text="A month as YYYY-MM, a quarter as YYYY-Q1 … YYYY-Q4, a calendar year as "
+        "YYYY or a fiscal year as FYYYYY (the year it ends in).",
     )
     period_start = serializers.DateField(required=False, help_text="First day (with period_end).")
     period_end = serializers.DateField(required=False, help_text="Last day, inclusive.")
@@ -42,7 +45,8 @@ class ReportRequestSerializer(serializers.Serializer):
                 raise serializers.ValidationError(
                     {
                         "period": [
-                            "Give a period (YYYY-MM or YYYY-Qn) or period_start and period_end."
+                            "Give a period (YYYY-MM, YYYY-Qn, YYYY or FYYYYY) or period_start and "
+                            "period_end."
                         ]
                     }
                 )
@@ -140,16 +144,42 @@ class ReportTableSerializer(serializers.Serializer):
     rows = ReportRowSerializer(many=True)
 
 
+class ReportDefinitionSerializer(serializers.Serializer):
+    line = serializers.CharField()
+    definition = serializers.CharField()
+
+
 class ReportDetailSerializer(ReportSnapshotSerializer):
     unsuppressed = serializers.SerializerMethodField()
     tables = serializers.SerializerMethodField()
+    definitions = serializers.SerializerMethodField()
+    cells_changed = serializers.SerializerMethodField(
+        help_text="Cells that differ from the period's figures at the last daily re-check "
+        "(0: none, or not checked); build a new version to publish the corrected figures."
+    )
 
     class Meta(ReportSnapshotSerializer.Meta):
-        fields = [*ReportSnapshotSerializer.Meta.fields, "unsuppressed", "tables"]
+        fields = [
+            *ReportSnapshotSerializer.Meta.fields,
+            "unsuppressed",
+            "tables",
+            "definitions",
+            "cells_changed",
+        ]
         read_only_fields = fields
 
     def get_unsuppressed(self, obj) -> bool:
         return bool(self.context.get("unsuppressed"))
+
+    @extend_schema_field(ReportDefinitionSerializer(many=True))
+    def get_definitions(self, obj):
+        rendered = self.context.get("rendered")
+        if rendered is None:
+            return []
+        return [{"line": line, "definition": text} for line, text in rendered.definitions]
+
+    def get_cells_changed(self, obj) -> int:
+        return snapshot_changed_since(obj)
 
     @extend_schema_field(ReportTableSerializer(many=True))
     def get_tables(self, obj):

@@ -22,8 +22,9 @@ from outbox.services import job_enqueue
 from .exports import to_csv, to_xlsx
 from .funder_templates import TEMPLATES
 from .metrics import compute_figures
-from .models import ReportSnapshot, ReportStatus, ReportTrigger, report_file_path
+from .models import ReportSnapshot, ReportStatus, ReportTrigger, SnapshotCheck, report_file_path
 from .periods import Period
+from .releases import report_release
 from .rendering import render
 
 logger = logging.getLogger(__name__)
@@ -44,6 +45,10 @@ class ReportRequestError(ValueError):
 def site_key_for(site_ids) -> str:
     """The canonical site set of a report: "all", or sorted ids such as "2,7"."""
     return "all" if site_ids is None else ",".join(str(pk) for pk in sorted(set(site_ids)))
+
+
+def _site_ids_of(snapshot: ReportSnapshot) -> list[int] | None:
+    return None if snapshot.site_key == "all" else [int(x) for x in snapshot.site_key.split(",")]
 
 
 def _validated(
@@ -163,14 +168,11 @@ def report_request(
 
 def report_regenerate(*, snapshot: ReportSnapshot, by: User) -> ReportSnapshot:
     """The same report again, as the next version (the earlier ones stay as they were)."""
-    site_ids = (
-        None if snapshot.site_key == "all" else [int(x) for x in snapshot.site_key.split(",")]
-    )
     return report_request(
         template=snapshot.template,
         period=Period.between(snapshot.period_start, snapshot.period_end),
         by=by,
-        site_ids=site_ids,
+        site_ids=_site_ids_of(snapshot),
         threshold=snapshot.suppression_threshold,
     )
 
@@ -272,21 +274,21 @@ def report_build(*, snapshot_id: int) -> ReportSnapshot | None:
         return None
     snapshot = ReportSnapshot.objects.get(pk=snapshot_id)
     try:
-        site_ids = (
-            None if snapshot.site_key == "all" else [int(pk) for pk in snapshot.site_key.split(",")]
-        )
         period = Period.between(snapshot.period_start, snapshot.period_end)
         figures = compute_figures(
             period=period,
-            site_ids=site_ids,
+            site_ids=_site_ids_of(snapshot),
             progress=lambda percent, message: _set_progress(snapshot_id, percent, message),
         )
         _set_progress(snapshot_id, 85, "Writing CSV and XLSX")
         generated_at = timezone.now()
         snapshot.generated_at = generated_at
-        rendered = render(
-            figures, TEMPLATES[snapshot.template], threshold=snapshot.suppression_threshold
+        template = TEMPLATES[snapshot.template]
+        threshold = snapshot.suppression_threshold
+        mask = report_release(
+            figures=figures, template=template, threshold=threshold, period=period
         )
+        rendered = render(figures, template, threshold=threshold, mask=mask)
         about = about_rows(snapshot, figures)
         sites = snapshot.site_key.replace(",", "_")
         stem = f"{snapshot.template}-{period.slug}-{sites}-v{snapshot.version}"
@@ -318,14 +320,114 @@ def report_build(*, snapshot_id: int) -> ReportSnapshot | None:
     return ReportSnapshot.objects.get(pk=snapshot_id)
 
 
-def monthly_reports_build(*, today: date | None = None) -> list[ReportSnapshot]:
-    """Last month's report for every template (program-wide), then one email to the
-    coordinators. Safe to run again: existing snapshots are found, not duplicated, and
-    only snapshots built by this run are announced."""
+def _cells(figures: dict, snapshot: ReportSnapshot) -> dict[tuple[str, str, str], object]:
+    """The report's cells by (table, line, column), with their unsuppressed values."""
+    rendered = render(
+        figures,
+        TEMPLATES[snapshot.template],
+        threshold=snapshot.suppression_threshold,
+        suppressed=False,
+    )
+    return {
+        (table.title, row.label, column): cell.value
+        for table in rendered.tables
+        for row in table.rows
+        for column, cell in zip(table.columns, row.cells, strict=True)
+    }
+
+
+def cells_differing(snapshot: ReportSnapshot, figures: dict) -> int:
+    """How many of the snapshot's cells (lines and columns of its template) would
+    read differently over these figures; a line that appears or goes counts its cells."""
+    before, after = _cells(snapshot.figures, snapshot), _cells(figures, snapshot)
+    return sum(before.get(key) != after.get(key) for key in before.keys() | after.keys())
+
+
+def snapshots_recheck(*, today: date | None = None) -> list[SnapshotCheck]:
+    """Re-count last month with today's records and compare every ready latest version
+    of its reports: corrections, voids and late entries change a month after its report
+    was built. Records a SnapshotCheck each, and emails coordinators once about each
+    new difference. Returns the checks that found one."""
     period = Period.previous_month(today or timezone.localdate())
+    latest = {}
+    for snapshot in ReportSnapshot.objects.filter(
+        period_start=period.start, period_end=period.end, status=ReportStatus.READY
+    ).order_by("version"):
+        latest[(snapshot.template, snapshot.site_key)] = snapshot
+    fresh: dict[str, dict] = {}  # one computation per site set, shared by the templates
+    now, changed = timezone.now(), []
+    for (template, site_key), snapshot in sorted(latest.items()):
+        if template not in TEMPLATES:
+            continue
+        if site_key not in fresh:
+            fresh[site_key] = compute_figures(period=period, site_ids=_site_ids_of(snapshot))
+        differ = cells_differing(snapshot, fresh[site_key])
+        previous = snapshot.checks.first()
+        check = SnapshotCheck.objects.create(snapshot=snapshot, checked_at=now, cells_differ=differ)
+        if differ and (previous is None or previous.cells_differ != differ):
+            changed.append(check)
+    if changed:
+        reports_changed_notify(checks=changed)
+        SnapshotCheck.objects.filter(pk__in=[c.pk for c in changed]).update(announced=True)
+    return changed
+
+
+def _changed_lines(checks: list[SnapshotCheck]) -> list[str]:
+    base = settings.SITE_BASE_URL.rstrip("/")
+    return [
+        f"- {c.snapshot.parameters.get('template_name', c.snapshot.template)} "
+        f"(version {c.snapshot.version}): figures changed since — {c.cells_differ} "
+        f"cell{'s' if c.cells_differ != 1 else ''} differ. A new version can be built from "
+        f"{base}{reverse('reports:detail', args=[c.snapshot.pk])}"
+        for c in checks
+    ]
+
+
+def reports_changed_notify(*, checks: list[SnapshotCheck]) -> int:
+    """Email coordinators that a published month's figures changed since its report."""
+    period = checks[0].snapshot.parameters.get("period_label", str(checks[0].snapshot.period_start))
+    subject = f"Funder reports for {period}: figures changed since they were built"
+    body = (
+        f"Records of {period} were corrected or added after its reports were built:\n\n"
+        + "\n".join(_changed_lines(checks))
+        + "\n\nThe versions already sent stay as they were. Sign in to build a new "
+        "version if the funder should have the corrected figures.\n"
+    )
+    messages = [
+        (subject, body, settings.DEFAULT_FROM_EMAIL, [user.email]) for user in report_recipients()
+    ]
+    return send_mass_mail(messages, fail_silently=False) if messages else 0
+
+
+def monthly_reports_build(*, today: date | None = None) -> list[ReportSnapshot]:
+    """Last month's report for every monthly template (program-wide), then one email to
+    the coordinators. Safe to run again: existing snapshots are found, not duplicated,
+    and only snapshots built by this run are announced."""
+    today = today or timezone.localdate()
+    return _scheduled_reports_build({"month": Period.previous_month(today)})
+
+
+def quarterly_reports_build(*, today: date | None = None) -> list[ReportSnapshot]:
+    """On the first day of a quarter: last quarter's report for every quarterly template,
+    and, when that quarter closed a calendar or fiscal year, the annual templates too."""
+    today = today or timezone.localdate()
+    quarter = Period.previous_quarter(today)
+    periods = {"quarter": quarter}
+    if quarter.end.month == 12:
+        periods["year"] = Period.year(quarter.end.year)
+    fiscal = Period.previous_fiscal_year(today)
+    if fiscal.end == quarter.end:
+        periods["fiscal_year"] = fiscal
+    return _scheduled_reports_build(periods)
+
+
+def _scheduled_reports_build(periods: dict[str, Period]) -> list[ReportSnapshot]:
     built = []
-    for template in TEMPLATES:
-        snapshot, _created = scheduled_snapshot(template=template, period=period)
+    for template in TEMPLATES.values():
+        period = periods.get(template.schedule)
+        if period is None:
+            continue
+        snapshot, _created = scheduled_snapshot(template=template.key, period=period)
         if snapshot.status != ReportStatus.READY:
             result = report_build(snapshot_id=snapshot.pk)
             if result is not None and result.status == ReportStatus.READY:
@@ -346,24 +448,54 @@ def report_recipients():
     return User.objects.filter(condition, is_active=True).exclude(email="").distinct()
 
 
+def _changed_before(snapshot: ReportSnapshot) -> list[SnapshotCheck]:
+    """The month before this snapshot's: its reports' latest checks that found a difference."""
+    before = Period.previous_month(snapshot.period_start)
+    latest: dict[tuple[str, str], SnapshotCheck] = {}
+    for check in (
+        SnapshotCheck.objects.filter(
+            snapshot__period_start=before.start, snapshot__period_end=before.end
+        )
+        .select_related("snapshot")
+        .order_by("snapshot__version", "checked_at", "pk")
+    ):
+        # The newest check of the newest version checked: a rebuilt report replaces its
+        # predecessor as soon as the daily re-check has looked at it.
+        latest[(check.snapshot.template, check.snapshot.site_key)] = check
+    return [c for c in latest.values() if c.cells_differ]
+
+
 def reports_notify(*, snapshots: list[ReportSnapshot]) -> int:
     """Email a link to each new report; figures stay behind the login."""
     if not snapshots:
         return 0
     base = settings.SITE_BASE_URL.rstrip("/")
-    period = snapshots[0].parameters.get("period_label", str(snapshots[0].period_start))
+    labels = list(
+        dict.fromkeys(s.parameters.get("period_label", str(s.period_start)) for s in snapshots)
+    )
+    period = " and ".join(labels)
     lines = [
-        f"- {s.parameters.get('template_name', s.template)} (version {s.version}): "
+        f"- {s.parameters.get('template_name', s.template)}, "
+        f"{s.parameters.get('period_label', s.period_start)} (version {s.version}): "
         f"{base}{reverse('reports:detail', args=[s.pk])}"
         for s in snapshots
     ]
     subject = f"Funder reports for {period} are ready"
     body = (
-        f"The monthly funder reports for {period} have been generated:\n\n"
+        f"The scheduled funder reports for {period} have been generated:\n\n"
         + "\n".join(lines)
         + "\n\nSign in to view them and download the CSV and XLSX files. "
         "Published files are small-cell suppressed.\n"
     )
+    # Monthly mail: the month before's reports may have changed since (daily re-check).
+    monthly = snapshots[0].parameters.get("period_kind") == "month"
+    changed = _changed_before(snapshots[0]) if monthly else []
+    if changed:
+        body += (
+            "\nEarlier reports whose figures changed since they were built:\n\n"
+            + "\n".join(_changed_lines(changed))
+            + "\n"
+        )
     messages = [
         (subject, body, settings.DEFAULT_FROM_EMAIL, [user.email]) for user in report_recipients()
     ]

@@ -12,8 +12,11 @@ is published. Three attacks are closed:
   checked exactly by row reduction of the published equations.
 
 Figures that mirror each other (naloxone doses and units) are linked: hiding one hides
-the other. Not covered: differencing two reports over different site sets or periods,
-and bounds reasoning that spans several sums at once (a full linear-programming audit).
+the other.
+
+`suppress_linked` (below) is what published reports and the dashboard use: one linked
+set of every number released for a period, audited exactly by integer programming;
+`suppress` stays as its fast first pass for a single table.
 """
 
 import math
@@ -21,6 +24,9 @@ from collections import defaultdict
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
+
+import numpy as np
+from scipy.optimize import LinearConstraint, milp
 
 from .metrics import TOTAL
 
@@ -266,3 +272,162 @@ def figures_mask(figures: dict, *, threshold: int) -> dict[Cell, str]:
     }
     relations, links = figure_relations(figures)
     return suppress(values, threshold=threshold, relations=relations, links=links)
+
+
+# --- Linked-set suppression over everything released for a period ----------------
+#
+# The cells are every number released for a period (any template, site grouping, the
+# dashboard); the equations are what a reader knows about them: breakdowns, totals
+# over sites and known multiples (doses = units × doses per unit). Complements are
+# chosen until an exact integer program (scipy's milp, HiGHS) shows, for every hidden
+# cell, a solution of the published equations where the cell is not its true value and
+# one where it is 0 or at least the threshold: a reader can narrow no hidden count
+# down to one value, nor to 1 … threshold − 1.
+
+Equation = tuple[tuple[int, Cell], ...]  # Σ coefficient · cell = 0
+
+# A bound far above any count, so that every integer program is bounded.
+_CEILING = 10**9
+
+
+def relation_equation(relation: Relation) -> Equation:
+    return tuple(relation.terms)
+
+
+def suppress_linked(
+    values: Mapping[Cell, int],
+    *,
+    threshold: int,
+    equations: Iterable[Equation],
+    hidden: Mapping[Cell, str] = (),
+    released: Iterable[Cell] = (),
+) -> dict[Cell, str]:
+    """The cells to hide: the small ones, those already hidden for the period, and
+    complements chosen among cells never released, until no hidden cell is exposed."""
+    equations = [eq for eq in equations if len(eq) > 1]
+    released = set(released)
+    mask = {cell: PRIMARY for cell, value in values.items() if is_small(value, threshold)}
+    for cell in hidden:
+        if cell in values:
+            mask.setdefault(cell, SECONDARY)
+    if not mask:
+        return mask
+    by_cell = defaultdict(list)
+    for eq in equations:
+        for _, cell in eq:
+            by_cell[cell].append(eq)
+
+    def eligible(cell) -> bool:
+        # A hidden zero protects nothing (and is itself worked out as 0): never chosen.
+        return cell not in mask and cell not in released and values[cell] != 0
+
+    def cost(cell):
+        return (values[cell], str(cell))  # the least informative: the smallest count
+
+    def hide_near(cell) -> bool:
+        """Hide the cheapest eligible cell sharing an equation with `cell`, looking
+        further out (equations of those cells, and so on) when its own have none."""
+        seen, frontier = {cell}, [cell]
+        while frontier:
+            around = {other for current in frontier for eq in by_cell[current] for _, other in eq}
+            candidates = [other for other in around if eligible(other)]
+            if candidates:
+                mask[min(candidates, key=cost)] = SECONDARY
+                return True
+            frontier = [other for other in around if other not in seen]
+            seen.update(frontier)
+        return False
+
+    while True:
+        _close_single_unknowns(equations, mask, eligible, cost)
+        exposed = _exposed_cells(values, mask, equations, threshold)
+        if not exposed:
+            return mask
+        if not [cell for cell in sorted(exposed, key=str) if hide_near(cell)]:
+            return mask  # nothing left to hide near them; the audit test would say so
+
+
+def _close_single_unknowns(equations, mask, eligible, cost) -> None:
+    """Cheap first pass: an equation with one hidden cell gives it away; hide another."""
+    changed = True
+    while changed:
+        changed = False
+        for eq in equations:
+            hidden = [cell for _, cell in eq if cell in mask]
+            if len(hidden) != 1:
+                continue
+            candidates = [cell for _, cell in eq if eligible(cell)]
+            if candidates:
+                mask[min(candidates, key=cost)] = SECONDARY
+                changed = True
+
+
+def _exposed_cells(values, mask, equations, threshold) -> set:
+    """Hidden cells an exact reader pins to one value or to 1 … threshold − 1.
+
+    A cell is safe once some solution of the published equations (non-negative
+    integers) gives it another value than its own, and a value of 0 or ≥ threshold
+    (for a cell whose own value is already 0 or ≥ threshold, any other value). Each
+    solve looks for one solution that moves many unproven cells at once; cells no
+    combined solve moves are tried one by one.
+    """
+    rows = []
+    for eq in equations:
+        unknown = [(c, cell) for c, cell in eq if cell in mask]
+        if unknown:
+            constant = sum(c * values[cell] for c, cell in eq if cell not in mask)
+            rows.append((unknown, -constant))
+    cells = sorted(mask, key=str)
+    index = {cell: i for i, cell in enumerate(cells)}
+    matrix = np.zeros((len(rows), len(cells)))
+    rhs = np.zeros(len(rows))
+    for r, (unknown, constant) in enumerate(rows):
+        for c, cell in unknown:
+            matrix[r, index[cell]] += c
+        rhs[r] = constant
+    constraints = [LinearConstraint(matrix, rhs, rhs)] if rows else []
+    truth = np.array([values[cell] for cell in cells], dtype=float)
+    small = np.array([is_small(values[cell], threshold) for cell in cells])
+
+    def proven_by(x) -> set:
+        moved = np.abs(x - truth) > 0.5
+        escapes = (x < 0.5) | (x > threshold - 0.5) | ~small
+        return {cells[i] for i in np.flatnonzero(moved & escapes)}
+
+    def solve(objective):
+        result = milp(
+            objective,
+            constraints=constraints,
+            integrality=np.ones(len(cells)),
+            bounds=(0, _CEILING),
+        )
+        return np.round(result.x) if result.x is not None else None
+
+    unproven = set(cells)
+    # Cells in no equation can be anything: nothing to prove.
+    in_rows = {cell for unknown, _ in rows for _, cell in unknown}
+    unproven &= in_rows
+    while unproven:
+        objective = np.zeros(len(cells))
+        for cell in unproven:
+            # Push small cells to 0 and large ones up: either proves them.
+            objective[index[cell]] = 1 if small[index[cell]] else -1
+        x = solve(objective)
+        proven = proven_by(x) & unproven if x is not None else set()
+        if not proven:
+            break
+        unproven -= proven
+    exposed = set()
+    for cell in sorted(unproven, key=str):
+        i = index[cell]
+        found = False
+        for sign in (1, -1):
+            objective = np.zeros(len(cells))
+            objective[i] = sign
+            x = solve(objective)
+            if x is not None and cell in proven_by(x):
+                found = True
+                break
+        if not found:
+            exposed.add(cell)
+    return exposed

@@ -9,6 +9,7 @@ urlpatterns = [
     path("dashboard/", views.dashboard, name="dashboard"),
     path("<int:pk>/", views.report_detail, name="detail"),
     path("<int:pk>/progress/", views.report_progress, name="progress"),
+    path("<int:pk>/print/", views.report_print, name="print"),
     path("<int:pk>/regenerate/", views.report_regenerate_view, name="regenerate"),
     path("<int:pk>/download/<str:fmt>/", views.report_download, name="download"),
 ]

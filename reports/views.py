@@ -21,6 +21,7 @@ from .periods import PeriodError
 from .selectors import (
     may_view_unsuppressed,
     monthly_trends,
+    snapshot_changed_since,
     snapshot_rendered,
     snapshot_versions,
     snapshots_for_user,
@@ -95,8 +96,22 @@ def report_detail(request, pk):
             and snapshot.is_ready
             and previous.content_hash == snapshot.content_hash,
             "previous": previous,
+            "cells_changed": snapshot_changed_since(snapshot),
         },
     )
+
+
+@reports_permission
+@require_GET
+def report_print(request, pk):
+    """The published (suppressed) report on a page made for paper: no menu, no buttons,
+    one table per page, the legend and the definitions printed with it."""
+    snapshot = _snapshot_for(request, pk)
+    rendered = snapshot_rendered(snapshot)
+    if rendered is None:
+        raise Http404("This report has no figures yet.")
+    accessed.send(snapshot.__class__, instance=snapshot)
+    return render(request, "reports/print.html", {"snapshot": snapshot, "rendered": rendered})
 
 
 @reports_permission

@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
-from django.db import connection
 from django.db.models import (
     CharField,
     Count,
@@ -20,7 +19,7 @@ from django.db.models import (
     Sum,
     Value,
 )
-from django.db.models.functions import Cast, Concat, Substr, TruncMonth
+from django.db.models.functions import Cast, Concat, Replace, Substr, TruncMonth
 from django.utils import timezone
 
 from inventory.selectors import supply_catalog, supply_items, supply_kits
@@ -481,20 +480,20 @@ def supply_units_by_site(
             yield row["visit__site_id"], row["kit__components__item_id"], row["units"]
 
 
-# Where the hyphens go in a uuid's text: 8-4-4-4-12 hex digits.
+# Where the hyphens go in a uuid's canonical text: 8-4-4-4-12 hex digits.
 UUID_GROUPS = ((1, 8), (9, 4), (13, 4), (17, 4), (21, 12))
 
 
 def _stock_reference():
-    """`Visit.stock_reference` as an SQL expression."""
-    text = Cast("uuid", output_field=CharField())
-    if connection.vendor == "sqlite":
-        # SQLite keeps a uuid as 32 hex digits; the ledger's reference has the hyphens.
-        parts = []
-        for begin, length in UUID_GROUPS:
-            parts += [Value("-"), Substr(text, begin, length)]
-        return Concat(Value("visit:"), *parts[1:], output_field=CharField())
-    return Concat(Value("visit:"), text)
+    """`Visit.stock_reference` ("visit:" + the uuid's canonical 8-4-4-4-12 text, as the
+    ledger holds it) as one SQL expression for every database: a uuid's text is
+    stripped to its 32 hex digits (PostgreSQL's has hyphens, SQLite's not) and the
+    hyphens are put back where the canonical form has them."""
+    digits = Replace(Cast("uuid", output_field=CharField()), Value("-"), Value(""))
+    parts = []
+    for begin, length in UUID_GROUPS:
+        parts += [Value("-"), Substr(digits, begin, length)]
+    return Concat(Value("visit:"), *parts[1:], output_field=CharField())
 
 
 def visit_stock_references(*, start: datetime, end: datetime, site_ids) -> QuerySet:

@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 from auditlog.models import LogEntry
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Min
 from django.utils import timezone
 
 from inventory.models import Location
@@ -139,11 +140,7 @@ def _participant_for(
         return None
     existing = participant_by_code(code)
     if existing is not None:
-        if existing.first_seen_on > occurred_on:
-            # A backdated visit moves "first seen" back: new-participant counts depend on it.
-            Participant.objects.filter(pk=existing.pk).update(first_seen_on=occurred_on)
-            existing.first_seen_on = occurred_on
-        return existing
+        return existing  # its first-seen date follows the visit (participant_first_seen_refresh)
     normal = validate_code(code)
     recipe = current_recipe()
     match = recipe.regex.fullmatch(normal)
@@ -352,6 +349,7 @@ def _visit_create(
                 VisitSupply(visit=visit, item=line.item, kit=line.kit, quantity=line.quantity)
                 for line in lines
             )
+        participant_first_seen_refresh(participants=[participant])
     return visit
 
 
@@ -394,6 +392,7 @@ def visit_correct(
     """Correct a visit: None leaves a field as it was; code "" makes it anonymous.
     Changed supplies reverse the visit's stock through the ledger and dispense anew."""
     visit = _locked(visit, by)
+    old_participant = visit.participant
     old_supplies = list(visit.supplies.select_related("item", "kit").order_by("pk"))
     old_occurred_at, old_location_id = visit.occurred_at, visit.location_id
 
@@ -482,6 +481,8 @@ def visit_correct(
                 changes={"supplies": [_supplies_summary(old_supplies), new_summary or "none"]},
                 actor=by,
             )
+        # A new time or code can move the first visit of the code it left and of its new one.
+        participant_first_seen_refresh(participants=[old_participant, visit.participant])
     return visit
 
 
@@ -501,10 +502,34 @@ def visit_void(*, visit: Visit, by: User, reason: str) -> Visit:
         visit.voided_by = by
         visit.void_reason = choice
         visit.save(update_fields=["voided_at", "voided_by", "void_reason", "updated_at"])
+        participant_first_seen_refresh(participants=[visit.participant])
     return visit
 
 
 # --- Participants ----------------------------------------------------------------------
+
+
+def participant_first_seen_refresh(*, participants) -> None:
+    """Set each code's first-seen date to the day (program time) of its first standing
+    visit, voided visits left out: "new participant" in the reports and "first seen" at
+    the desk read it. Called by every write that can move it (record, time or code
+    correction, void, merge), in the write's transaction. A code with no standing visit
+    keeps the date it has: it is counted nowhere until its next visit sets it again."""
+    given = {p.pk: p for p in participants if p is not None}
+    # Locked first, then read in a statement of its own: a concurrent visit of the same
+    # code waits here and then sees ours (a fresh snapshot under READ COMMITTED), instead
+    # of writing back a date computed from half the visits.
+    locked = Participant.objects.select_for_update().filter(pk__in=list(given)).order_by("pk")
+    for pk, stored in locked.values_list("pk", "first_seen_on"):
+        first = Visit.objects.filter(participant_id=pk, voided_at__isnull=True).aggregate(
+            first=Min("occurred_at")
+        )["first"]
+        if first is None:
+            continue
+        day = timezone.localdate(first)
+        if day != stored:
+            Participant.objects.filter(pk=pk).update(first_seen_on=day)
+        given[pk].first_seen_on = day
 
 
 @transaction.atomic(durable=True)
@@ -546,8 +571,10 @@ def participant_merge(
         merged.merged_into = kept
         merged.save(update_fields=["merged_into"])
         if merged.first_seen_on < kept.first_seen_on:
+            # Codes without a standing visit keep the earlier date; visits decide otherwise.
             kept.first_seen_on = merged.first_seen_on
             kept.save(update_fields=["first_seen_on"])
+        participant_first_seen_refresh(participants=[kept])
         return ParticipantMerge.objects.create(
             merged=merged,
             kept=kept,

@@ -83,7 +83,13 @@ def test_stock_alerts_page(page, browser_login, manager_sam, stocked, supplies):
 
 @pytest.mark.parametrize(
     "path",
-    ["/reports/", "/reports/{pk}/", "/reports/{pk}/?view=unsuppressed", "/reports/dashboard/"],
+    [
+        "/reports/",
+        "/reports/{pk}/",
+        "/reports/{pk}/?view=unsuppressed",
+        "/reports/{pk}/print/",
+        "/reports/dashboard/",
+    ],
 )
 def test_report_pages(page, browser_login, coordinator_cleo, built_report, path):
     browser_login(page, coordinator_cleo)

@@ -16,6 +16,7 @@ from referrals.models import Referral, ReferralType
 from reports.metrics import TOTAL, compute_figures, strip_kind
 from reports.periods import Period
 from ssp.models import NaloxoneRefillReason, Visit, VisitSupply
+from ssp.services import visit_record
 
 from ..factories import (
     FundingSourceFactory,
@@ -26,8 +27,9 @@ from ..factories import (
     SiteFactory,
     UserFactory,
 )
+from ..support.intake import item_line, new_uuid
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.figures]
 
 PROGRAM = ZoneInfo("America/New_York")
 JANUARY = Period.month(2026, 1)
@@ -485,3 +487,17 @@ def test_corrections_and_voids_made_through_the_services_count_as_corrected(
         row for table in rendered.tables for row in table.rows if row.label.startswith("Ratio")
     ]
     assert ratio.cells[-1].value == pytest.approx(30 / 25) and ratio.cells[-1].text == "1.20"
+
+
+def test_the_funding_source_table_is_filled_on_every_database(
+    front_desk_ana, site_a, stocked, supplies, today
+):
+    """Through the real services: the ledger reference written by intake is the one the
+    report looks for, whatever the database keeps a uuid as (see test_both_databases)."""
+    visit, _ = visit_record(site=site_a, by=front_desk_ana, client_uuid=new_uuid(),
+                            lines=[item_line(supplies["pad"], 7)])  # fmt: skip
+    ledger = StockMovement.objects.filter(reference=visit.stock_reference)
+    assert sum(-m.quantity for m in ledger) == 7  # what the report must find
+    figures = compute_figures(period=Period.month(today.year, today.month))
+    funded = {k: v for k, v in figures["values"][TOTAL].items() if k.startswith("funding.")}
+    assert funded == {"funding.state": 7, "funding.state.injection": 7}

@@ -11,6 +11,7 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from reports import services
+from reports.funder_templates import TEMPLATES
 from reports.metrics import TOTAL
 from reports.models import ReportSnapshot, ReportStatus, ReportTrigger
 from reports.periods import Period
@@ -54,7 +55,7 @@ def test_a_requested_report_is_built_after_commit_with_both_files(
     assert snapshot.figures["values"][TOTAL]["visits"] == 17
     assert (media / snapshot.csv_file.name).exists() and (media / snapshot.xlsx_file.name).exists()
     workbook = load_workbook(media / snapshot.xlsx_file.name, read_only=True)
-    assert workbook.sheetnames == ["Report"]
+    assert workbook.sheetnames == ["Report", "Definitions"]
 
 
 def test_published_files_never_show_a_count_below_the_threshold(coordinator_cleo, site_a, site_b):
@@ -120,10 +121,11 @@ def test_the_monthly_job_builds_last_month_once_per_template_and_emails_coordina
         built_now = monthly_reports_build()
         again = monthly_reports_build()
 
-    assert {s.template for s in built_now} == {"program_monthly", "state_ssp"}
+    monthly = {key for key, template in TEMPLATES.items() if template.schedule == "month"}
+    assert {s.template for s in built_now} == monthly
     assert again == []
     snapshots = ReportSnapshot.objects.all()
-    assert snapshots.count() == 2
+    assert snapshots.count() == len(monthly)
     for s in snapshots:
         assert (s.period_start, s.period_end) == (date(2026, 1, 1), date(2026, 1, 31))
         assert s.trigger == ReportTrigger.SCHEDULED and s.site_key == "all" and s.is_ready
@@ -151,8 +153,9 @@ def test_the_monthly_job_retries_a_report_that_failed(
 
     monkeypatch.setattr(services, "compute_figures", real)
     rebuilt = monthly_reports_build(today=date(2026, 2, 1))
-    assert len(rebuilt) == 2 and rebuilt[0].pk == failed.pk  # the same row, now ready
-    assert ReportSnapshot.objects.count() == 2
+    monthly = [key for key, template in TEMPLATES.items() if template.schedule == "month"]
+    assert len(rebuilt) == len(monthly) and rebuilt[0].pk == failed.pk  # the same row, ready
+    assert ReportSnapshot.objects.count() == len(monthly)
 
 
 def test_a_report_being_built_is_not_claimed_by_a_second_worker(coordinator_cleo, site_a):

@@ -5,9 +5,10 @@ referral endpoints that take a code. It learns only that such a code exists (so 
 visit is not counted as a new participant). Look-ups are limited per person (429)."""
 
 import string
-from datetime import date
+from datetime import date, datetime, time
 
 import pytest
+from django.utils import timezone
 
 from referrals.models import ReferralType
 from referrals.services import referral_create
@@ -34,7 +35,11 @@ def two_sites(site_a, site_b, front_desk_ana, front_desk_ben, admin_ada):
         zip3=SECRET_ZIP3,
         first_seen_on=SECRET_FIRST_SEEN,
     )
-    VisitFactory(site=site_b, recorded_by=front_desk_ben, participant=elsewhere)
+    # First seen is the day of the first visit (kept true by the merge below).
+    first_visit = timezone.make_aware(datetime.combine(SECRET_FIRST_SEEN, time(12)))
+    VisitFactory(
+        site=site_b, recorded_by=front_desk_ben, participant=elsewhere, occurred_at=first_visit
+    )
     merged = ParticipantFactory(code=ELSEWHERE_MERGED)
     VisitFactory(site=site_b, recorded_by=front_desk_ben, participant=merged)
     participant_merge(merged=merged, kept=elsewhere, by=admin_ada, reason="year")

@@ -4,6 +4,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from reports.periods import Period
+from reports.services import report_build, report_request
 from ssp.models import VisitSupply
 
 from ..factories import ItemFactory, ParticipantFactory, VisitFactory
@@ -39,3 +40,11 @@ def january_visits(site_a, site_b, *, syringes=12, extra_visits=0):
     for v in visits:
         VisitSupply.objects.create(visit=v, item=item, quantity=syringes)
     return visits
+
+
+def built_report(by, template="program_monthly", period=JANUARY, **kwargs):
+    """A report requested by `by` and built at once (in-process), as stored."""
+    snapshot = report_request(template=template, period=period, by=by, **kwargs)
+    report_build(snapshot_id=snapshot.pk)
+    snapshot.refresh_from_db()
+    return snapshot

@@ -14,3 +14,8 @@ document.addEventListener("DOMContentLoaded", () => {
   });
   sync();
 });
+
+// The print view's "Print" button (no inline script: the CSP allows none).
+document.addEventListener("click", (event) => {
+  if (event.target.closest("[data-print]")) window.print();
+});
