@@ -86,5 +86,7 @@ def visits_sync(*, by: User, records: Sequence[SyncRecord]) -> list[SyncResult]:
             )
             continue
         status = SyncStatus.CREATED if created else SyncStatus.DUPLICATE
-        results.append(SyncResult(record.client_uuid, status, visit=visit))
+        results.append(
+            SyncResult(record.client_uuid, status, visit=visit, notice=visit.stock_notice)
+        )
     return results
