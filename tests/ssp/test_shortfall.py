@@ -22,6 +22,7 @@ from inventory.services import (
     stock_adjust,
     stock_count,
 )
+from outbox.models import OutboxJob
 from ssp.models import Visit
 from ssp.services import visit_correct, visit_record, visit_void
 
@@ -309,3 +310,31 @@ def test_the_street_shift_page_shows_the_notice(client, front_desk_ana, site_a, 
     page = response.content.decode()
     assert "Shift saved" in page and "20 × Naloxone nasal 4 mg" in page
     assert found_units() == 20
+
+
+def test_a_synced_batch_queues_one_alert_check_and_raises_one_alert(
+    api_as, front_desk_ana, site_a, stocked, supplies, committed
+):
+    bodies = [
+        {
+            "client_uuid": new_uuid(),
+            "site": site_a.pk,
+            "anonymous": True,
+            "supplies": [{"item": "nalox-nasal", "quantity": 1}, {"item": "water", "quantity": 1}],
+        }
+        for _ in range(3)
+    ]
+    batch = {
+        "records": [{"kind": "visit", "client_uuid": b["client_uuid"], "body": b} for b in bodies]
+    }
+    jobs = OutboxJob.objects.filter(task_name="inventory.tasks.alerts_check")
+    before = set(jobs.values_list("pk", flat=True))
+    with committed():
+        response = api_as(front_desk_ana).post("/api/v1/sync/", batch, format="json")
+    assert [row["status"] for row in response.json()["results"]] == ["created"] * 3
+    (job,) = jobs.exclude(pk__in=before)
+    assert sorted(map(tuple, job.kwargs["pairs"])) == sorted(
+        (stocked.pk, supplies[key].pk) for key in ("naloxone", "water")
+    )
+    (alert,) = count_alerts(stocked, supplies["naloxone"], resolved_at__isnull=True)
+    assert alert.facts["found_at_dispense"] == 3
