@@ -202,6 +202,7 @@ def shortfall_notice(found: dict[Item, int], *, location: Location) -> str | Non
 def _with_notice(visit: Visit) -> Visit:
     """A visit already recorded, with the notice its first save gave."""
     found = found_at_dispense(reference=visit.stock_reference)
+    # Only then is the location read (a query): most replays found nothing missing.
     visit.stock_notice = shortfall_notice(found, location=visit.location) if found else None
     return visit
 
