@@ -133,3 +133,20 @@ def test_the_app_role_still_does_what_the_app_does(
         assert on_hand(stocked, syringe) == 1010
         assert balance_drift() == []
         assert StockBalance.objects.filter(location=stocked).exists()
+
+
+def test_the_app_role_records_a_stock_shortfall(
+    app_role, front_desk_ana, site_a, stocked, supplies
+):
+    # The first shortfall of an item makes its placeholder lot (and the "unrecorded"
+    # funding source) and a balance row at the location: inserts the app may make.
+    role, _ = app_role
+    naloxone = supplies["naloxone"]
+    with connected_as(role):
+        visit, _ = visit_record(
+            site=site_a, by=front_desk_ana, client_uuid=new_uuid(), lines=[item_line(naloxone, 2)]
+        )
+        assert "2 × Naloxone" in visit.stock_notice
+        visit_void(visit=Visit.objects.get(pk=visit.pk), by=front_desk_ana, reason="twice")
+        assert on_hand(stocked, naloxone) == 0
+        assert balance_drift() == []
