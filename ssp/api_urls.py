@@ -1,6 +1,8 @@
+from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from .api import ParticipantViewSet, VisitViewSet
+from .api_device import DeviceCatalogView, DeviceCodesView
 
 # No ".json" suffix routes: the API speaks JSON only, and actions need not take `format`.
 router = DefaultRouter()
@@ -8,4 +10,8 @@ router.include_format_suffixes = False
 router.register("visits", VisitViewSet, basename="visit")
 router.register("participants", ParticipantViewSet, basename="participant")
 
-urlpatterns = router.urls
+urlpatterns = [
+    path("device/catalog/", DeviceCatalogView.as_view(), name="device-catalog"),
+    path("device/codes/", DeviceCodesView.as_view(), name="device-codes"),
+    *router.urls,
+]
