@@ -3,6 +3,7 @@ from rest_framework.routers import DefaultRouter
 
 from .api import ParticipantViewSet, VisitViewSet
 from .api_device import DeviceCatalogView, DeviceCodesView
+from .api_sync import VisitSyncView
 
 # No ".json" suffix routes: the API speaks JSON only, and actions need not take `format`.
 router = DefaultRouter()
@@ -11,6 +12,7 @@ router.register("visits", VisitViewSet, basename="visit")
 router.register("participants", ParticipantViewSet, basename="participant")
 
 urlpatterns = [
+    path("sync/", VisitSyncView.as_view(), name="sync"),
     path("device/catalog/", DeviceCatalogView.as_view(), name="device-catalog"),
     path("device/codes/", DeviceCodesView.as_view(), name="device-codes"),
     *router.urls,

@@ -1,0 +1,151 @@
+"""POST /api/v1/sync/: the records a device queued offline, in one request, answered
+record by record. Thin: read each record as POST /api/v1/visits/ reads a visit, hand
+them to ssp.sync, write the answers."""
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from org import api_errors
+from org.permissions import capability
+
+from .selectors import visit_list
+from .serializers import VisitCreateSerializer, VisitSerializer, to_dispense_lines
+from .sync import (
+    SYNC_MAX_RECORDS,
+    SyncRecord,
+    SyncStatus,
+    SyncTooLarge,
+    sync_size_check,
+    visits_sync,
+)
+
+api_errors.domain_error(SyncTooLarge, status=413, code="too_many_records")
+
+RECORD_KINDS = ["visit"]
+# A client UUID is 36 characters; anything longer is not one and is not echoed whole.
+ECHO_MAX = 64
+
+
+class SyncRecordSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(
+        choices=RECORD_KINDS,
+        help_text="visit (a street shift is a visit with contacts > 1).",
+        error_messages={"invalid_choice": "Unknown kind “{input}”: only visits are synced."},
+    )
+    client_uuid = serializers.UUIDField(help_text="The same as body.client_uuid.")
+    body = VisitCreateSerializer(help_text="Exactly what POST /api/v1/visits/ accepts.")
+
+    def validate(self, attrs):
+        if attrs["body"]["client_uuid"] != attrs["client_uuid"]:
+            raise ValidationError(
+                {"client_uuid": ["The record's client_uuid differs from its body's."]}
+            )
+        return attrs
+
+
+class SyncRequestSerializer(serializers.Serializer):
+    records = SyncRecordSerializer(
+        many=True,
+        max_length=SYNC_MAX_RECORDS,
+        help_text=f"In the order they happened; at most {SYNC_MAX_RECORDS}.",
+    )
+
+
+class SyncResultSerializer(serializers.Serializer):
+    client_uuid = serializers.CharField(
+        allow_null=True, help_text="The record's client_uuid as sent (null if it sent none)."
+    )
+    status = serializers.ChoiceField(
+        choices=[SyncStatus.CREATED, SyncStatus.DUPLICATE, SyncStatus.REFUSED],
+        help_text="created; duplicate (already recorded: nothing changed); refused "
+        "(nothing saved; see errors).",
+    )
+    visit = VisitSerializer(
+        allow_null=True, help_text="As GET /api/v1/visits/{uuid}/ returns it; null if refused."
+    )
+    errors = serializers.DictField(
+        allow_null=True,
+        child=serializers.JSONField(),
+        help_text="Refused: {field: [messages]}, as the API's error body has them.",
+    )
+    notice = serializers.CharField(
+        allow_null=True,
+        help_text="Something staff should know though the record was saved, e.g. supplies "
+        "the books did not hold (recorded as found at dispense).",
+    )
+
+
+class SyncResponseSerializer(serializers.Serializer):
+    results = SyncResultSerializer(many=True, help_text="One per record, in the order sent.")
+
+
+def _echo(raw) -> str | None:
+    value = raw.get("client_uuid") if isinstance(raw, dict) else None
+    return value[:ECHO_MAX] if isinstance(value, str) else None
+
+
+def _flattened(errors: dict) -> dict:
+    """The body's field errors at the top, as a refused POST /api/v1/visits/ has them."""
+    flat = {key: value for key, value in errors.items() if key != "body"}
+    body = errors.get("body")
+    if isinstance(body, dict):
+        flat.update(body)
+    elif body:
+        flat["body"] = body
+    return flat
+
+
+def _read(raw) -> SyncRecord:
+    client_uuid = _echo(raw)
+    if not isinstance(raw, dict):
+        errors = {"non_field_errors": ["Each record is an object: kind, client_uuid, body."]}
+        return SyncRecord(client_uuid, errors=errors)
+    record = SyncRecordSerializer(data=raw)
+    if not record.is_valid():
+        return SyncRecord(client_uuid, errors=_flattened(record.errors))
+    fields = dict(record.validated_data["body"])
+    fields.pop("anonymous", None)
+    fields["lines"] = to_dispense_lines(fields.pop("supplies"))
+    return SyncRecord(client_uuid, fields=fields)
+
+
+class VisitSyncView(APIView):
+    """Apply the visits and street shifts a device queued offline, each in its own
+    transaction, and answer per record: created, duplicate (a replay changes nothing)
+    or refused with field errors. A refused record does not affect the others."""
+
+    permission_classes = [IsAuthenticated, capability("ssp.log_visit")]
+
+    @extend_schema(
+        request=SyncRequestSerializer,
+        responses={
+            200: SyncResponseSerializer,
+            400: OpenApiResponse(description="The body is not {records: [...]}."),
+            413: OpenApiResponse(description=f"More than {SYNC_MAX_RECORDS} records."),
+        },
+        operation_id="sync_create",
+    )
+    def post(self, request):
+        raw = request.data.get("records") if isinstance(request.data, dict) else None
+        if not isinstance(raw, list):
+            raise ValidationError({"records": ["Send {records: [...]}: a list of records."]})
+        sync_size_check(len(raw))
+        results = visits_sync(by=request.user, records=[_read(item) for item in raw])
+        # The visits are read back in one query (and their supplies in one more).
+        saved = [result.visit.pk for result in results if result.visit is not None]
+        visits = visit_list(user=request.user, include_void=True).in_bulk(saved)
+        rows = [
+            {
+                "client_uuid": result.client_uuid,
+                "status": result.status,
+                "visit": visits.get(result.visit.pk) if result.visit is not None else None,
+                "errors": result.errors,
+                "notice": result.notice,
+            }
+            for result in results
+        ]
+        return Response(SyncResponseSerializer({"results": rows}).data)

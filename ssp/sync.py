@@ -1,0 +1,90 @@
+"""Batch sync: the records a device queued while it had no connection, applied in one
+request, each on its own.
+
+A record is a visit (a street shift is a visit with contacts > 1) keyed on the client
+UUID the device made when the visit happened. Each goes through `visit_record` in its
+own durable transaction, so one refusal never undoes or blocks another, and a replay
+of the same batch finds every visit already there ("duplicate") and moves no stock.
+The backdating limit counts from the record's `occurred_at`, as for any visit: a visit
+synced a day late is accepted if it is within SSP_VISIT_BACKDATE_DAYS of when it happened.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from inventory.services import InsufficientStock, StockError
+from org.models import User
+
+from .codes import CodeError
+from .models import Visit
+from .services import VisitError, visit_record
+
+# A day of outreach on one phone is far below this; a bigger queue syncs in several requests.
+SYNC_MAX_RECORDS = 500
+
+
+class SyncStatus:
+    CREATED = "created"
+    DUPLICATE = "duplicate"
+    REFUSED = "refused"
+
+
+class SyncTooLarge(VisitError):
+    """More records than one request may carry."""
+
+
+@dataclass(frozen=True)
+class SyncRecord:
+    """One queued record as the API read it: the keyword arguments of `visit_record`
+    (without `by`), or the errors that kept it from being read."""
+
+    client_uuid: str | None
+    fields: dict | None = None
+    errors: dict | None = None
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    client_uuid: str | None
+    status: str
+    visit: Visit | None = None
+    errors: dict | None = None
+    notice: str | None = None
+
+
+def refusal_errors(exc: Exception) -> dict:
+    """The field errors of a refused record, in the shape of the API's error body."""
+    errors = getattr(exc, "field_errors", None) or {}
+    if isinstance(exc, InsufficientStock) and not errors:
+        return {"supplies": [str(exc)]}
+    return errors or {"non_field_errors": [str(exc)]}
+
+
+def sync_size_check(count: int) -> None:
+    """Refuse a batch above SYNC_MAX_RECORDS before anything in it is read."""
+    if count > SYNC_MAX_RECORDS:
+        raise SyncTooLarge(
+            f"Send at most {SYNC_MAX_RECORDS} records a request ({count} sent); "
+            "send the rest in another.",
+            "records",
+        )
+
+
+def visits_sync(*, by: User, records: Sequence[SyncRecord]) -> list[SyncResult]:
+    """Apply queued visits one by one, in the order given; a result per record."""
+    sync_size_check(len(records))
+    results = []
+    for record in records:
+        if record.errors:
+            results.append(SyncResult(record.client_uuid, SyncStatus.REFUSED, errors=record.errors))
+            continue
+        try:
+            visit, created = visit_record(by=by, **record.fields)
+        except (VisitError, StockError, CodeError) as exc:
+            results.append(
+                SyncResult(record.client_uuid, SyncStatus.REFUSED, errors=refusal_errors(exc))
+            )
+            continue
+        status = SyncStatus.CREATED if created else SyncStatus.DUPLICATE
+        results.append(SyncResult(record.client_uuid, status, visit=visit))
+    return results
