@@ -7,11 +7,13 @@ import json
 from datetime import timedelta
 
 import pytest
+from django.contrib.sessions.models import Session
 from django.utils import timezone
 from playwright.sync_api import expect
 
 from org import roles
 from ssp.models import Visit
+from ssp.serializers import VisitSerializer
 from ssp.services import visit_record
 
 from ..factories import LocationFactory, SiteFactory, make_staff
@@ -222,3 +224,188 @@ def test_five_visits_and_a_shift_recorded_offline_reach_the_server_exactly_once(
             key: stock_before[key] - on_hand(van_stock, item) for key, item in supplies.items()
         }
         assert after_replay == moved
+
+
+def typed_time(when) -> str:
+    """A value for the form's "When" field (datetime-local, the program's time)."""
+    return timezone.localtime(when).strftime("%Y-%m-%dT%H:%M")
+
+
+def record_backdated_visit(page, code, days):
+    page.fill("#code", code)
+    page.locator(".quick-add").first.click()
+    page.locator("details.more").evaluate("(details) => { details.open = true; }")
+    page.fill("#id_occurred_at", typed_time(timezone.now() - timedelta(days=days)))
+    page.click("#save")
+    expect(page.locator("#device-notice")).to_contain_text("waiting to send")
+
+
+def test_a_record_the_server_refuses_stays_on_the_device_with_its_message_until_fixed(
+    chromium, live_server, tmp_path, browser_login, outreach_olu, van, van_stock, settings
+):
+    with phone(chromium, tmp_path / "phone", live_server.url) as context:
+        page = context.pages[0]
+        page.on("dialog", lambda dialog: dialog.accept())
+        log_in(page, outreach_olu, browser_login)
+        open_front_desk(page, van)
+        go_offline(context)
+        too_old = settings.SSP_VISIT_BACKDATE_DAYS + 3
+        record_backdated_visit(page, "JOSA1988M", too_old)
+        record_backdated_visit(page, "LUPE2001X", too_old)
+        record_visit(page, code="MAKO1993F")
+
+        go_online(context)
+        status = page.locator("#device-status")
+        expect(status).to_have_attribute("data-refused", "2")
+        expect(status).to_contain_text("2 not accepted")
+        refused = page.locator("#today tbody tr.device-refused")
+        expect(refused).to_have_count(2)
+        expect(refused.first).to_contain_text("not accepted")
+        expect(refused.first.locator(".refused-message")).to_contain_text("occurred_at")
+        assert Visit.objects.filter(participant__code="MAKO1993F").count() == 1
+        records = device_records(page)
+        assert [r["status"] for r in records] == ["refused", "refused"]
+        assert all(r["message"] for r in records)
+
+        # Sending again (a reload, the timer) does not drop or resend them.
+        page.reload()
+        expect(page.locator("#today tbody tr.device-refused")).to_have_count(2)
+        assert Visit.objects.filter(participant__code__in=["JOSA1988M", "LUPE2001X"]).count() == 0
+
+        # Fix: the record comes back into the form with its client UUID; saved with a
+        # time inside the window, it is that visit, and it leaves the device.
+        josa = next(r for r in records if r["summary"]["code"] == "JOSA1988M")
+        page.locator(f"tr[data-client-uuid='{josa['client_uuid']}'] .device-fix").click()
+        expect(page.locator("#code")).to_have_value("JOSA1988M")
+        expect(page.locator("#cart tr")).to_have_count(1)
+        page.fill("#id_occurred_at", "")
+        page.click("#save")
+        page.locator("#saved-visit").wait_for()
+        assert Visit.objects.get(uuid=josa["client_uuid"]).participant.code == "JOSA1988M"
+        expect(page.locator("#today tbody tr.device-refused")).to_have_count(1)
+
+        # Discard, on purpose and after a question: the other one is gone for good.
+        page.locator("#today tbody tr.device-refused .device-discard").click()
+        expect(page.locator("#today tbody tr.device-refused")).to_have_count(0)
+        assert device_records(page) == []
+        expect(status).to_have_attribute("data-refused", "0")
+
+
+def test_logout_and_the_end_of_the_session_wipe_the_device_cache_but_keep_the_outbox(
+    chromium, live_server, tmp_path, browser_login, outreach_olu, van, van_stock, known_code
+):
+    with phone(chromium, tmp_path / "phone", live_server.url) as context:
+        page = context.pages[0]
+        dialogs: list[str] = []
+        page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.accept()))
+        log_in(page, outreach_olu, browser_login)
+        open_front_desk(page, van)
+        assert known_code in device_cache(page, "codes")["codes"]
+        assert device_cache(page, "catalog")["sites"]
+        assert kept_pages(page)
+        # One record the server will refuse: it must outlive the logout.
+        go_offline(context)
+        record_backdated_visit(page, "JOSA1988M", 30)
+        go_online(context)
+        expect(page.locator("#device-status")).to_have_attribute("data-refused", "1")
+
+        page.click(".logout-form button")
+        page.wait_for_url("**/login/")
+        assert "have not reached the server" in dialogs[0]
+        expect(page.locator("#id_username")).to_be_visible()
+        for key in ["codes", "catalog", "csrf", "user", "sent"]:
+            assert device_cache(page, key) is None, key
+        assert kept_pages(page) == []
+        assert [r["summary"]["code"] for r in device_records(page)] == ["JOSA1988M"]
+
+        # Logged in again, the copies come back; then the session ends on the server.
+        log_in(page, outreach_olu, browser_login)
+        open_front_desk(page, van)
+        expect(page.locator("#today tbody tr.device-refused")).to_have_count(1)
+        assert device_cache(page, "codes")["codes"]
+        Session.objects.all().delete()
+        page.goto(f"/intake/?site={van.pk}")
+        page.wait_for_url("**/login/**")
+        expect(page.locator("#id_username")).to_be_visible()
+        assert device_cache(page, "codes") is None
+        assert kept_pages(page) == []
+        assert len(device_records(page)) == 1
+
+
+def test_the_page_form_and_the_offline_body_record_the_same_visit(
+    chromium,
+    live_server,
+    tmp_path,
+    browser_login,
+    outreach_olu,
+    van,
+    van_stock,
+    supplies,
+    injection_kit,
+    known_code,
+):
+    """One mapping: what the front desk's form posts and the API body the device
+    builds from the same filled-in form give the same visit."""
+    when = typed_time(timezone.now() - timedelta(hours=2))
+    with phone(chromium, tmp_path / "phone", live_server.url) as context:
+        page = context.pages[0]
+        log_in(page, outreach_olu, browser_login)
+
+        def fill_front_desk():
+            open_front_desk(page, van)
+            page.fill("#code", known_code)
+            page.locator(".quick-add").first.click()
+            page.select_option("#other-supply", f"item:{supplies['pad'].pk}")
+            page.click("#add-other")
+            page.locator("#cart tr").nth(1).locator("input.qty").fill("3")
+            page.fill("#id_syringes_collected", "25")
+            page.select_option("#id_collection_method", "estimated")
+            page.locator("details.more summary").click()
+            page.fill("#id_secondary_people", "2")
+            page.select_option("#id_naloxone_refill_reason", "used")
+            page.fill("#id_overdose_reversals", "1")
+            page.fill("#id_occurred_at", when)
+            page.fill("#id_notes", "came with a friend")
+
+        def fill_shift():
+            page.goto("/intake/shift/")
+            page.select_option("#id_site", str(van.pk))
+            page.fill("#id_contacts", "14")
+            page.select_option("#id_service_model", "outreach")
+            page.select_option("#other-supply", f"kit:{injection_kit.pk}")
+            page.click("#add-other")
+            page.locator("#cart input.qty").fill("4")
+            page.fill("#id_syringes_collected", "300")
+            page.select_option("#id_collection_method", "weighed")
+            page.fill("#id_occurred_at", when)
+
+        for fill, form in ((fill_front_desk, "#intake-form"), (fill_shift, "#shift-form")):
+            fill()
+            body = page.evaluate(
+                """(selector) => window.sspDevice.cacheGet("catalog").then((catalog) => {
+                    const form = document.querySelector(selector);
+                    const entries = window.sspOutbox.keptEntries(form);
+                    return window.sspOutbox.visitBody(entries, catalog, new Date().toISOString());
+                })""",
+                form,
+            )
+            page.click("#save")  # online: the page's own form POST
+            page.wait_for_load_state()
+            from_form = Visit.objects.get(uuid=body["client_uuid"])
+            body["client_uuid"] = new_uuid()
+            answer = page.request.post(
+                "/api/v1/visits/",
+                data=json.dumps(body),
+                headers={"Content-Type": "application/json", "X-CSRFToken": csrf_token(page)},
+            )
+            assert answer.status == 201, answer.text()
+            from_api = Visit.objects.get(uuid=body["client_uuid"])
+            assert visit_facts(from_api) == visit_facts(from_form)
+            assert visit_facts(from_form)["contacts"] == (14 if form == "#shift-form" else 1)
+
+
+def visit_facts(visit) -> dict:
+    data = VisitSerializer(visit).data
+    for key in ("uuid", "recorded_at", "stock_reference", "updated_at"):
+        data.pop(key)
+    return data

@@ -4,6 +4,8 @@
 import contextlib
 from pathlib import Path
 
+from django.conf import settings
+
 from ..conftest import CHROMIUM
 
 PHONE = {"width": 390, "height": 844}
@@ -22,6 +24,8 @@ def phone(chromium, profile: Path, base_url: str, *, offline: bool = False):
         viewport=PHONE,
         base_url=base_url,
         service_workers="allow",
+        # The phone keeps the program's time, as the front desk's "When" field assumes.
+        timezone_id=settings.TIME_ZONE,
     )
     context.set_default_timeout(15_000)
     if offline:

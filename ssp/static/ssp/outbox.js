@@ -325,6 +325,9 @@
       if (!element.name || element.name === "csrfmiddlewaretoken" || element.closest("#cart")) continue;
       if (element.type === "checkbox") element.checked = values.has(element.name);
       else if (values.has(element.name)) element.value = values.get(element.name);
+      // A folded-away field with a value (the time, a note) is shown: it may be the fault.
+      const folded = element.closest("details");
+      if (folded && values.get(element.name) && element.type !== "hidden") folded.open = true;
     }
     const cart = form.querySelector("#cart");
     if (cart) {
