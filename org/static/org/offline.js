@@ -38,7 +38,7 @@
     const parts = [online ? "Online" : "Offline"];
     if (waiting) parts.push(`${waiting} waiting to send`);
     if (refused) parts.push(`${refused} not accepted`);
-    if (online && waiting && lastOutcome.state === "login") parts.push("log in again to send");
+    if (online && waiting && ["login", "no-session"].includes(lastOutcome.state)) parts.push("log in again to send");
     if (online && waiting && lastOutcome.state === "forbidden") parts.push("reload the page to send");
     status.textContent = parts.join(" · ");
     status.dataset.state = online ? "online" : "offline";

@@ -118,7 +118,9 @@ async function formPostOrKeep({ request }) {
     if (!clientUuid || !user) return notKeptPage();
     const entries = [];
     for (const [name, value] of form.entries()) {
-      if (typeof value === "string" && name !== "csrfmiddlewaretoken") entries.push([name, value]);
+      // Never kept: the CSRF token, and the parts a code is built from (a mother's name).
+      if (typeof value !== "string" || name === "csrfmiddlewaretoken" || name.startsWith("part_")) continue;
+      entries.push([name, value]);
     }
     const existing = await self.sspDevice.get(clientUuid);
     if (!existing) {
