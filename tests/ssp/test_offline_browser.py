@@ -17,15 +17,18 @@ from ssp.serializers import VisitSerializer
 from ssp.services import visit_record
 
 from ..factories import LocationFactory, SiteFactory, make_staff
+from ..support.accessibility import assert_no_serious_axe_violations
 from ..support.intake import kit_line, new_uuid, on_hand, receive
 from ..support.offline import (
     csrf_token,
+    cut_off_the_worker,
     device_cache,
     device_records,
     go_offline,
     go_online,
     kept_pages,
     phone,
+    reconnect_the_worker,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -156,6 +159,7 @@ def test_five_visits_and_a_shift_recorded_offline_reach_the_server_exactly_once(
         page.click("#save")
         expect(page.locator("#device-notice")).to_contain_text("Shift kept on this device")
         expect(page.locator("#device-outbox tbody tr")).to_have_count(6)
+        assert_no_serious_axe_violations(page)
 
         # Reload while still offline: the queue and the waiting rows are still there.
         page.goto(f"/intake/?site={van.pk}")
@@ -266,6 +270,7 @@ def test_a_record_the_server_refuses_stays_on_the_device_with_its_message_until_
         records = device_records(page)
         assert [r["status"] for r in records] == ["refused", "refused"]
         assert all(r["message"] for r in records)
+        assert_no_serious_axe_violations(page)
 
         # Sending again (a reload, the timer) does not drop or resend them.
         page.reload()
@@ -409,3 +414,35 @@ def visit_facts(visit) -> dict:
     for key in ("uuid", "recorded_at", "stock_reference", "updated_at"):
         data.pop(key)
     return data
+
+
+def test_a_save_whose_request_fails_on_the_way_is_kept_by_the_service_worker(
+    chromium, live_server, tmp_path, browser_login, outreach_olu, van, van_stock, injection_kit
+):
+    """The page believes it is online and posts its form; the request never arrives.
+    The service worker keeps the visit (without the parts of a code) instead of the
+    browser's "no internet" page, and the page shows it waiting."""
+    with phone(chromium, tmp_path / "phone", live_server.url) as context:
+        page = context.pages[0]
+        log_in(page, outreach_olu, browser_login)
+        open_front_desk(page, van)
+        cut_off_the_worker(context)
+        page.fill("#code", "JOSA1988M")
+        page.locator("#build-code").evaluate("(details) => { details.open = true; }")
+        page.locator(".parts input").first.fill("Josephine")  # typed, then not used
+        page.locator(".quick-add").first.click()
+        page.click("#save")
+        expect(waiting_rows(page)).to_have_count(1)
+        expect(waiting_rows(page)).to_contain_text("JOSA1988M")
+        [kept] = device_records(page)
+        assert kept["body"]["code"] == "JOSA1988M"
+        assert kept["body"]["supplies"] == [{"kit": injection_kit.code, "quantity": 1}]
+        assert not any(name.startswith("part_") for name, _ in kept["entries"])
+        assert "Josephine" not in json.dumps(kept)
+        assert not Visit.objects.filter(participant__code="JOSA1988M").exists()
+
+        reconnect_the_worker(context)
+        page.reload()  # the next load sends what waits
+        expect(page.locator("#device-status")).to_have_attribute("data-waiting", "0")
+        visit = Visit.objects.get(uuid=kept["client_uuid"])
+        assert visit.participant.code == "JOSA1988M"

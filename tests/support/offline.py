@@ -43,15 +43,25 @@ def _cut_off_the_worker(route):
         route.fallback()
 
 
+def cut_off_the_worker(context) -> None:
+    """The service worker's requests fail while the page still believes it is online:
+    the signal dropped after Save was pressed."""
+    context.route("**/*", _cut_off_the_worker)
+
+
+def reconnect_the_worker(context) -> None:
+    context.unroute("**/*", _cut_off_the_worker)
+
+
 def go_offline(context) -> None:
     """No connection, for the pages and for the service worker (which set_offline alone
     does not reach: tests/conftest.py turns on Playwright's worker network events)."""
     context.set_offline(True)
-    context.route("**/*", _cut_off_the_worker)
+    cut_off_the_worker(context)
 
 
 def go_online(context) -> None:
-    context.unroute("**/*", _cut_off_the_worker)
+    reconnect_the_worker(context)
     context.set_offline(False)
 
 

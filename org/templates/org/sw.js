@@ -112,6 +112,9 @@ async function formPostOrKeep({ request }) {
   try {
     return await fetch(request);
   } catch (error) {
+    // Only the forms of pages kept for offline use (the front desk, the street shift),
+    // which carry a client UUID; any other form's failure is the browser's to show.
+    if (!(await keptPage(pageKey(request.url)))) throw error;
     const form = await copy.formData().catch(() => null);
     const clientUuid = form && form.get("client_uuid");
     const user = await self.sspDevice.cacheGet("user");
