@@ -365,6 +365,11 @@ SSP_VISIT_EDIT_HOURS = env.int("SSP_VISIT_EDIT_HOURS", default=24)
 SSP_TOKEN_HOURS = env.int("SSP_TOKEN_HOURS", default=12)
 # A supply line above this many units asks staff to confirm.
 SSP_LARGE_QUANTITY = env.int("SSP_LARGE_QUANTITY", default=500)
+# A supply line beyond what the books hold: "record" saves the visit and records the
+# shortfall as stock found at dispense (and asks for a count); "refuse" refuses the visit.
+SSP_STOCK_SHORTFALL = env.str("SSP_STOCK_SHORTFALL", default="record")
+if SSP_STOCK_SHORTFALL not in ("record", "refuse"):
+    raise ImproperlyConfigured(f"SSP_STOCK_SHORTFALL={SSP_STOCK_SHORTFALL!r}: record or refuse.")
 # Participant code recipe: parts in order, see ssp/codes.py.
 SSP_CODE_RECIPE = env.list(
     "SSP_CODE_RECIPE", default=["mother_first_name:2", "own_first_name:2", "birth_year", "gender"]

@@ -191,7 +191,8 @@ class AdjustForm(forms.Form):
         choices=[
             (value, label)
             for value, label in AdjustmentReason.choices
-            if value != AdjustmentReason.REVERSAL
+            # Written by the ledger itself: reversals, stock found at a dispense.
+            if value not in (AdjustmentReason.REVERSAL, AdjustmentReason.SHORTFALL)
         ]
     )
     quantity = forms.IntegerField(

@@ -195,6 +195,9 @@ class AdjustmentReason(models.TextChoices):
     FOUND = "found", "Found"
     CORRECTION = "correction", "Correction"
     REVERSAL = "reversal", "Reversal of an earlier movement"
+    # Written only by the dispense that recorded a shortfall (and, negative, by the
+    # reversal of that dispense): see inventory/services/dispense.py.
+    SHORTFALL = "shortfall", "Unrecorded stock found at dispense"
 
 
 class Refuse(pgtrigger.Protect):
@@ -465,6 +468,12 @@ class StockAlert(models.Model):
                 return (
                     f"Lot {f['lot_number']}: {f['on_hand']} expired on {f['expires_on']}; "
                     "take them off the shelf and record an adjustment."
+                )
+            case AlertCondition.COUNT_DISCREPANCY if "found_at_dispense" in f:
+                return (
+                    f"{f['found_at_dispense']} handed out beyond what the books held since "
+                    f"{f['since']} (recorded as unrecorded stock found at dispense): count "
+                    "this item here."
                 )
             case AlertCondition.COUNT_DISCREPANCY:
                 return (

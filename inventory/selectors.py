@@ -205,6 +205,22 @@ class StockLevel:
         return Band.LABELS[self.status]
 
 
+def found_at_dispense(*, reference: str) -> dict[Item, int]:
+    """Units the books lacked when stock left under this reference and that were
+    recorded as found (SHORTFALL), net of those withdrawn by a reversal: what the
+    reference's current dispense found, per item. One query."""
+    rows = (
+        StockMovement.objects.filter(
+            reference=reference, kind=MovementKind.ADJUSTMENT, reason=AdjustmentReason.SHORTFALL
+        )
+        .values("item_id")
+        .annotate(units=Sum("quantity"))
+        .order_by("item_id")
+    )
+    units = {row["item_id"]: row["units"] for row in rows if row["units"] > 0}
+    return {item: units[item.pk] for item in Item.objects.filter(pk__in=units)} if units else {}
+
+
 def consumption_movements(*, since: datetime) -> QuerySet[StockMovement]:
     """Movements that count as consumption: dispenses, and reversals of dispenses
     (a corrected or voided visit gives its supplies back, so they were not used)."""
@@ -501,9 +517,13 @@ def funded_dispense_by_source(*, references) -> list[FundedDispense]:
     """Units that left stock under these references, per site, funding source and item
     category. `references` is any iterable or subquery of free references (e.g. a
     visit's "visit:<uuid>"); a reversal carries the same reference, so a corrected or
-    voided hand-out nets out. Two queries: the ledger aggregate and the sources."""
+    voided hand-out nets out; units the books lacked count under the "unrecorded" source.
+    Two queries: the ledger aggregate and the sources."""
     rows = (
         StockMovement.objects.filter(reference__in=references)
+        # Stock found at a dispense is not handed out; the dispense of it is, from the
+        # placeholder lot of the "unrecorded" source (services/dispense.py).
+        .exclude(kind=MovementKind.ADJUSTMENT, reason=AdjustmentReason.SHORTFALL)
         .values("location__site_id", "lot__funding_source_id", "item__category")
         .annotate(units=Sum("quantity"))
         .order_by()

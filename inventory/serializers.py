@@ -281,7 +281,8 @@ class AdjustmentSerializer(OperationSerializer):
         help_text="Signed: negative removes (damaged, expired, lost), positive adds (found).",
     )
     reason = serializers.ChoiceField(
-        choices=AdjustmentReason.choices, help_text="Reversal is reserved for /reversals/."
+        choices=AdjustmentReason.choices,
+        help_text="Reversal is reserved for /reversals/, shortfall for dispenses that record one.",
     )
 
 

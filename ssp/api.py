@@ -33,6 +33,7 @@ from .serializers import (
     ParticipantSerializer,
     VisitCorrectSerializer,
     VisitCreateSerializer,
+    VisitRecordedSerializer,
     VisitSerializer,
     VisitVoidSerializer,
     to_dispense_lines,
@@ -128,8 +129,10 @@ class VisitViewSet(
     @extend_schema(
         request=VisitCreateSerializer,
         responses={
-            201: VisitSerializer,
-            200: OpenApiResponse(VisitSerializer, description="A retry: the visit already logged."),
+            201: VisitRecordedSerializer,
+            200: OpenApiResponse(
+                VisitRecordedSerializer, description="A retry: the visit already logged."
+            ),
         },
     )
     def create(self, request, *args, **kwargs):
@@ -139,9 +142,9 @@ class VisitViewSet(
         fields.pop("anonymous", None)
         lines = to_dispense_lines(fields.pop("supplies"))
         visit, created = visit_record(by=request.user, lines=lines, **fields)
-        return Response(
-            self._read(visit), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
-        )
+        # The shortfall notice (supplies the books did not hold), or null.
+        answer = {**self._read(visit), "notice": visit.stock_notice}
+        return Response(answer, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
     @extend_schema(request=VisitCorrectSerializer, responses=VisitSerializer)
     def partial_update(self, request, *args, **kwargs):

@@ -9,11 +9,18 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from inventory.models import Item, Kit, Location
 from org import api_errors
+from org.models import Site
 from org.permissions import capability
 
 from .selectors import visit_list
-from .serializers import VisitCreateSerializer, VisitSerializer, to_dispense_lines
+from .serializers import (
+    SupplyLineInputSerializer,
+    VisitCreateSerializer,
+    VisitSerializer,
+    to_dispense_lines,
+)
 from .sync import (
     SYNC_MAX_RECORDS,
     SyncRecord,
@@ -30,6 +37,76 @@ RECORD_KINDS = ["visit"]
 ECHO_MAX = 64
 
 
+# --- The batch's catalog: each site, location, item and kit it names, read once -------
+
+
+class _FromCatalog:
+    """A related field that takes its value from the batch's catalog (serializer context)
+    when the catalog holds it, and otherwise looks it up (and words its errors) as usual."""
+
+    kind = ""
+
+    def to_internal_value(self, data):
+        catalog = self.context.get("catalog") or {}
+        if isinstance(data, str | int) and not isinstance(data, bool):
+            found = catalog.get((self.kind, data))
+            if found is not None:
+                return found
+        return super().to_internal_value(data)
+
+
+def _from_catalog(field, kind: str):
+    """The same field (same arguments and messages), reading the batch's catalog first."""
+    cls = type(f"Catalog{type(field).__name__}", (_FromCatalog, type(field)), {"kind": kind})
+    return cls(*field._args, **field._kwargs)
+
+
+class SyncSupplyLineSerializer(SupplyLineInputSerializer):
+    """A supply line as POST /api/v1/visits/ reads it."""
+
+    item = _from_catalog(SupplyLineInputSerializer._declared_fields["item"], "item")
+    kit = _from_catalog(SupplyLineInputSerializer._declared_fields["kit"], "kit")
+
+
+class SyncVisitBodySerializer(VisitCreateSerializer):
+    """A visit as POST /api/v1/visits/ reads it (VisitCreate), names looked up once a batch."""
+
+    site = _from_catalog(VisitCreateSerializer._declared_fields["site"], "site")
+    location = _from_catalog(VisitCreateSerializer._declared_fields["location"], "location")
+    supplies = SyncSupplyLineSerializer(many=True, required=False, default=list)
+
+
+def _catalog(raw: list) -> dict:
+    """Four queries for the whole batch instead of one per site, item and kit a record
+    names: {(kind, key): row}. Keys are as sent (site and location by id, items and
+    kits by code); anything not found here is looked up, and refused, as usual."""
+    wanted: dict[str, set] = {"site": set(), "location": set(), "item": set(), "kit": set()}
+    for record in raw:
+        body = record.get("body") if isinstance(record, dict) else None
+        if not isinstance(body, dict):
+            continue
+        for kind in ("site", "location"):
+            if type(body.get(kind)) is int:
+                wanted[kind].add(body[kind])
+        for line in body.get("supplies") if isinstance(body.get("supplies"), list) else ():
+            for kind in ("item", "kit"):
+                if isinstance(line, dict) and isinstance(line.get(kind), str):
+                    wanted[kind].add(line[kind])
+    catalog = {}
+    for kind, model, key in (
+        ("site", Site, "pk"),
+        ("location", Location, "pk"),
+        ("item", Item, "code"),
+        ("kit", Kit, "code"),
+    ):
+        # Ids beyond a 64-bit integer are not looked up here (the field refuses them).
+        keys = [k for k in wanted[kind] if not isinstance(k, int) or 0 < k < 2**63]
+        if keys:
+            for row in model.objects.filter(**{f"{key}__in": keys}):
+                catalog[(kind, getattr(row, key))] = row
+    return catalog
+
+
 class SyncRecordSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(
         choices=RECORD_KINDS,
@@ -37,7 +114,7 @@ class SyncRecordSerializer(serializers.Serializer):
         error_messages={"invalid_choice": "Unknown kind “{input}”: only visits are synced."},
     )
     client_uuid = serializers.UUIDField(help_text="The same as body.client_uuid.")
-    body = VisitCreateSerializer(help_text="Exactly what POST /api/v1/visits/ accepts.")
+    body = SyncVisitBodySerializer(help_text="Exactly what POST /api/v1/visits/ accepts.")
 
     def validate(self, attrs):
         if attrs["body"]["client_uuid"] != attrs["client_uuid"]:
@@ -99,12 +176,12 @@ def _flattened(errors: dict) -> dict:
     return flat
 
 
-def _read(raw) -> SyncRecord:
+def _read(raw, *, catalog: dict) -> SyncRecord:
     client_uuid = _echo(raw)
     if not isinstance(raw, dict):
         errors = {"non_field_errors": ["Each record is an object: kind, client_uuid, body."]}
         return SyncRecord(client_uuid, errors=errors)
-    record = SyncRecordSerializer(data=raw)
+    record = SyncRecordSerializer(data=raw, context={"catalog": catalog})
     if not record.is_valid():
         return SyncRecord(client_uuid, errors=_flattened(record.errors))
     fields = dict(record.validated_data["body"])
@@ -134,7 +211,9 @@ class VisitSyncView(APIView):
         if not isinstance(raw, list):
             raise ValidationError({"records": ["Send {records: [...]}: a list of records."]})
         sync_size_check(len(raw))
-        results = visits_sync(by=request.user, records=[_read(item) for item in raw])
+        catalog = _catalog(raw)
+        records = [_read(item, catalog=catalog) for item in raw]
+        results = visits_sync(by=request.user, records=records)
         # The visits are read back in one query (and their supplies in one more).
         saved = [result.visit.pk for result in results if result.visit is not None]
         visits = visit_list(user=request.user, include_void=True).in_bulk(saved)

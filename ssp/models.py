@@ -208,6 +208,10 @@ class Visit(models.Model):
             ),
         ]
 
+    # Set by ssp.services on the visit it returns: what staff should know although the
+    # visit was saved (supplies the books did not hold), or None. Not stored.
+    stock_notice: str | None = None
+
     def __str__(self):
         who = self.participant.code if self.participant_id else "anonymous"
         return f"Visit {who} at {self.site} {self.occurred_at:%Y-%m-%d %H:%M}"

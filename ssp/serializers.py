@@ -127,6 +127,22 @@ class VisitSerializer(serializers.ModelSerializer):
         return SupplyLineSerializer(supply_lines_of(visit), many=True).data
 
 
+class VisitRecordedSerializer(VisitSerializer):
+    """The answer to logging a visit: the visit, and what staff should know about it."""
+
+    notice = serializers.CharField(
+        source="stock_notice",
+        allow_null=True,
+        read_only=True,
+        help_text="Saved, but the books held fewer supplies than were handed out: the "
+        "shortfall was recorded as stock found at dispense (SSP_STOCK_SHORTFALL=record).",
+    )
+
+    class Meta(VisitSerializer.Meta):
+        fields = [*VisitSerializer.Meta.fields, "notice"]
+        read_only_fields = fields
+
+
 class _VisitFieldsSerializer(serializers.Serializer):
     """Fields shared by creating and correcting a visit."""
 

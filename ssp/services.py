@@ -9,8 +9,8 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from inventory.models import Location
-from inventory.selectors import lines_expand
+from inventory.models import AdjustmentReason, Item, Location
+from inventory.selectors import found_at_dispense, lines_expand
 from inventory.services import (
     DispenseLine,
     stock_dispense_in_transaction,
@@ -164,6 +164,49 @@ def _participant_for(
     return participant
 
 
+def _records_shortfall() -> bool:
+    """SSP_STOCK_SHORTFALL: supplies handed over are never refused for the books' sake
+    ("record", the default) unless the program chose "refuse"."""
+    return settings.SSP_STOCK_SHORTFALL == "record"
+
+
+def _dispensed(*, visit: Visit, lines: Sequence[DispenseLine], by: User) -> None:
+    """Dispense the visit's supplies in its transaction; note what the books lacked."""
+    movements = stock_dispense_in_transaction(
+        location=visit.location,
+        lines=lines,
+        by=by,
+        reference=visit.stock_reference,
+        occurred_at=visit.occurred_at,
+        record_shortfall=_records_shortfall(),
+    )
+    found: dict[Item, int] = {}
+    for movement in movements:
+        if movement.reason == AdjustmentReason.SHORTFALL:
+            found[movement.item] = found.get(movement.item, 0) + movement.quantity
+    visit.stock_notice = shortfall_notice(found, location=visit.location)
+
+
+def shortfall_notice(found: dict[Item, int], *, location: Location) -> str | None:
+    """The words staff see after saving a visit whose supplies the books did not hold."""
+    if not found:
+        return None
+    what = ", ".join(f"{units} × {item.name}" for item, units in found.items())
+    return (
+        f"Saved. The books at {location.name} held fewer than were handed out ({what} "
+        "missing): recorded as stock found at dispense, and a manager is asked to count "
+        "these items."
+    )
+
+
+def _with_notice(visit: Visit) -> Visit:
+    """A visit already recorded, with the notice its first save gave."""
+    found = found_at_dispense(reference=visit.stock_reference)
+    # Only then is the location read (a query): most replays found nothing missing.
+    visit.stock_notice = shortfall_notice(found, location=visit.location) if found else None
+    return visit
+
+
 def _replayed(client_uuid, by: User) -> Visit | None:
     visit = Visit.objects.filter(uuid=client_uuid).first()
     if visit is not None and visit.recorded_by_id != by.pk:
@@ -244,7 +287,7 @@ def visit_record(
     submitted.update(syringes_collected=syringes_collected, occurred_at=occurred_at)
     existing = _replayed(client_uuid, by)
     if existing is not None:
-        return _same_submission(existing, **submitted), False
+        return _with_notice(_same_submission(existing, **submitted)), False
     try:
         visit = _visit_create(
             site=site,
@@ -272,7 +315,7 @@ def visit_record(
         existing = _replayed(client_uuid, by)
         if existing is None:
             raise
-        return _same_submission(existing, **submitted), False
+        return _with_notice(_same_submission(existing, **submitted)), False
     return visit, True
 
 
@@ -341,13 +384,7 @@ def _visit_create(
                 notes=notes,
             )
         if lines:
-            stock_dispense_in_transaction(
-                location=location,
-                lines=lines,
-                by=by,
-                reference=visit.stock_reference,
-                occurred_at=occurred_at,
-            )
+            _dispensed(visit=visit, lines=lines, by=by)
             VisitSupply.objects.bulk_create(
                 VisitSupply(visit=visit, item=line.item, kit=line.kit, quantity=line.quantity)
                 for line in lines
@@ -462,13 +499,7 @@ def visit_correct(
         if stock_changes:
             stock_reverse_in_transaction(reference=visit.stock_reference, by=by)
             if new_lines:
-                stock_dispense_in_transaction(
-                    location=visit.location,
-                    lines=new_lines,
-                    by=by,
-                    reference=visit.stock_reference,
-                    occurred_at=visit.occurred_at,
-                )
+                _dispensed(visit=visit, lines=new_lines, by=by)
         if new_signature != old_signature:
             VisitSupply.objects.filter(visit=visit).delete()
             VisitSupply.objects.bulk_create(

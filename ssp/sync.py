@@ -12,7 +12,7 @@ synced a day late is accepted if it is within SSP_VISIT_BACKDATE_DAYS of when it
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from inventory.services import InsufficientStock, StockError
+from inventory.services import InsufficientStock, StockError, alert_checks_coalesced
 from org.models import User
 
 from .codes import CodeError
@@ -73,18 +73,16 @@ def sync_size_check(count: int) -> None:
 def visits_sync(*, by: User, records: Sequence[SyncRecord]) -> list[SyncResult]:
     """Apply queued visits one by one, in the order given; a result per record."""
     sync_size_check(len(records))
-    results = []
-    for record in records:
-        if record.errors:
-            results.append(SyncResult(record.client_uuid, SyncStatus.REFUSED, errors=record.errors))
-            continue
-        try:
-            visit, created = visit_record(by=by, **record.fields)
-        except (VisitError, StockError, CodeError) as exc:
-            results.append(
-                SyncResult(record.client_uuid, SyncStatus.REFUSED, errors=refusal_errors(exc))
-            )
-            continue
-        status = SyncStatus.CREATED if created else SyncStatus.DUPLICATE
-        results.append(SyncResult(record.client_uuid, status, visit=visit))
-    return results
+    with alert_checks_coalesced():
+        return [_applied(record, by=by) for record in records]
+
+
+def _applied(record: SyncRecord, *, by: User) -> SyncResult:
+    if record.errors:
+        return SyncResult(record.client_uuid, SyncStatus.REFUSED, errors=record.errors)
+    try:
+        visit, created = visit_record(by=by, **record.fields)
+    except (VisitError, StockError, CodeError) as exc:
+        return SyncResult(record.client_uuid, SyncStatus.REFUSED, errors=refusal_errors(exc))
+    status = SyncStatus.CREATED if created else SyncStatus.DUPLICATE
+    return SyncResult(record.client_uuid, status, visit=visit, notice=visit.stock_notice)

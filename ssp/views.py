@@ -84,6 +84,7 @@ def intake(request):
             except (services.VisitError, StockError, CodeError) as exc:
                 service_error = exc
             else:
+                _notice_after_save(request, visit)
                 return redirect(f"{reverse('ssp:intake')}?site={visit.site_id}&saved={visit.uuid}")
     else:
         form = IntakeForm(
@@ -112,6 +113,12 @@ def intake(request):
     }
     status_code = 400 if request.method == "POST" else 200
     return render(request, "ssp/intake.html", context, status=status_code)
+
+
+def _notice_after_save(request, visit) -> None:
+    """Supplies the books did not hold: a notice after the save, never an error."""
+    if visit.stock_notice:
+        messages.warning(request, visit.stock_notice)
 
 
 def _today_rows(user, site):
@@ -201,6 +208,7 @@ def intake_shift(request):
                 messages.success(
                     request, f"Shift saved: {visit.contacts} contacts at {visit.site}."
                 )
+                _notice_after_save(request, visit)
                 return redirect("ssp:visit-detail", uuid=visit.uuid)
         if service_error is not None:
             form_errors_from(form, service_error)
@@ -291,7 +299,7 @@ def visit_edit(request, uuid):
             data = form.cleaned_data
             fields = form.visit_fields()
             try:
-                services.visit_correct(
+                visit = services.visit_correct(
                     visit=visit,
                     by=request.user,
                     lines=lines,
@@ -307,6 +315,7 @@ def visit_edit(request, uuid):
                 service_error = exc
             else:
                 messages.success(request, "Visit corrected.")
+                _notice_after_save(request, visit)
                 return redirect("ssp:visit-detail", uuid=visit.uuid)
         if service_error is not None:
             form_errors_from(form, service_error)

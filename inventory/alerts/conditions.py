@@ -7,18 +7,28 @@ Conditions, per location × item (or lot):
 - lot expiring: a lot with stock expires within SSP_ALERT_EXPIRY_DAYS;
 - expired lot on hand: a lot past its expiry date still has stock;
 - count discrepancy: the latest physical count of the last 30 days differed from the
-  books by more than SSP_ALERT_COUNT_DISCREPANCY units (net over the item's lots).
+  books by more than SSP_ALERT_COUNT_DISCREPANCY units (net over the item's lots), or
+  a dispense since the latest count found fewer units on the books than it handed out
+  (SHORTFALL movements, net of withdrawals): the books are wrong, count the item.
 """
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
-from django.db.models import QuerySet, Sum
+from django.db.models import F, Max, Min, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
 from .. import selectors
-from ..models import AlertCondition, AlertSeverity, StockBalance, StockCountLine
+from ..models import (
+    AdjustmentReason,
+    AlertCondition,
+    AlertSeverity,
+    MovementKind,
+    StockBalance,
+    StockCountLine,
+    StockMovement,
+)
 
 Pair = tuple[int, int]
 
@@ -77,7 +87,7 @@ def alerts_findings(
 ) -> list[Finding]:
     """Every condition that holds now, for all stock or only the given locations/items.
 
-    Six queries whatever the number of items, lots and locations.
+    Seven queries whatever the number of items, lots and locations.
     """
     today = today or timezone.localdate()
     now = timezone.now()
@@ -132,18 +142,62 @@ def alerts_findings(
         ):
             findings.append(Finding(AlertCondition.STOCKOUT_SOON, *pair, None, facts))
 
-    # 3. Physical counts.
-    findings.extend(
-        _count_discrepancies(
-            since=now - timedelta(days=COUNT_LOOKBACK_DAYS),
-            location_ids=location_ids,
-            item_ids=item_ids,
-        )
+    # 3. Physical counts, and units found at dispenses since the latest count: one
+    # "count this item" alert per pair (the unique index has no room for two).
+    counts = _count_discrepancies(
+        since=now - timedelta(days=COUNT_LOOKBACK_DAYS),
+        location_ids=location_ids,
+        item_ids=item_ids,
     )
+    found = _found_since_count(location_ids=location_ids, item_ids=item_ids)
+    findings.extend(found.get(pair, finding) for pair, finding in counts.items())
+    findings.extend(finding for pair, finding in found.items() if pair not in counts)
     return findings
 
 
-def _count_discrepancies(*, since: datetime, location_ids, item_ids) -> list[Finding]:
+def _found_since_count(*, location_ids, item_ids) -> dict[Pair, Finding]:
+    """Pairs where dispenses handed out more than the books held since the pair was last
+    counted (or ever, if never): the units recorded as found, net of those withdrawn when
+    such a visit was corrected or voided. A count recorded afterwards clears it."""
+    last_counted = (
+        StockCountLine.objects.filter(
+            count__location_id=OuterRef("location_id"), item_id=OuterRef("item_id")
+        )
+        .order_by("-count__recorded_at")
+        .values("count__recorded_at")[:1]
+    )
+    movements = _scoped(
+        StockMovement.objects.filter(
+            kind=MovementKind.ADJUSTMENT, reason=AdjustmentReason.SHORTFALL
+        ),
+        location_ids,
+        item_ids,
+    )
+    rows = (
+        movements.annotate(last_counted=Subquery(last_counted))
+        .filter(Q(last_counted__isnull=True) | Q(recorded_at__gt=F("last_counted")))
+        .values("location_id", "item_id")
+        .annotate(units=Sum("quantity"), since=Min("occurred_at"), latest=Max("occurred_at"))
+        .order_by("location_id", "item_id")
+    )
+    return {
+        (row["location_id"], row["item_id"]): Finding(
+            AlertCondition.COUNT_DISCREPANCY,
+            row["location_id"],
+            row["item_id"],
+            None,
+            {
+                "found_at_dispense": row["units"],
+                "since": timezone.localdate(row["since"]).isoformat(),
+                "latest": timezone.localdate(row["latest"]).isoformat(),
+            },
+        )
+        for row in rows
+        if row["units"] > 0
+    }
+
+
+def _count_discrepancies(*, since: datetime, location_ids, item_ids) -> dict[Pair, Finding]:
     """Pairs whose latest physical count (of the lookback window) differed from the books
     by more than the threshold, net over the item's lots. A later count that matches
     clears it: count sheets keep every line, matching or not."""
@@ -159,8 +213,8 @@ def _count_discrepancies(*, since: datetime, location_ids, item_ids) -> list[Fin
         .order_by("count__occurred_at", "count_id")
     ):
         latest[(row["count__location_id"], row["item_id"])] = row  # later counts win
-    return [
-        Finding(
+    return {
+        pair: Finding(
             AlertCondition.COUNT_DISCREPANCY,
             *pair,
             None,
@@ -174,4 +228,4 @@ def _count_discrepancies(*, since: datetime, location_ids, item_ids) -> list[Fin
         )
         for pair, row in sorted(latest.items())
         if abs(row["counted"] - row["expected"]) > settings.SSP_ALERT_COUNT_DISCREPANCY
-    ]
+    }

@@ -15,6 +15,7 @@ from .common import (
     ReceiptLine,
     StockError,
     TransferLine,
+    alert_checks_coalesced,
     reference_owned,
     reference_owner_register,
 )
@@ -36,6 +37,7 @@ __all__ = [
     "ReceiptLine",
     "StockError",
     "TransferLine",
+    "alert_checks_coalesced",
     "balances_rebuild",
     "reference_owned",
     "reference_owner_register",

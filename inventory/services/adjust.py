@@ -22,6 +22,8 @@ from .common import (
 # Reasons that can only take stock away, or only add it. A correction goes either way.
 REMOVING_REASONS = {AdjustmentReason.DAMAGED, AdjustmentReason.EXPIRED, AdjustmentReason.LOST}
 ADDING_REASONS = {AdjustmentReason.FOUND}
+# Written by the ledger itself (a reversal; stock found at a dispense), never by hand.
+RESERVED_REASONS = {AdjustmentReason.REVERSAL, AdjustmentReason.SHORTFALL}
 
 
 @transaction.atomic(durable=True)
@@ -40,7 +42,7 @@ def stock_adjust(
     occurred_at = when(errors, occurred_at)
     check_reference(errors, reference)
     check_manages(errors, by, location)
-    if reason not in AdjustmentReason.values or reason == AdjustmentReason.REVERSAL:
+    if reason not in AdjustmentReason.values or reason in RESERVED_REASONS:
         errors.add("reason", "Choose damaged, expired, lost, found or correction.")
     if not is_count(quantity):
         errors.add("quantity", "Enter a whole number.")

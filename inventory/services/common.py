@@ -6,6 +6,8 @@ deadlock; rows that must exist first are inserted beforehand with
 `ON CONFLICT DO NOTHING`, sorted.
 """
 
+import contextlib
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -98,8 +100,33 @@ class CountLine:
 # --- The alerts hook ---------------------------------------------------------------
 
 
+# Set by `alert_checks_coalesced()`: the pairs its writes touched, re-checked at its end.
+_coalesced: ContextVar[set | None] = ContextVar("alert_checks_coalesced", default=None)
+
+
+@contextlib.contextmanager
+def alert_checks_coalesced():
+    """Many small stock writes in a row (a batch of synced visits, each in its own
+    transaction): one alert re-check for every pair they touched, queued when the block
+    ends, instead of one job per transaction. Should the process die before the end,
+    the hourly full scan re-checks everything anyway."""
+    pairs: set[tuple[int, int]] = set()
+    token = _coalesced.set(pairs)
+    try:
+        yield
+    finally:
+        _coalesced.reset(token)
+        if pairs:
+            with transaction.atomic():
+                movements_recorded(pairs=pairs)
+
+
 def movements_recorded(*, pairs: set[tuple[int, int]]) -> None:
     """Called once at the end of every write with the (location_id, item_id) it touched."""
+    collecting = _coalesced.get()
+    if collecting is not None:
+        collecting |= pairs
+        return
     # Stock alerts (inventory/alerts/) hook in here: re-check just these pairs. The
     # outbox row commits with the movements and the job is sent only after commit.
     if pairs:

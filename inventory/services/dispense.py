@@ -1,4 +1,15 @@
-"""Dispense (supplies handed out) and its reversal (a visit corrected or voided)."""
+"""Dispense (supplies handed out) and its reversal (a visit corrected or voided).
+
+A dispense may be asked to record a shortfall instead of refusing it: supplies were
+physically handed over although the books held fewer (a miscount, a delivery not yet
+entered). The units missing from the books are then added as an explicit, attributed
+adjustment with the reason "unrecorded stock found at dispense" (SHORTFALL), under the
+dispense's own reference and on the item's placeholder lot `UNRECORDED` (funding
+source "Unrecorded stock", no expiry), and the dispense takes them from there. So the
+balance never goes negative, the ledger still sums, funders' lots are not credited
+with units nobody knows they bought, and a count-discrepancy alert asks a manager to
+count the item (inventory/alerts/conditions.py).
+"""
 
 from collections import defaultdict
 from collections.abc import Sequence
@@ -6,9 +17,19 @@ from datetime import datetime
 
 from django.db import transaction
 from django.db.models import Q, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from ..models import AdjustmentReason, Item, Location, MovementKind, StockBalance, StockMovement
+from ..models import (
+    AdjustmentReason,
+    FundingSource,
+    Item,
+    Location,
+    Lot,
+    MovementKind,
+    StockBalance,
+    StockMovement,
+)
 from ..selectors import kit_components, lines_expand
 from .common import (
     DispenseLine,
@@ -16,6 +37,7 @@ from .common import (
     InsufficientStock,
     check_positive,
     check_reference,
+    ensure_balances,
     fefo_key,
     is_expired,
     lock_balances,
@@ -53,6 +75,68 @@ def _expand_dispense_lines(errors: Errors, lines: Sequence[DispenseLine]) -> dic
     return lines_expand(lines, components=components)
 
 
+SHORTFALL_LOT_NUMBER = "UNRECORDED"
+SHORTFALL_FUNDING_CODE = "unrecorded"
+
+
+def shortfall_lots(items: Sequence[Item]) -> dict[int, Lot]:
+    """The placeholder lot of each item for stock found at a dispense, made on first need.
+
+    Its funding source is inactive, so no receipt can name it. get_or_create in item
+    order: two dispenses making the same lots at once insert them in the same order."""
+    source, _ = FundingSource.objects.get_or_create(
+        code=SHORTFALL_FUNDING_CODE,
+        defaults={"name": "Unrecorded stock (found at dispense)", "is_active": False},
+    )
+    lots = {}
+    for item in sorted(items, key=lambda item: item.pk):
+        lots[item.pk], _ = Lot.objects.get_or_create(
+            item=item, lot_number=SHORTFALL_LOT_NUMBER, funding_source=source
+        )
+    return lots
+
+
+def _found_at_dispense(
+    *,
+    location: Location,
+    shortfalls: dict[Item, int],
+    locked: list[StockBalance],
+    usable: dict[int, list[StockBalance]],
+    changed: dict[int, StockBalance],
+    movement,
+) -> list[StockMovement]:
+    """Add each short item's missing units to its placeholder lot at the location, as
+    SHORTFALL adjustments, and make them usable by the dispense that follows."""
+    lots = shortfall_lots(list(shortfalls))
+    rows = {b.lot_id: b for b in locked if b.lot_id in {lot.pk for lot in lots.values()}}
+    missing = {(location.pk, lot.pk, item_id) for item_id, lot in lots.items()} - {
+        (location.pk, lot_id, row.item_id) for lot_id, row in rows.items()
+    }
+    if missing:
+        # Rows new to this location. Every other row this dispense changes is already
+        # locked; these are inserted sorted and locked in one more ordered statement.
+        ensure_balances(missing)
+        new = lock_balances(Q(location=location, lot_id__in=[lot for _, lot, _ in missing]))
+        rows.update({b.lot_id: b for b in new})
+    movements = []
+    for item, units in shortfalls.items():
+        row = rows[lots[item.pk].pk]
+        row.quantity += units
+        changed[row.pk] = row
+        if all(b.pk != row.pk for b in usable[item.pk]):
+            usable[item.pk].append(row)
+        movements.append(
+            movement(
+                kind=MovementKind.ADJUSTMENT,
+                reason=AdjustmentReason.SHORTFALL,
+                item=item,
+                lot=row.lot,
+                quantity=units,
+            )
+        )
+    return movements
+
+
 def _dispense(
     *,
     location: Location,
@@ -61,9 +145,11 @@ def _dispense(
     reference: str,
     occurred_at: datetime | None = None,
     by_owner: bool,
+    record_shortfall: bool = False,
 ) -> list[StockMovement]:
     """Take stock out at `location`, first-expiry-first-out over lots not expired on the
-    day it happened. All or nothing: raises InsufficientStock naming the first short item.
+    day it happened. All or nothing: raises InsufficientStock naming the first short
+    item, unless `record_shortfall`, which records the missing units as found instead.
     """
     errors = Errors()
     occurred_at = when(errors, occurred_at)
@@ -81,27 +167,41 @@ def _dispense(
         if balance.quantity > 0 and not is_expired(balance.lot, on_day):
             usable[balance.item_id].append(balance)
 
+    def movement(**fields) -> StockMovement:
+        return StockMovement(
+            location=location,
+            reference=reference,
+            occurred_at=occurred_at,
+            recorded_by=by,
+            **fields,
+        )
+
+    shortfalls = {}
+    for item, quantity in demand.items():
+        available = sum(b.quantity for b in usable[item.pk])
+        if available < quantity:
+            if not record_shortfall:
+                raise InsufficientStock(
+                    item=item, location=location, requested=quantity, available=available
+                )
+            shortfalls[item] = quantity - available
+
     changed: dict[int, StockBalance] = {}
     movements = []
+    if shortfalls:
+        movements += _found_at_dispense(
+            location=location,
+            shortfalls=shortfalls,
+            locked=balances,
+            usable=usable,
+            changed=changed,
+            movement=movement,
+        )
     for item, quantity in demand.items():
         rows = sorted(usable[item.pk], key=fefo_key)
-        available = sum(b.quantity for b in rows)
-        if available < quantity:
-            raise InsufficientStock(
-                item=item, location=location, requested=quantity, available=available
-            )
         for balance, take in take_fefo(usable=rows, quantity=quantity, changed=changed):
             movements.append(
-                StockMovement(
-                    kind=MovementKind.DISPENSE,
-                    item=item,
-                    lot=balance.lot,
-                    location=location,
-                    quantity=-take,
-                    reference=reference,
-                    occurred_at=occurred_at,
-                    recorded_by=by,
-                )
+                movement(kind=MovementKind.DISPENSE, item=item, lot=balance.lot, quantity=-take)
             )
     created = save(changed, movements)
     movements_recorded(pairs={(location.pk, item.pk) for item in demand})
@@ -133,20 +233,27 @@ def _reverse(
     balances = {(b.location_id, b.lot_id): b for b in lock_balances(condition)}
     # Summed only now, under the locks: a concurrent reversal of the same reference
     # has committed by the time we hold them, and (READ COMMITTED) this statement sees it.
+    # Stock found at a dispense is withdrawn as such (a negative SHORTFALL), apart from
+    # the dispense's own reversal: consumption, funders' figures and the "count this
+    # item" alert read the two kinds apart.
+    is_found = Q(kind=MovementKind.ADJUSTMENT, reason=AdjustmentReason.SHORTFALL)
     nets = (
         StockMovement.objects.filter(reference=reference)
         .values("location_id", "lot_id", "item_id")
-        .annotate(net=Sum("quantity"))
+        .annotate(
+            net=Coalesce(Sum("quantity", filter=~is_found), 0),
+            found=Coalesce(Sum("quantity", filter=is_found), 0),
+        )
         .order_by("location_id", "lot_id")
     )
     changed: dict[int, StockBalance] = {}
     movements = []
     pairs = set()
     for row in nets:
-        if not row["net"]:
+        if not row["net"] and not row["found"]:
             continue
         balance = balances[(row["location_id"], row["lot_id"])]
-        delta = -row["net"]
+        delta = -row["net"] - row["found"]
         if balance.quantity + delta < 0:
             raise InsufficientStock(
                 item=Item.objects.get(pk=row["item_id"]),
@@ -157,19 +264,24 @@ def _reverse(
         balance.quantity += delta
         changed[balance.pk] = balance
         pairs.add((row["location_id"], row["item_id"]))
-        movements.append(
-            StockMovement(
-                kind=MovementKind.ADJUSTMENT,
-                reason=AdjustmentReason.REVERSAL,
-                item_id=row["item_id"],
-                lot_id=row["lot_id"],
-                location_id=row["location_id"],
-                quantity=delta,
-                reference=reference,
-                occurred_at=occurred_at,
-                recorded_by=by,
-            )
-        )
+        for reason, quantity in (
+            (AdjustmentReason.REVERSAL, -row["net"]),
+            (AdjustmentReason.SHORTFALL, -row["found"]),
+        ):
+            if quantity:
+                movements.append(
+                    StockMovement(
+                        kind=MovementKind.ADJUSTMENT,
+                        reason=reason,
+                        item_id=row["item_id"],
+                        lot_id=row["lot_id"],
+                        location_id=row["location_id"],
+                        quantity=quantity,
+                        reference=reference,
+                        occurred_at=occurred_at,
+                        recorded_by=by,
+                    )
+                )
     if not movements:
         return []
     created = save(changed, movements)
@@ -209,7 +321,11 @@ def stock_dispense_in_transaction(
     by,
     reference: str,
     occurred_at: datetime | None = None,
+    record_shortfall: bool = False,
 ) -> list[StockMovement]:
+    """Dispense inside the caller's transaction. `record_shortfall`: supplies already
+    handed over are never refused; what the books lack is recorded as found (SHORTFALL
+    movements in the result) and the dispense goes ahead."""
     require_transaction("stock_dispense_in_transaction")
     # A savepoint: a refused dispense leaves the caller's transaction usable.
     with transaction.atomic():
@@ -220,6 +336,7 @@ def stock_dispense_in_transaction(
             reference=reference,
             occurred_at=occurred_at,
             by_owner=True,
+            record_shortfall=record_shortfall,
         )
 
 

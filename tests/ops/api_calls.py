@@ -38,6 +38,10 @@ def write_for(op: str, w, s, caller=None) -> Call:
             return Call({"uuid": s.visit.uuid}, {"syringes_collected": 10})
         case "POST /api/v1/visits/{uuid}/void/":
             return Call({"uuid": s.visit.uuid}, {"reason": "twice"})
+        case "POST /api/v1/sync/":
+            body = {"client_uuid": str(uuid.uuid4()), "site": s.site.pk, "code": s.code}
+            record = {"kind": "visit", "client_uuid": body["client_uuid"], "body": body}
+            return Call(data={"records": [record]})
         case "POST /api/v1/participants/build-code/":
             parts = {"mother_first_name": "Rosa", "own_first_name": "Lee", "birth_year": "1988"}
             return Call(data={"parts": {**parts, "gender": "f"}})

@@ -51,6 +51,9 @@ NO_SITE = "no site"  # program-wide reference data: catalog, partners, templates
 LIST = "list"  # another site's records are left out
 OBJECT = "object"  # another site's record answers 404
 NAMED = "named"  # a request naming another site's place, code or reference is refused
+# A batch (sync): a record naming another site is refused in the answer (200), the
+# request as a whole is not.
+NAMED_PER_RECORD = "named, per record"
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,8 @@ POLICY = {
     # The author within the edit window (ana logged site A's visit) or a manager.
     "PATCH /api/v1/visits/{uuid}/": Rule(LOGS_VISITS, OBJECT),
     "POST /api/v1/visits/{uuid}/void/": Rule(LOGS_VISITS, OBJECT),
+    # Queued visits of an offline device, in one batch.
+    "POST /api/v1/sync/": Rule(LOGS_VISITS, NAMED_PER_RECORD),
     # Participant codes
     "GET /api/v1/participants/{code}/": Rule(LOGS_VISITS, OBJECT),
     # A code is known program-wide (so it is not counted as new elsewhere), but the
@@ -345,6 +350,9 @@ def test_access(module_world, clients, op, role):
             assert status == 404, (where, status, body)
         elif expected == "out of reach" and rule.scope == NAMED:
             assert status in (400, 403, 404), (where, status, body)
+        elif expected == "out of reach" and rule.scope == NAMED_PER_RECORD:
+            assert status == 200, (where, status, body)
+            assert {row["status"] for row in body["results"]} == {"refused"}, (where, body)
         elif expected == "out of reach":  # a list: answered, without site B's record
             assert status == 200, (where, status, body)
             assert not call.shows(body), (where, "site B's record is listed")
@@ -352,6 +360,8 @@ def test_access(module_world, clients, op, role):
             assert 200 <= status < 300, (where, status, body)
             if rule.scope == LIST:
                 assert call.shows(body), (where, "the site's record is missing", body)
+            if rule.scope == NAMED_PER_RECORD:
+                assert {row["status"] for row in body["results"]} == {"created"}, (where, body)
         if expected != "allowed":
             changed = tables_changed(before, rows_written())
             assert not changed, (where, "a refused call wrote to", changed)

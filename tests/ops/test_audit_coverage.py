@@ -40,6 +40,7 @@ AUDITED = {
     "POST /api/v1/visits/": ("front_desk", LOG, "ssp.visit"),
     "PATCH /api/v1/visits/{uuid}/": ("front_desk", LOG, "ssp.visit"),
     "POST /api/v1/visits/{uuid}/void/": ("front_desk", LOG, "ssp.visit"),
+    "POST /api/v1/sync/": ("front_desk", LOG, "ssp.visit"),
     "POST /api/v1/participants/merge/": ("manager", LOG, "ssp.participantmerge"),
     "POST /api/v1/participants/build-code/": ("front_desk", NOTHING, None),
     "POST /api/v1/referrals/": ("front_desk", LOG, "referrals.referral"),

@@ -85,9 +85,10 @@ def test_future_visit_is_refused(api_as, front_desk_ana, site_a, stocked):
     assert "future" in response.json()["errors"]["occurred_at"][0]
 
 
-def test_insufficient_stock_is_409_naming_item_and_available(
-    api_as, front_desk_ana, site_a, stocked
+def test_under_refuse_insufficient_stock_is_409_naming_item_and_available(
+    api_as, front_desk_ana, site_a, stocked, settings
 ):
+    settings.SSP_STOCK_SHORTFALL = "refuse"
     response = api_as(front_desk_ana).post(
         "/api/v1/visits/",
         payload(site_a, supplies=[{"item": "nalox-nasal", "quantity": 2}]),

@@ -101,9 +101,10 @@ def test_someone_elses_client_uuid_is_refused(
         record(manager_sam, site_a, client_uuid=key, lines=[item_line(supplies["pad"], 1)])
 
 
-def test_insufficient_stock_names_the_item_and_saves_nothing(
-    front_desk_ana, site_a, stocked, injection_kit, supplies
+def test_under_refuse_insufficient_stock_names_the_item_and_saves_nothing(
+    front_desk_ana, site_a, stocked, injection_kit, supplies, settings
 ):
+    settings.SSP_STOCK_SHORTFALL = "refuse"
     with pytest.raises(InsufficientStock) as caught:
         record(
             front_desk_ana,
@@ -119,7 +120,10 @@ def test_insufficient_stock_names_the_item_and_saves_nothing(
     assert on_hand(stocked, supplies["syringe"]) == 1000
 
 
-def test_naloxone_never_received_is_insufficient(front_desk_ana, site_a, stocked, supplies):
+def test_under_refuse_naloxone_never_received_is_insufficient(
+    front_desk_ana, site_a, stocked, supplies, settings
+):
+    settings.SSP_STOCK_SHORTFALL = "refuse"
     with pytest.raises(InsufficientStock, match="0 available"):
         record(front_desk_ana, site_a, lines=[item_line(supplies["naloxone"], 1)])
 
