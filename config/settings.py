@@ -393,6 +393,9 @@ _lookup_count, _, _lookup_period = SSP_LOOKUP_RATE.partition("/")
 if not (_lookup_count.isdigit() and _lookup_period in {"s", "sec", "min", "hour", "day"}):
     raise ImproperlyConfigured(f"SSP_LOOKUP_RATE={SSP_LOOKUP_RATE!r}: write e.g. 120/min.")
 # Sharps bins emptied at kiosks are weighed; this converts weight to syringes.
+# The offline app keeps on the device the codes with a visit at the person's own sites
+# in this many days (codes only), for near-match suggestions without a connection.
+SSP_DEVICE_CODES_DAYS = env.int("SSP_DEVICE_CODES_DAYS", default=365)
 SSP_SYRINGES_PER_POUND = env.int("SSP_SYRINGES_PER_POUND", default=280)
 # Referrals: days until staff should ask whether the person was linked.
 SSP_REFERRAL_FOLLOW_UP_DAYS = env.int("SSP_REFERRAL_FOLLOW_UP_DAYS", default=30)

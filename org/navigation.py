@@ -14,12 +14,14 @@ class NavItem:
     url: str
     badge: int | None = None
     order: int = 50
+    # The page works without a connection (org.offline): the phone keeps a copy of it.
+    offline: bool = False
 
 
 def items(request) -> list[NavItem]:
     user = request.user
     entries = [
-        NavItem("Home", reverse("home"), order=0),
+        NavItem("Home", reverse("home"), order=0, offline=True),
         NavItem("Sites", reverse("org:site-list"), order=30),
     ]
     if user.has_perm("org.view_audit"):

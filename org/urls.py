@@ -5,6 +5,8 @@ from . import views
 app_name = "org"
 
 urlpatterns = [
+    path("sw.js", views.service_worker, name="service-worker"),
+    path("manifest.webmanifest", views.web_manifest, name="web-manifest"),
     path("sites/", views.site_list, name="site-list"),
     path("sites/<int:pk>/", views.site_detail, name="site-detail"),
     path("audit/", views.audit_list, name="audit-list"),

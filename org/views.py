@@ -12,11 +12,13 @@ from django.core.paginator import Paginator
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.templatetags.static import static
 from django.urls import reverse_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from .models import User
+from .offline import OFFLINE_HEADER, available_offline
 from .selectors import (
     sites_for_user,
     staff_accounts,
@@ -34,6 +36,7 @@ from .services import (
 )
 
 
+@available_offline
 def home(request):
     return render(request, "org/home.html", {"sites": sites_for_user(request.user)})
 
@@ -89,6 +92,55 @@ def healthz(request):
         {"status": "ok" if healthy else "degraded", "database": database, "redis": redis_state},
         status=200 if healthy else 503,
     )
+
+
+# --- The installable app -----------------------------------------------------------
+
+
+@login_not_required
+@require_GET
+def service_worker(request):
+    """The offline app's service worker, served from the root so that its scope is the
+    whole app (one served from /static/ could only control /static/). No secrets in it:
+    it is the same for everyone, and loads before login too."""
+    response = render(
+        request,
+        "org/sw.js",
+        {"offline_header": OFFLINE_HEADER, "login_path": reverse_lazy("login")},
+        content_type="text/javascript; charset=utf-8",
+    )
+    # A new deployment's worker is picked up at the next page load, not in a day.
+    response["Cache-Control"] = "no-cache"
+    return response
+
+
+@login_not_required
+@require_GET
+def web_manifest(request):
+    """The web app manifest: what a phone needs to install the app on its home screen."""
+    icon = "org/icons/icon-{}.png"
+    manifest = {
+        "name": "SSP intake",
+        "short_name": "SSP",
+        "description": "Front desk, street shifts and follow-ups of the syringe services "
+        "program; keeps working without a connection.",
+        "start_url": "/",
+        "scope": "/",
+        "display": "standalone",
+        "background_color": "#ffffff",
+        "theme_color": "#0b5d66",
+        "icons": [
+            {"src": static(icon.format(192)), "sizes": "192x192", "type": "image/png"},
+            {"src": static(icon.format(512)), "sizes": "512x512", "type": "image/png"},
+            {
+                "src": static(icon.format("maskable-512")),
+                "sizes": "512x512",
+                "type": "image/png",
+                "purpose": "maskable",
+            },
+        ],
+    }
+    return JsonResponse(manifest, content_type="application/manifest+json")
 
 
 # --- Accounts ---------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from org.csv_download import csv_download
 from org.forms import form_errors_from
+from org.offline import available_offline
 from org.selectors import sites_for_user
 from ssp.models import Visit
 from ssp.selectors import participant_by_code
@@ -142,6 +143,7 @@ def referral_export(request):
     return csv_download(name="referrals", columns=CSV_COLUMNS, rows=rows)
 
 
+@available_offline
 def overdue_list(request):
     today = timezone.localdate()
     form, filters = _filters(request)

@@ -2,6 +2,7 @@ from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from .api import ParticipantViewSet, VisitViewSet
+from .api_device import DeviceCatalogView, DeviceCodesView
 from .api_sync import VisitSyncView
 
 # No ".json" suffix routes: the API speaks JSON only, and actions need not take `format`.
@@ -10,4 +11,9 @@ router.include_format_suffixes = False
 router.register("visits", VisitViewSet, basename="visit")
 router.register("participants", ParticipantViewSet, basename="participant")
 
-urlpatterns = [path("sync/", VisitSyncView.as_view(), name="sync"), *router.urls]
+urlpatterns = [
+    path("sync/", VisitSyncView.as_view(), name="sync"),
+    path("device/catalog/", DeviceCatalogView.as_view(), name="device-catalog"),
+    path("device/codes/", DeviceCodesView.as_view(), name="device-codes"),
+    *router.urls,
+]

@@ -352,6 +352,24 @@ def all_supplies() -> dict:
     return supply_catalog()
 
 
+def device_codes(*, user: User, days: int) -> list[str]:
+    """The codes a phone keeps for offline near-match suggestions: those with a visit at
+    this person's own sites in the last `days` days, the code now in use after merges
+    (merges move the visits). Codes only; a code seen only at other sites is never listed."""
+    since = timezone.now() - timedelta(days=days)
+    visits = Visit.objects.filter(
+        site_id__in=user.accessible_site_ids(), voided_at__isnull=True, occurred_at__gte=since
+    )
+    return list(
+        Participant.objects.filter(
+            merged_into__isnull=True,
+            pk__in=visits.filter(participant__isnull=False).values("participant_id"),
+        )
+        .order_by("code")
+        .values_list("code", flat=True)
+    )
+
+
 def participant_merge_preview(*, user: User, merged: Participant, kept: Participant) -> dict:
     counts = dict(
         Visit.objects.filter(participant__in=[merged, kept])

@@ -234,6 +234,41 @@ class VisitVoidSerializer(serializers.Serializer):
     reason = serializers.ChoiceField(choices=VoidReason.choices)
 
 
+# --- The offline app's device cache --------------------------------------------------
+
+
+class DeviceThingSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    code = serializers.CharField()
+    name = serializers.CharField()
+
+
+class DeviceLocationSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class DeviceSiteSerializer(DeviceThingSerializer):
+    locations = DeviceLocationSerializer(many=True)
+
+
+class DeviceCatalogSerializer(serializers.Serializer):
+    sites = DeviceSiteSerializer(many=True, help_text="The sites you may record at.")
+    kits = DeviceThingSerializer(many=True)
+    items = DeviceThingSerializer(many=True)
+    session_ends_at = serializers.DateTimeField(
+        allow_null=True, help_text="When this login ends at the latest (SESSION_ABSOLUTE_SECONDS)."
+    )
+
+
+class DeviceCodesSerializer(serializers.Serializer):
+    codes = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Codes with a visit at your sites in the last SSP_DEVICE_CODES_DAYS days.",
+    )
+    days = serializers.IntegerField()
+
+
 # --- Participants --------------------------------------------------------------------
 
 

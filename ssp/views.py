@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from inventory.services import StockError
 from org.forms import form_errors_from
 from org.models import Site
+from org.offline import available_offline
 from org.selectors import recording_sites_for_user, sites_for_user
 
 from . import selectors, services
@@ -57,6 +58,7 @@ def _supply_choices():
 
 
 @permission_required("ssp.log_visit", raise_exception=True)
+@available_offline
 def intake(request):
     """The front-desk screen: code → person, supplies, Enter saves; today's visits below."""
     sites = recording_sites_for_user(request.user)
@@ -177,6 +179,7 @@ def intake_build_code(request):
 
 
 @permission_required("ssp.log_visit", raise_exception=True)
+@available_offline
 def intake_shift(request):
     """A street-outreach shift logged afterwards in bulk: anonymous contacts, totals."""
     sites = recording_sites_for_user(request.user)

@@ -225,6 +225,9 @@ def chromium():
         require_service("Debian chromium", False)
     from playwright.sync_api import sync_playwright
 
+    # Lets a test route (and so cut off) a service worker's own requests: set_offline
+    # alone does not reach them (microsoft/playwright#2311). Read when the driver starts.
+    os.environ.setdefault("PW_EXPERIMENTAL_SERVICE_WORKER_NETWORK_EVENTS", "1")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM,

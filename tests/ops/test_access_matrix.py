@@ -82,6 +82,10 @@ POLICY = {
     "GET /api/v1/participants/lookup/": Rule(LOGS_VISITS, LIST),
     "POST /api/v1/participants/build-code/": Rule(LOGS_VISITS, NO_SITE),
     "POST /api/v1/participants/merge/": Rule(MERGES_CODES, NAMED),
+    # What the offline app keeps on a phone: the sites one records at, and the codes
+    # seen at one's own sites (never another site's).
+    "GET /api/v1/device/catalog/": Rule(LOGS_VISITS, LIST),
+    "GET /api/v1/device/codes/": Rule(LOGS_VISITS, LIST),
     # Referrals: read by everyone at the site, recorded by front desk and coordinators,
     # types and partners read by all and managed by coordinators.
     "GET /api/v1/referrals/": Rule(SIGNED_IN, LIST),
@@ -174,6 +178,10 @@ def read_for(op: str, w, s) -> Call:
                 )
 
             return Call(data={"code": s.code}, shows=shows_visit)
+        case "GET /api/v1/device/catalog/":
+            return Call(shows=lambda body: s.site.pk in {site["id"] for site in body["sites"]})
+        case "GET /api/v1/device/codes/":
+            return Call(shows=lambda body: s.code in body["codes"])
         case "GET /api/v1/referrals/":
             return Call(shows=listed(s.referral.pk))
         case "GET /api/v1/referrals/linkage/":

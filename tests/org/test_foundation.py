@@ -12,8 +12,9 @@ from org.middleware import SESSION_STARTED_KEY
 
 from ..support.routes import all_paths
 
-# Reachable without logging in: the login pages, the health check, static files.
-PUBLIC = {"/login/", "/admin/login/", "/healthz"}
+# Reachable without logging in: the login pages, the health check, static files, and
+# the installable app's service worker and manifest (the same for everyone, no data).
+PUBLIC = {"/login/", "/admin/login/", "/healthz", "/sw.js", "/manifest.webmanifest"}
 
 
 @pytest.mark.django_db
