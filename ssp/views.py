@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from inventory.services import StockError
 from org.forms import form_errors_from
 from org.models import Site
-from org.selectors import recording_sites_for_user, sites_for_user
+from org.selectors import recording_sites_for_user, sites_for_user, street_site_for_user
 
 from . import selectors, services
 from .codes import CodeError, build_code, current_recipe, normalise
@@ -54,6 +54,11 @@ def _chosen_site(request, sites) -> Site | None:
 
 def _supply_choices():
     return selectors.all_supplies()
+
+
+def _quick_supplies(site):
+    """The quick-add buttons of a supply form (none before the person has a site)."""
+    return selectors.quick_supplies(site=site) if site else {"kits": [], "items": []}
 
 
 @permission_required("ssp.log_visit", raise_exception=True)
@@ -100,7 +105,7 @@ def intake(request):
         "site": site,
         "sites": sites,
         "recipe": current_recipe(),
-        "quick": selectors.quick_supplies(site=site) if site else {"kits": [], "items": []},
+        "quick": _quick_supplies(site),
         "choices": _supply_choices(),
         "posted_lines": posted_lines,
         "line_errors": line_errors,
@@ -169,11 +174,19 @@ def intake_build_code(request):
     return render(request, "ssp/_built_code.html", {"code": code, "error": error})
 
 
+def _shift_site(request, sites) -> Site | None:
+    """A street shift's site: ?site=, else the person's street-outreach site, else the
+    front desk's. The choice is not remembered: the front desk keeps its own site."""
+    wanted = request.GET.get("site", "")
+    chosen = sites.filter(pk=int(wanted)).first() if wanted.isdigit() else None
+    return chosen or street_site_for_user(request.user) or _chosen_site(request, sites)
+
+
 @permission_required("ssp.log_visit", raise_exception=True)
 def intake_shift(request):
     """A street-outreach shift logged afterwards in bulk: anonymous contacts, totals."""
     sites = recording_sites_for_user(request.user)
-    site = _chosen_site(request, sites)
+    site = _shift_site(request, sites)
     posted_lines, line_errors, service_error = [], [], None
     if request.method == "POST":
         form = ShiftForm(request.POST, sites=sites)
@@ -209,6 +222,7 @@ def intake_shift(request):
         "ssp/shift_form.html",
         {
             "form": form,
+            "quick": _quick_supplies(site),
             "choices": _supply_choices(),
             "posted_lines": posted_lines,
             "line_errors": line_errors,
@@ -335,6 +349,7 @@ def visit_edit(request, uuid):
         {
             "visit": visit,
             "form": form,
+            "quick": _quick_supplies(site),
             "choices": _supply_choices(),
             "posted_lines": posted_lines,
             "line_errors": line_errors,
