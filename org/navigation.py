@@ -27,6 +27,8 @@ def items(request) -> list[NavItem]:
     if user.has_perm("org.view_audit"):
         entries.append(NavItem("Audit trail", reverse("org:audit-list"), order=90, secondary=True))
     if user.has_perm("org.manage_staff"):
-        entries.append(NavItem("Staff accounts", reverse("org:staff-list"), order=92, secondary=True))
+        entries.append(
+            NavItem("Staff accounts", reverse("org:staff-list"), order=92, secondary=True)
+        )
     entries.append(NavItem("My account", reverse("org:account"), order=95, secondary=True))
     return entries

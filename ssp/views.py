@@ -349,7 +349,6 @@ def visit_edit(request, uuid):
         {
             "visit": visit,
             "form": form,
-            "quick": _quick_supplies(site),
             "choices": _supply_choices(),
             "posted_lines": posted_lines,
             "line_errors": line_errors,

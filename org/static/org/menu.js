@@ -29,9 +29,12 @@
     if (!tooWide) setOpen(menuToggle, false);
   }
   fit();
+  // Phones resize the window as their address bar hides: only a new width matters.
   let pending = false;
+  let width = window.innerWidth;
   window.addEventListener("resize", () => {
-    if (pending) return;
+    if (pending || window.innerWidth === width) return;
+    width = window.innerWidth;
     pending = true;
     requestAnimationFrame(() => {
       pending = false;
