@@ -19,9 +19,10 @@ def navigation(request):
     entries = []
     for module in _navigation_modules():
         entries.extend(module.items(request))
-    # sorted() is stable: entries of equal order keep their app's order.
+    # The entries under More come last, as on screen; sorted() is stable: entries of
+    # equal order keep their app's order.
     return {
-        "nav_items": sorted(entries, key=lambda entry: entry.order),
+        "nav_items": sorted(entries, key=lambda entry: (entry.secondary, entry.order)),
         # Shown on the phone's menu button, where the entries' own badges are folded away.
         "nav_badges": sum(entry.badge or 0 for entry in entries),
     }
