@@ -15,9 +15,14 @@ def _navigation_modules():
 def navigation(request):
     """The menu for the signed-in person: entries from every app's navigation.py."""
     if not getattr(request, "user", None) or not request.user.is_authenticated:
-        return {"nav_items": []}
+        return {"nav_items": [], "nav_badges": 0}
     entries = []
     for module in _navigation_modules():
         entries.extend(module.items(request))
-    # sorted() is stable: entries of equal order keep their app's order.
-    return {"nav_items": sorted(entries, key=lambda entry: entry.order)}
+    # The entries under More come last, as on screen; sorted() is stable: entries of
+    # equal order keep their app's order.
+    return {
+        "nav_items": sorted(entries, key=lambda entry: (entry.secondary, entry.order)),
+        # Shown on the phone's menu button, where the entries' own badges are folded away.
+        "nav_badges": sum(entry.badge or 0 for entry in entries),
+    }

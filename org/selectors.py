@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
-from .models import Site, User
+from .models import ServiceModel, Site, User
 
 
 def sites_for_user(user: User) -> QuerySet[Site]:
@@ -18,6 +18,16 @@ def sites_for_user(user: User) -> QuerySet[Site]:
 def recording_sites_for_user(user: User) -> QuerySet[Site]:
     """The active sites where this person may log a visit."""
     return sites_for_user(user).filter(is_active=True)
+
+
+def street_site_for_user(user: User) -> Site | None:
+    """The person's street-outreach site (the first by name), where shifts are logged."""
+    return (
+        recording_sites_for_user(user)
+        .filter(service_model=ServiceModel.OUTREACH)
+        .order_by("name")
+        .first()
+    )
 
 
 # --- API tokens ---------------------------------------------------------------------------

@@ -14,8 +14,8 @@ def items(request) -> list[NavItem]:
     entries = [
         # The badge: open referrals at the person's sites whose follow-up date has come.
         NavItem("Referrals", reverse("referrals:list"), overdue_count(user=user) or None, order=70),
-        NavItem("Partners", reverse("referrals:partner-list"), order=71),
+        NavItem("Partners", reverse("referrals:partner-list"), order=71, secondary=True),
     ]
     if user.has_perm("referrals.manage_referrals") or user.is_program_wide:
-        entries.append(NavItem("Linkage", reverse("referrals:linkage"), order=72))
+        entries.append(NavItem("Linkage", reverse("referrals:linkage"), order=72, secondary=True))
     return entries

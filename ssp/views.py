@@ -17,7 +17,7 @@ from inventory.services import StockError
 from org.forms import form_errors_from
 from org.models import Site
 from org.offline import available_offline
-from org.selectors import recording_sites_for_user, sites_for_user
+from org.selectors import recording_sites_for_user, sites_for_user, street_site_for_user
 
 from . import selectors, services
 from .codes import CodeError, build_code, current_recipe, normalise
@@ -55,6 +55,11 @@ def _chosen_site(request, sites) -> Site | None:
 
 def _supply_choices():
     return selectors.all_supplies()
+
+
+def _quick_supplies(site):
+    """The quick-add buttons of a supply form (none before the person has a site)."""
+    return selectors.quick_supplies(site=site) if site else {"kits": [], "items": []}
 
 
 @permission_required("ssp.log_visit", raise_exception=True)
@@ -103,7 +108,7 @@ def intake(request):
         "site": site,
         "sites": sites,
         "recipe": current_recipe(),
-        "quick": selectors.quick_supplies(site=site) if site else {"kits": [], "items": []},
+        "quick": _quick_supplies(site),
         "choices": _supply_choices(),
         "posted_lines": posted_lines,
         "line_errors": line_errors,
@@ -178,12 +183,20 @@ def intake_build_code(request):
     return render(request, "ssp/_built_code.html", {"code": code, "error": error})
 
 
+def _shift_site(request, sites) -> Site | None:
+    """A street shift's site: ?site=, else the person's street-outreach site, else the
+    front desk's. The choice is not remembered: the front desk keeps its own site."""
+    wanted = request.GET.get("site", "")
+    chosen = sites.filter(pk=int(wanted)).first() if wanted.isdigit() else None
+    return chosen or street_site_for_user(request.user) or _chosen_site(request, sites)
+
+
 @permission_required("ssp.log_visit", raise_exception=True)
 @available_offline
 def intake_shift(request):
     """A street-outreach shift logged afterwards in bulk: anonymous contacts, totals."""
     sites = recording_sites_for_user(request.user)
-    site = _chosen_site(request, sites)
+    site = _shift_site(request, sites)
     posted_lines, line_errors, service_error = [], [], None
     if request.method == "POST":
         form = ShiftForm(request.POST, sites=sites)
@@ -220,6 +233,7 @@ def intake_shift(request):
         "ssp/shift_form.html",
         {
             "form": form,
+            "quick": _quick_supplies(site),
             "choices": _supply_choices(),
             "posted_lines": posted_lines,
             "line_errors": line_errors,

@@ -2,7 +2,8 @@
 report and cross-cutting tests stand on, services, and a real browser.
 
 Personas (healthchecks' alice/bob habit): front_desk_ana works at site A,
-front_desk_ben at site B, manager_sam manages site A, coordinator_cleo and
+front_desk_ben at site B, outreach_olu works the Northside van and the street-outreach
+team (the demo's outreach account), manager_sam manages site A, coordinator_cleo and
 admin_ada are program-wide. Each app's own fixtures live in tests/<app>/conftest.py.
 """
 
@@ -18,6 +19,7 @@ from django.utils import timezone
 from config.celery import app as celery_app
 from inventory.models import Category
 from org import roles
+from org.models import ServiceModel
 
 from .factories import (
     PASSWORD,
@@ -30,13 +32,13 @@ from .factories import (
 )
 from .support.intake import receive
 from .support.services import require_service
+from .support.walk import SCREENSHOTS
 
 # Playwright's sync API runs an event loop in the test thread; Django's ORM calls
 # from that thread are still synchronous and safe.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = "/usr/bin/chromium"
-SCREENSHOTS = Path(__file__).parent / "screenshots"
 MD5_HASHER = "django.contrib.auth.hashers.MD5PasswordHasher"
 
 
@@ -106,6 +108,15 @@ def front_desk_ana(site_a):
 @pytest.fixture
 def front_desk_ben(site_b):
     return make_staff("ben", roles.FRONT_DESK, [site_b])
+
+
+@pytest.fixture
+def outreach_olu(db):
+    van = SiteFactory(name="Northside van", code="VAN1", service_model=ServiceModel.MOBILE)
+    street = SiteFactory(
+        name="Street outreach team", code="OUTR", service_model=ServiceModel.OUTREACH
+    )
+    return make_staff("olu", roles.FRONT_DESK, [van, street])
 
 
 @pytest.fixture

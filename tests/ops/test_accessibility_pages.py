@@ -2,6 +2,10 @@
 a participant's panel open, stock alerts, funder reports (list, one report, dashboard)
 and the referrals list. No serious or critical violation is allowed.
 
+The walk: for each demo role, every page of its menu and every page one link away (a
+visit and its correction, a participant, follow-ups, the stock card, a report…) on a
+390 × 844 phone: no sideways scroll (`scrollWidth <= innerWidth`) and axe clean.
+
 (Login and home are in test_accessibility.py; the stock pages are the inventory tests'.)
 """
 
@@ -12,14 +16,18 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from inventory.models import AlertCondition, AlertSeverity, StockAlert
+from org.models import ServiceModel
+from referrals.defaults import default_types_ensure
 from referrals.models import ReferralType
 from referrals.services import referral_create
 from reports.services import report_build, report_request
 from ssp.services import visit_record
 
-from ..support.accessibility import assert_no_serious_axe_violations
+from ..factories import ParticipantFactory, VisitFactory
+from ..support.accessibility import assert_no_serious_axe_violations, axe_violations, describe
 from ..support.intake import kit_line, new_uuid
-from ..support.world import report_period
+from ..support.walk import PHONE, horizontal_overflow, menu_paths, walk
+from ..support.world import report_period, two_sites
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -112,3 +120,53 @@ def test_referrals_list(page, browser_login, front_desk_ana, returning_visit):
     page.goto("/referrals/")
     expect(page.locator("main")).to_contain_text("MAKO1993F")
     assert_no_serious_axe_violations(page)
+
+
+# --- The walk --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def walk_world(settings, tmp_path, outreach_olu):
+    """Two sites' records (a visit, a referral, an alert, a count, built reports) and the
+    demo's outreach account, with a visit on a street shift."""
+    settings.MEDIA_ROOT = tmp_path
+    # An earlier transactional test may have flushed the referral types migrate seeds.
+    default_types_ensure(ReferralType)
+    world = two_sites(tmp_path)
+    world.people.outreach = outreach_olu
+    VisitFactory(
+        site=outreach_olu.sites.get(code="OUTR"),
+        recorded_by=outreach_olu,
+        participant=ParticipantFactory(code="JUPE1969M"),
+        service_model=ServiceModel.OUTREACH,
+    )
+    return world
+
+
+@pytest.mark.parametrize("role", ["front_desk", "outreach", "manager", "coordinator", "admin"])
+def test_every_page_a_role_reaches_from_its_menu_fits_a_phone_and_passes_axe(
+    page, browser_login, walk_world, role
+):
+    page.set_viewport_size(PHONE)
+    browser_login(page, getattr(walk_world.people, role))
+    problems, walked = [], []
+    for path, response in walk(page):
+        walked.append(path)
+        if not response.ok:
+            problems.append(f"{path}: HTTP {response.status}")
+        overflow = horizontal_overflow(page)
+        if overflow > 0:
+            problems.append(f"{path}: scrolls sideways by {overflow}px")
+        violations = axe_violations(page)
+        if violations:
+            problems.append(f"{path}:\n{describe(violations)}")
+    # The walk goes past the menu: detail and edit pages are part of the street's day.
+    assert len(walked) > len(menu_paths(page))
+    # The folded menu itself, opened.
+    page.get_by_role("button", name="Menu").click()
+    expect(page.locator("nav[aria-label=Main]").get_by_role("link", name="Home")).to_be_visible()
+    assert horizontal_overflow(page) <= 0
+    violations = axe_violations(page)
+    if violations:
+        problems.append(f"{page.url} with the menu open:\n{describe(violations)}")
+    assert not problems, "\n".join(problems)

@@ -2,6 +2,8 @@
 
 import pytest
 
+from ..support.walk import open_menu
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
@@ -19,6 +21,7 @@ def test_each_role_logs_in_and_sees_its_menu(
 ):
     user = request.getfixturevalue(persona)
     browser_login(page, user)
+    open_menu(page)
     menu = page.locator("nav[aria-label=Main]")
     for label in sees:
         assert menu.get_by_role("link", name=label, exact=True).count() == 1, label

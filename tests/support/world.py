@@ -141,7 +141,8 @@ def two_sites(media_root) -> SimpleNamespace:
             severity=AlertSeverity.UNDERSTOCK,
             location=storeroom,
             item=syringe,
-            facts={"on_hand": 195},
+            # The facts the alert job records for this condition (the alerts page shows them).
+            facts={"on_hand": 195, "reorder_point": 200, "daily_use": 1.5},
             raised_at=timezone.now(),
         )
         snapshot = report_request(

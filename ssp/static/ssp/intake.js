@@ -80,6 +80,29 @@
     return { add, clear, count: () => cart.rows.length };
   }
 
+  // Typing in a field: one-key shortcuts stay out of the way.
+  const typing = (event) =>
+    event.ctrlKey || event.metaKey || event.altKey ||
+    ["input", "textarea", "select"].includes((event.target.tagName || "").toLowerCase());
+
+  // Quick-add buttons and their keys 1–9: the front desk and the street shift share them.
+  function setupQuickAdd(form, cart, afterKey) {
+    const buttons = () => Array.from(form.querySelectorAll(".quick-add"));
+    form.addEventListener("click", (event) => {
+      const quick = event.target.closest(".quick-add");
+      if (quick) cart.add(quick.dataset.kind, quick.dataset.id, quick.dataset.name);
+    });
+    document.addEventListener("keydown", (event) => {
+      if (typing(event) || !/^[1-9]$/.test(event.key)) return;
+      const button = buttons()[parseInt(event.key, 10) - 1];
+      if (!button) return;
+      event.preventDefault();
+      button.click();
+      if (afterKey) afterKey();
+    });
+    return buttons;
+  }
+
   function setupIntake(form) {
     const cart = setupCart(form);
     const codeInput = form.querySelector("#code");
@@ -92,7 +115,7 @@
     let focusAfterLookup = false;
     let timer = null;
 
-    const quickButtons = () => Array.from(form.querySelectorAll(".quick-add"));
+    const quickButtons = setupQuickAdd(form, cart, () => save.focus());
 
     function focusNext() {
       const usual = document.getElementById("use-usual");
@@ -171,11 +194,6 @@
         save.focus();
         return;
       }
-      const quick = event.target.closest(".quick-add");
-      if (quick) {
-        cart.add(quick.dataset.kind, quick.dataset.id, quick.dataset.name);
-        return;
-      }
       const suggestion = event.target.closest(".use-code");
       if (suggestion) {
         codeInput.value = suggestion.dataset.code;
@@ -207,23 +225,14 @@
       lookup();
     });
 
-    // One-key shortcuts when the person is not typing in a field.
+    // One-key shortcuts when the person is not typing in a field (digits: setupQuickAdd).
     document.addEventListener("keydown", (event) => {
-      if (event.ctrlKey || event.metaKey || event.altKey) return;
-      const tag = (event.target.tagName || "").toLowerCase();
-      if (["input", "textarea", "select"].includes(tag)) return;
+      if (typing(event)) return;
       if (event.key === "u" || event.key === "U") {
         const usual = document.getElementById("use-usual");
         if (usual) {
           event.preventDefault();
           usual.click();
-        }
-      } else if (/^[1-9]$/.test(event.key)) {
-        const button = quickButtons()[parseInt(event.key, 10) - 1];
-        if (button) {
-          event.preventDefault();
-          button.click();
-          save.focus();
         }
       } else if (event.key === "/") {
         event.preventDefault();
@@ -252,10 +261,7 @@
     if (intake) setupIntake(intake);
     document.querySelectorAll("form.supply-form").forEach((form) => {
       const cart = setupCart(form);
-      form.addEventListener("click", (event) => {
-        const quick = event.target.closest(".quick-add");
-        if (quick && cart) cart.add(quick.dataset.kind, quick.dataset.id, quick.dataset.name);
-      });
+      if (cart) setupQuickAdd(form, cart);
     });
   });
 })();
