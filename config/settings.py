@@ -60,9 +60,12 @@ MIDDLEWARE = [
     "org.middleware.ApiBodyGuardMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The browser's language until someone signs in; then theirs (org.middleware).
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "org.middleware.StaffLanguageMiddleware",
     "org.middleware.AbsoluteSessionTimeoutMiddleware",
     "org.middleware.LoginRequiredMiddleware",
     "org.middleware.PasswordChangeRequiredMiddleware",
@@ -88,9 +91,11 @@ TEMPLATES = [
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
+                "django.template.context_processors.i18n",
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
                 "org.context_processors.navigation",
+                "org.context_processors.help_link",
             ],
         },
     },
@@ -186,7 +191,11 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
 
-LANGUAGE_CODE = "en-us"
+LANGUAGE_CODE = "en"
+# Staff choose theirs on the account page (org.User.language). Funder reports stay in
+# English whatever the page around them is in (reports.services).
+LANGUAGES = [("en", "English"), ("es", "Español")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env("PROGRAM_TIME_ZONE", default="America/New_York")
 USE_I18N = True
 USE_TZ = True

@@ -1,6 +1,7 @@
 """Menu entries of the stock ledger (gathered by org.context_processors.navigation)."""
 
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from org.navigation import NavItem
 
@@ -12,12 +13,12 @@ def items(request) -> list[NavItem]:
     entries = []
     if user.has_perm("inventory.manage_stock") or user.is_program_wide:
         # Coordinators look at stock read-only; the write pages check manage_stock.
-        entries.append(NavItem("Stock", reverse("inventory:stock"), order=60))
+        entries.append(NavItem(_("Stock"), reverse("inventory:stock"), order=60))
     if user.has_perm("inventory.manage_stock"):
         # The badge counts open alerts nobody has acknowledged yet.
         entries.append(
             NavItem(
-                "Alerts",
+                _("Alerts"),
                 reverse("inventory:alerts"),
                 alerts_needing_attention(user) or None,
                 order=61,

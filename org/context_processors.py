@@ -2,6 +2,8 @@ from importlib import import_module
 
 from django.apps import apps
 
+from .help import help_section
+
 
 def _navigation_modules():
     for config in apps.get_app_configs():
@@ -26,3 +28,8 @@ def navigation(request):
         # Shown on the phone's menu button, where the entries' own badges are folded away.
         "nav_badges": sum(entry.badge or 0 for entry in entries),
     }
+
+
+def help_link(request):
+    """The anchor of the help page's section for this screen (the `?` in the top bar)."""
+    return {"help_section": help_section(getattr(request, "resolver_match", None))}

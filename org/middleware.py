@@ -7,6 +7,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import translation
 from rest_framework import exceptions
 
 from . import api_errors, parsers
@@ -25,6 +26,21 @@ class LoginRequiredMiddleware(DjangoLoginRequired):
         if request.path_info.startswith("/api/"):
             return None
         return super().process_view(request, view_func, view_args, view_kwargs)
+
+
+class StaffLanguageMiddleware:
+    """Pages in the signed-in person's own language (org.User.language), once chosen;
+    before that, LocaleMiddleware's pick from the browser stands."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        language = getattr(request.user, "language", "") if request.user.is_authenticated else ""
+        if language:
+            translation.activate(language)
+            request.LANGUAGE_CODE = language
+        return self.get_response(request)
 
 
 class AbsoluteSessionTimeoutMiddleware:

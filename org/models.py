@@ -4,10 +4,12 @@ Every other app stands on these two models; nothing here knows of stock, visits,
 referrals or reports.
 """
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from .capabilities import CAPABILITIES
 
@@ -51,6 +53,10 @@ class User(AbstractUser):
     # Set by an admin's reset: every page but the password change waits for a new one.
     must_change_password = models.BooleanField(
         default=False, help_text="Asked for a new password at the next page they open."
+    )
+    # Blank: the browser's language (Accept-Language), until the person picks one.
+    language = models.CharField(
+        _("language"), max_length=8, blank=True, choices=settings.LANGUAGES, default=""
     )
 
     class Meta(AbstractUser.Meta):

@@ -7,11 +7,12 @@ under "More", so that every role's menu keeps to one line at 1280 px."""
 from dataclasses import dataclass
 
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 
 @dataclass(frozen=True)
 class NavItem:
-    label: str
+    label: str  # gettext_lazy: read in the language of the page that shows it
     url: str
     badge: int | None = None
     order: int = 50
@@ -23,14 +24,16 @@ class NavItem:
 def items(request) -> list[NavItem]:
     user = request.user
     entries = [
-        NavItem("Home", reverse("home"), order=0, offline=True),
-        NavItem("Sites", reverse("org:site-list"), order=30, secondary=True),
+        NavItem(_("Home"), reverse("home"), order=0, offline=True),
+        NavItem(_("Sites"), reverse("org:site-list"), order=30, secondary=True),
     ]
     if user.has_perm("org.view_audit"):
-        entries.append(NavItem("Audit trail", reverse("org:audit-list"), order=90, secondary=True))
+        entries.append(
+            NavItem(_("Audit trail"), reverse("org:audit-list"), order=90, secondary=True)
+        )
     if user.has_perm("org.manage_staff"):
         entries.append(
-            NavItem("Staff accounts", reverse("org:staff-list"), order=92, secondary=True)
+            NavItem(_("Staff accounts"), reverse("org:staff-list"), order=92, secondary=True)
         )
-    entries.append(NavItem("My account", reverse("org:account"), order=95, secondary=True))
+    entries.append(NavItem(_("My account"), reverse("org:account"), order=95, secondary=True))
     return entries

@@ -5,11 +5,13 @@ from importlib import import_module
 
 from auditlog.models import LogEntry
 from django.apps import apps
+from django.conf import settings
 from django.contrib.auth import password_validation
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from rest_framework.authtoken.models import Token
 
 from .audit import attributed
@@ -105,6 +107,17 @@ def token_create(*, user: User, by: User) -> Token:
     token = Token.objects.create(user=user)
     _token_logged(user=user, by=by, change=f"created, expires {token_expires_at(token):%c}")
     return token
+
+
+@transaction.atomic(durable=True)
+def language_set(*, user: User, language: str, by: User) -> None:
+    """The language `user`'s pages are shown in ("" for the browser's own); one of
+    settings.LANGUAGES, else AccountError."""
+    if language and language not in dict(settings.LANGUAGES):
+        raise AccountError(_("That language is not offered."))
+    with attributed(by):
+        user.language = language
+        user.save(update_fields=["language"])
 
 
 @transaction.atomic(durable=True)

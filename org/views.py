@@ -14,6 +14,8 @@ from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
 from django.urls import reverse_lazy
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -28,6 +30,7 @@ from .selectors import (
 )
 from .services import (
     AccountError,
+    language_set,
     password_change,
     password_reset,
     staff_deactivate,
@@ -164,6 +167,26 @@ def account(request):
         "org/account.html",
         {"token": _token_facts(token), "token_hours": settings.SSP_TOKEN_HOURS},
     )
+
+
+def help_page(request):
+    """One section per role ("your day in this app") and one per screen, in the
+    person's language; the `?` in the top bar of each screen links to its section."""
+    return render(request, "org/help.html")
+
+
+@require_POST
+def account_language(request):
+    """The menu's switch and the account page's choice: saved on the account, so every
+    device the person signs in on follows it. Back to the page they were on."""
+    try:
+        language_set(user=request.user, language=request.POST.get("language", ""), by=request.user)
+    except AccountError as exc:
+        messages.error(request, str(exc))
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
+        back = reverse_lazy("org:account")
+    return redirect(back)
 
 
 @never_cache

@@ -1,6 +1,7 @@
 """Menu entries of the referrals app (gathered by org.context_processors.navigation)."""
 
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from org.navigation import NavItem
 
@@ -13,9 +14,13 @@ def items(request) -> list[NavItem]:
         return []
     entries = [
         # The badge: open referrals at the person's sites whose follow-up date has come.
-        NavItem("Referrals", reverse("referrals:list"), overdue_count(user=user) or None, order=70),
-        NavItem("Partners", reverse("referrals:partner-list"), order=71, secondary=True),
+        NavItem(
+            _("Referrals"), reverse("referrals:list"), overdue_count(user=user) or None, order=70
+        ),
+        NavItem(_("Partners"), reverse("referrals:partner-list"), order=71, secondary=True),
     ]
     if user.has_perm("referrals.manage_referrals") or user.is_program_wide:
-        entries.append(NavItem("Linkage", reverse("referrals:linkage"), order=72, secondary=True))
+        entries.append(
+            NavItem(_("Linkage"), reverse("referrals:linkage"), order=72, secondary=True)
+        )
     return entries

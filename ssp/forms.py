@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from django import forms
 from django.conf import settings
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from inventory.models import Item, Kit, Location
 from inventory.services import DispenseLine
@@ -35,12 +37,15 @@ class VisitDetailsForm(forms.Form):
 
     occurred_at = forms.DateTimeField(
         required=False,
-        label="When",
-        help_text=f"Leave empty for now; at most {settings.SSP_VISIT_BACKDATE_DAYS} days back.",
+        label=_("When"),
+        help_text=format_lazy(
+            _("Leave empty for now; at most {days} days back."),
+            days=settings.SSP_VISIT_BACKDATE_DAYS,
+        ),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
     syringes_collected = forms.IntegerField(
-        min_value=0, max_value=MAX_QUANTITY, required=False, label="Used syringes collected"
+        min_value=0, max_value=MAX_QUANTITY, required=False, label=_("Used syringes collected")
     )
     collection_method = forms.ChoiceField(
         choices=CollectionMethod.choices, initial=CollectionMethod.COUNTED, required=False
@@ -49,16 +54,16 @@ class VisitDetailsForm(forms.Form):
         min_value=0,
         max_value=1000,
         required=False,
-        label="Picking up for (other people)",
-        help_text="Secondary distribution: how many other people the supplies are for.",
+        label=_("Picking up for (other people)"),
+        help_text=_("Secondary distribution: how many other people the supplies are for."),
     )
     naloxone_refill_reason = forms.ChoiceField(
         choices=[("", "— not a refill —"), *NaloxoneRefillReason.choices],
         required=False,
-        label="Naloxone refill reason",
+        label=_("Naloxone refill reason"),
     )
     overdose_reversals = forms.IntegerField(
-        min_value=0, max_value=1000, required=False, label="Overdose reversals reported"
+        min_value=0, max_value=1000, required=False, label=_("Overdose reversals reported")
     )
     notes = forms.CharField(
         required=False,
@@ -68,7 +73,7 @@ class VisitDetailsForm(forms.Form):
         help_text=PII_WARNING,
     )
     confirm_large_quantity = forms.BooleanField(
-        required=False, label="Yes, the large quantity is right"
+        required=False, label=_("Yes, the large quantity is right")
     )
 
     def clean_occurred_at(self):
@@ -115,7 +120,7 @@ class IntakeForm(VisitDetailsForm):
     code = forms.CharField(
         required=False,
         max_length=40,
-        label="Participant code",
+        label=_("Participant code"),
         widget=forms.TextInput(
             attrs={
                 "id": "code",
@@ -129,11 +134,11 @@ class IntakeForm(VisitDetailsForm):
     )
     anonymous = forms.BooleanField(
         required=False,
-        label="Anonymous (no code)",
+        label=_("Anonymous (no code)"),
         widget=forms.CheckboxInput(attrs={"id": "anonymous"}),
     )
     age_band = forms.ChoiceField(
-        choices=[("", "—"), *AgeBand.choices], required=False, label="Age band (new code)"
+        choices=[("", "—"), *AgeBand.choices], required=False, label=_("Age band (new code)")
     )
 
     def __init__(self, *args, sites, **kwargs):
@@ -182,7 +187,7 @@ class ShiftForm(VisitDetailsForm):
         queryset=Location.objects.none(), required=False, empty_label=None
     )
     contacts = forms.IntegerField(
-        min_value=1, max_value=10_000, label="People reached", help_text="Anonymous contacts."
+        min_value=1, max_value=10_000, label=_("People reached"), help_text=_("Anonymous contacts.")
     )
     service_model = forms.ChoiceField(choices=ServiceModel.choices, initial=ServiceModel.OUTREACH)
 
@@ -193,7 +198,7 @@ class ShiftForm(VisitDetailsForm):
             site__in=sites, is_active=True
         ).order_by("pk")
         self.fields["location"].empty_label = "The site's own stock"
-        self.fields["location"].label = "Stock from"
+        self.fields["location"].label = _("Stock from")
 
     @property
     def shift_fields(self):
@@ -210,9 +215,12 @@ class ShiftForm(VisitDetailsForm):
 class CorrectionForm(VisitDetailsForm):
     location = forms.ModelChoiceField(queryset=Location.objects.none(), empty_label=None)
     code = forms.CharField(
-        required=False, max_length=40, label="Participant code", help_text="Empty = anonymous."
+        required=False,
+        max_length=40,
+        label=_("Participant code"),
+        help_text=_("Empty = anonymous."),
     )
-    contacts = forms.IntegerField(min_value=1, max_value=10_000, label="People reached")
+    contacts = forms.IntegerField(min_value=1, max_value=10_000, label=_("People reached"))
     service_model = forms.ChoiceField(choices=ServiceModel.choices)
 
     def __init__(self, *args, visit, **kwargs):
@@ -227,16 +235,18 @@ class CorrectionForm(VisitDetailsForm):
 
 
 class VisitFilterForm(forms.Form):
-    site = forms.ModelChoiceField(queryset=Site.objects.none(), required=False, empty_label="All")
-    code = forms.CharField(required=False, max_length=40, label="Code")
+    site = forms.ModelChoiceField(
+        queryset=Site.objects.none(), required=False, empty_label=_("All")
+    )
+    code = forms.CharField(required=False, max_length=40, label=_("Code"))
     occurred_from = forms.DateField(
-        required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
+        required=False, label=_("From"), widget=forms.DateInput(attrs={"type": "date"})
     )
     occurred_to = forms.DateField(
-        required=False, label="To", widget=forms.DateInput(attrs={"type": "date"})
+        required=False, label=_("To"), widget=forms.DateInput(attrs={"type": "date"})
     )
-    include_void = forms.BooleanField(required=False, label="Include voided")
-    mine = forms.BooleanField(required=False, label="Logged by me")
+    include_void = forms.BooleanField(required=False, label=_("Include voided"))
+    mine = forms.BooleanField(required=False, label=_("Logged by me"))
 
     def __init__(self, *args, sites, **kwargs):
         super().__init__(*args, **kwargs)
@@ -249,13 +259,13 @@ class VoidForm(forms.Form):
         choices=[
             (value, label) for value, label in VoidReason.choices if value != VoidReason.UNDONE
         ],
-        label="Why is this visit voided?",
+        label=_("Why is this visit voided?"),
     )
 
 
 class MergeForm(forms.Form):
-    merged = forms.CharField(max_length=40, label="Code to merge away (the duplicate)")
-    kept = forms.CharField(max_length=40, label="Code to keep")
+    merged = forms.CharField(max_length=40, label=_("Code to merge away (the duplicate)"))
+    kept = forms.CharField(max_length=40, label=_("Code to keep"))
     reason = forms.ChoiceField(
         choices=[("", "— no reason given —"), *MergeReason.choices], required=False
     )
