@@ -1,15 +1,20 @@
 """The ground floor's API: the sites a person works at, and their API tokens."""
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import exceptions, mixins, status, viewsets
+from rest_framework import exceptions, generics, mixins, status, viewsets
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.authtoken.models import Token
 from rest_framework.response import Response
 
 from .models import Site
 from .selectors import sites_for_user, tokens_visible_to
-from .serializers import SiteSerializer, TokenCreatedSerializer, TokenSerializer
-from .services import token_create, token_revoke
+from .serializers import (
+    AccountSerializer,
+    SiteSerializer,
+    TokenCreatedSerializer,
+    TokenSerializer,
+)
+from .services import language_set, token_create, token_revoke
 
 BIGINT_MAX = 2**63 - 1
 
@@ -23,6 +28,24 @@ class SiteViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return sites_for_user(self.request.user)
+
+
+class AccountView(generics.GenericAPIView):
+    """Your own account: read it, or PATCH the language your pages are shown in."""
+
+    serializer_class = AccountSerializer
+
+    def get(self, request):
+        return Response(AccountSerializer(request.user).data)
+
+    def patch(self, request):
+        serializer = AccountSerializer(request.user, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        if "language" in serializer.validated_data:
+            language_set(
+                user=request.user, language=serializer.validated_data["language"], by=request.user
+            )
+        return Response(AccountSerializer(request.user).data)
 
 
 class TokenViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):

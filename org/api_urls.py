@@ -1,10 +1,11 @@
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from .api import SiteViewSet, TokenViewSet
+from .api import AccountView, SiteViewSet, TokenViewSet
 
 router = SimpleRouter()
 router.include_format_suffixes = False
 router.register("sites", SiteViewSet, basename="site")
 router.register("tokens", TokenViewSet, basename="token")
 
-urlpatterns = router.urls
+urlpatterns = [path("account/", AccountView.as_view(), name="api-account"), *router.urls]

@@ -1,5 +1,6 @@
 from datetime import datetime
 
+from django.conf import settings
 from rest_framework import serializers
 
 from .models import Site
@@ -31,4 +32,14 @@ class TokenSerializer(serializers.Serializer):
 class TokenCreatedSerializer(TokenSerializer):
     key = serializers.CharField(
         read_only=True, help_text="Shown in this answer only: send as `Authorization: Token <key>`."
+    )
+
+
+class AccountSerializer(serializers.Serializer):
+    """The signed-in person's own settings: for now the language of their pages."""
+
+    username = serializers.CharField(read_only=True)
+    language = serializers.ChoiceField(
+        choices=[("", "The browser's language"), *settings.LANGUAGES],
+        help_text='"en", "es", or "" for the browser\'s own (Accept-Language).',
     )

@@ -92,6 +92,8 @@ def write_for(op: str, w, s, caller=None) -> Call:
             return Call({"id": s.snapshot.pk})
         case "POST /api/v1/tokens/":
             return Call()
+        case "PATCH /api/v1/account/":
+            return Call(data={"language": "es"})
         case "DELETE /api/v1/tokens/{id}/":
             # Each person revokes their own token (another's answers 404: see
             # tests/org/test_tokens.py), so the caller has one to revoke.

@@ -151,6 +151,9 @@ POLICY = {
     "GET /api/v1/tokens/": Rule(SIGNED_IN, NO_SITE),
     "POST /api/v1/tokens/": Rule(SIGNED_IN, NO_SITE),
     "DELETE /api/v1/tokens/{id}/": Rule(SIGNED_IN, NO_SITE),
+    # One's own account (the language of one's pages): everyone signed in, no site.
+    "GET /api/v1/account/": Rule(SIGNED_IN, NO_SITE),
+    "PATCH /api/v1/account/": Rule(SIGNED_IN, NO_SITE),
 }
 
 
@@ -246,7 +249,7 @@ def read_for(op: str, w, s) -> Call:
             return Call({"id": s.snapshot.pk, "fmt": "csv"})
         case "GET /api/v1/reports/trends/":
             return Call(data={"site": s.site.pk})
-        case "GET /api/v1/tokens/":
+        case "GET /api/v1/tokens/" | "GET /api/v1/account/":
             return Call()
     raise LookupError(op)
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.urls import reverse
+from rest_framework.test import APIClient
 
 from ..support.catalogue import LOCALE, entries
 from ..support.unmarked import unmarked
@@ -163,3 +164,20 @@ def test_help_has_a_section_for_each_screen_and_the_front_desk_keys(client, fron
     for anchor in ("front-desk", "street-shift", "stock", "reports", "admin", "account"):
         assert f'id="{anchor}"' in page, anchor
     assert '<span class="kbd">U</span>' in page
+
+
+@pytest.mark.django_db
+def test_the_api_reads_and_sets_ones_language(front_desk_ana):
+    api = APIClient()
+    api.force_authenticate(front_desk_ana)
+    assert api.get("/api/v1/account/").json() == {
+        "username": front_desk_ana.username,
+        "language": "",
+    }
+    assert api.patch("/api/v1/account/", {"language": "es"}, format="json").status_code == 200
+    front_desk_ana.refresh_from_db()
+    assert front_desk_ana.language == "es"
+    refused = api.patch("/api/v1/account/", {"language": "xx"}, format="json")
+    assert refused.status_code == 400
+    front_desk_ana.refresh_from_db()
+    assert front_desk_ana.language == "es"
