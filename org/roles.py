@@ -11,8 +11,12 @@ own in `<app>/capabilities.py`:
 every capability of every app.
 """
 
-FRONT_DESK = "Front desk"
-MANAGER = "Manager"
-COORDINATOR = "Coordinator"
-ADMIN = "Admin"
+from django.utils.translation import gettext_noop
+
+# The group names stay English in the database; pages show them translated
+# ({% translate group.name %}): gettext_noop only puts them in the catalogue.
+FRONT_DESK = gettext_noop("Front desk")
+MANAGER = gettext_noop("Manager")
+COORDINATOR = gettext_noop("Coordinator")
+ADMIN = gettext_noop("Admin")
 ROLES = [FRONT_DESK, MANAGER, COORDINATOR, ADMIN]
