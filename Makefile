@@ -9,7 +9,7 @@ export PATH := $(abspath $(BIN)):$(PATH)
 REDIS_UP := $(shell python3 -c 'import os, socket, urllib.parse as u; p = u.urlparse(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")); s = socket.socket(); s.settimeout(0.3); print("yes" if s.connect_ex((p.hostname or "127.0.0.1", p.port or 6379)) == 0 else "no")')
 PROCESSES := $(if $(filter yes,$(REDIS_UP)),web worker beat,web)
 
-.PHONY: install lock run reset test lint format bench migrate backup clean
+.PHONY: install lock run reset test lint format bench messages migrate backup clean
 
 install: $(VENV)/.installed
 
@@ -80,6 +80,12 @@ lint: install
 format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# Needs GNU gettext (msgfmt, msgmerge). The .mo is committed, so running the app does not;
+# tests/org/test_i18n.py fails when the .mo and the .po disagree.
+messages: install
+	$(PY) manage.py makemessages -l es --no-location --no-obsolete -i .venv -i staticfiles -i tests -i var -i bench -i "*/vendor/*"
+	$(PY) manage.py compilemessages -l es
 
 bench: install
 	$(PY) bench/run.py

@@ -1,8 +1,17 @@
-"""Putting a refused service call onto the form that asked for it."""
+"""Putting a refused service call onto the form that asked for it; choices shown in the
+person's language."""
 
 from collections.abc import Sequence
 
 from django import forms
+from django.utils.translation import gettext_lazy
+
+
+def translated_choices(choices) -> list[tuple]:
+    """A model's choices as a form shows them: labels in the page's language. The
+    models keep English labels (gettext_noop puts them in the catalogue) because funder
+    reports read them and stay English."""
+    return [(value, gettext_lazy(label)) for value, label in choices]
 
 
 def _messages(found) -> list[str]:

@@ -10,16 +10,17 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from .capabilities import CAPABILITIES
 
 
 class ServiceModel(models.TextChoices):
-    FIXED = "fixed", "Fixed site"
-    MOBILE = "mobile", "Mobile van"
-    OUTREACH = "outreach", "Street outreach"
-    MAIL = "mail", "Mail"
-    PEER = "peer", "Peer delivery"
+    FIXED = "fixed", gettext_noop("Fixed site")
+    MOBILE = "mobile", gettext_noop("Mobile van")
+    OUTREACH = "outreach", gettext_noop("Street outreach")
+    MAIL = "mail", gettext_noop("Mail")
+    PEER = "peer", gettext_noop("Peer delivery")
 
 
 class Site(models.Model):

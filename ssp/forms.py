@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from inventory.models import Item, Kit, Location
 from inventory.services import DispenseLine
+from org.forms import translated_choices
 from org.models import ServiceModel, Site
 from org.privacy import no_personal_details
 
@@ -48,7 +49,9 @@ class VisitDetailsForm(forms.Form):
         min_value=0, max_value=MAX_QUANTITY, required=False, label=_("Used syringes collected")
     )
     collection_method = forms.ChoiceField(
-        choices=CollectionMethod.choices, initial=CollectionMethod.COUNTED, required=False
+        choices=translated_choices(CollectionMethod.choices),
+        initial=CollectionMethod.COUNTED,
+        required=False,
     )
     secondary_people = forms.IntegerField(
         min_value=0,
@@ -58,7 +61,7 @@ class VisitDetailsForm(forms.Form):
         help_text=_("Secondary distribution: how many other people the supplies are for."),
     )
     naloxone_refill_reason = forms.ChoiceField(
-        choices=[("", "— not a refill —"), *NaloxoneRefillReason.choices],
+        choices=[("", _("— not a refill —")), *translated_choices(NaloxoneRefillReason.choices)],
         required=False,
         label=_("Naloxone refill reason"),
     )
@@ -138,7 +141,9 @@ class IntakeForm(VisitDetailsForm):
         widget=forms.CheckboxInput(attrs={"id": "anonymous"}),
     )
     age_band = forms.ChoiceField(
-        choices=[("", "—"), *AgeBand.choices], required=False, label=_("Age band (new code)")
+        choices=[("", "—"), *translated_choices(AgeBand.choices)],
+        required=False,
+        label=_("Age band (new code)"),
     )
 
     def __init__(self, *args, sites, **kwargs):
@@ -182,14 +187,18 @@ class ShiftForm(VisitDetailsForm):
     """A street-outreach shift logged afterwards in bulk: anonymous contacts, totals."""
 
     client_uuid = forms.UUIDField(widget=forms.HiddenInput)
-    site = forms.ModelChoiceField(queryset=Site.objects.none(), empty_label=None)
+    site = forms.ModelChoiceField(queryset=Site.objects.none(), empty_label=None, label=_("Site"))
     location = forms.ModelChoiceField(
         queryset=Location.objects.none(), required=False, empty_label=None
     )
     contacts = forms.IntegerField(
         min_value=1, max_value=10_000, label=_("People reached"), help_text=_("Anonymous contacts.")
     )
-    service_model = forms.ChoiceField(choices=ServiceModel.choices, initial=ServiceModel.OUTREACH)
+    service_model = forms.ChoiceField(
+        label=_("Service model"),
+        choices=translated_choices(ServiceModel.choices),
+        initial=ServiceModel.OUTREACH,
+    )
 
     def __init__(self, *args, sites, **kwargs):
         super().__init__(*args, **kwargs)
@@ -197,7 +206,7 @@ class ShiftForm(VisitDetailsForm):
         self.fields["location"].queryset = Location.objects.filter(
             site__in=sites, is_active=True
         ).order_by("pk")
-        self.fields["location"].empty_label = "The site's own stock"
+        self.fields["location"].empty_label = _("The site’s own stock")
         self.fields["location"].label = _("Stock from")
 
     @property
@@ -221,7 +230,9 @@ class CorrectionForm(VisitDetailsForm):
         help_text=_("Empty = anonymous."),
     )
     contacts = forms.IntegerField(min_value=1, max_value=10_000, label=_("People reached"))
-    service_model = forms.ChoiceField(choices=ServiceModel.choices)
+    service_model = forms.ChoiceField(
+        label=_("Service model"), choices=translated_choices(ServiceModel.choices)
+    )
 
     def __init__(self, *args, visit, **kwargs):
         super().__init__(*args, **kwargs)
@@ -257,7 +268,7 @@ class VoidForm(forms.Form):
     # A choice, not free text: a typed reason is where a person's name would go.
     reason = forms.ChoiceField(
         choices=[
-            (value, label) for value, label in VoidReason.choices if value != VoidReason.UNDONE
+            (value, _(label)) for value, label in VoidReason.choices if value != VoidReason.UNDONE
         ],
         label=_("Why is this visit voided?"),
     )
@@ -267,7 +278,8 @@ class MergeForm(forms.Form):
     merged = forms.CharField(max_length=40, label=_("Code to merge away (the duplicate)"))
     kept = forms.CharField(max_length=40, label=_("Code to keep"))
     reason = forms.ChoiceField(
-        choices=[("", "— no reason given —"), *MergeReason.choices], required=False
+        choices=[("", _("— no reason given —")), *translated_choices(MergeReason.choices)],
+        required=False,
     )
     # "MERGED>KEPT" as previewed: a confirmation only merges the pair that was shown.
     confirm = forms.CharField(required=False, widget=forms.HiddenInput)

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_noop
 
 from org.models import ServiceModel, Site
 from org.privacy import no_personal_details
@@ -12,19 +13,19 @@ from .capabilities import CAPABILITIES
 
 
 class Gender(models.TextChoices):
-    WOMAN = "F", "Woman"
-    MAN = "M", "Man"
-    TRANS_OR_NONBINARY = "X", "Trans / non-binary / two-spirit"
-    UNKNOWN = "U", "Not asked / declined"
+    WOMAN = "F", gettext_noop("Woman")
+    MAN = "M", gettext_noop("Man")
+    TRANS_OR_NONBINARY = "X", gettext_noop("Trans / non-binary / two-spirit")
+    UNKNOWN = "U", gettext_noop("Not asked / declined")
 
 
 class AgeBand(models.TextChoices):
-    UNDER_18 = "<18", "Under 18"
+    UNDER_18 = "<18", gettext_noop("Under 18")
     A18_24 = "18-24", "18–24"
     A25_34 = "25-34", "25–34"
     A35_44 = "35-44", "35–44"
     A45_54 = "45-54", "45–54"
-    A55_PLUS = "55+", "55 and over"
+    A55_PLUS = "55+", gettext_noop("55 and over")
 
 
 class Participant(models.Model):
@@ -68,11 +69,11 @@ class Participant(models.Model):
 class MergeReason(models.TextChoices):
     """Why two codes are one person, without the details that would identify them."""
 
-    TYPO = "typo", "Typing error in the code"
-    RECALLED_DIFFERENTLY = "recalled", "A part of the code remembered differently"
-    YEAR_OFF = "year", "Birth year off"
-    SWAPPED = "swapped", "Letters swapped"
-    OTHER = "other", "Other (no details)"
+    TYPO = "typo", gettext_noop("Typing error in the code")
+    RECALLED_DIFFERENTLY = "recalled", gettext_noop("A part of the code remembered differently")
+    YEAR_OFF = "year", gettext_noop("Birth year off")
+    SWAPPED = "swapped", gettext_noop("Letters swapped")
+    OTHER = "other", gettext_noop("Other (no details)")
 
 
 class ParticipantMerge(models.Model):
@@ -104,28 +105,28 @@ class ParticipantMerge(models.Model):
 
 
 class CollectionMethod(models.TextChoices):
-    COUNTED = "counted", "Counted"
-    ESTIMATED = "estimated", "Estimated"
-    WEIGHED = "weighed", "Weighed"
+    COUNTED = "counted", gettext_noop("Counted")
+    ESTIMATED = "estimated", gettext_noop("Estimated")
+    WEIGHED = "weighed", gettext_noop("Weighed")
 
 
 class NaloxoneRefillReason(models.TextChoices):
-    USED_ON_SOMEONE = "used", "Used on someone"
-    LOST = "lost", "Lost or stolen"
-    EXPIRED = "expired", "Expired"
-    TAKEN_BY_POLICE = "police", "Taken by police"
-    OTHER = "other", "Other"
+    USED_ON_SOMEONE = "used", gettext_noop("Used on someone")
+    LOST = "lost", gettext_noop("Lost or stolen")
+    EXPIRED = "expired", gettext_noop("Expired")
+    TAKEN_BY_POLICE = "police", gettext_noop("Taken by police")
+    OTHER = "other", gettext_noop("Other")
 
 
 class VoidReason(models.TextChoices):
     """Why a visit is voided: a choice, so no one types a person's details into it."""
 
-    ENTERED_TWICE = "twice", "Entered twice"
-    WRONG_CODE = "wrong_code", "Wrong code"
-    WRONG_SITE = "wrong_site", "Wrong site"
-    TEST_ENTRY = "test", "Test entry"
-    UNDONE = "undone", "Undone at the front desk (mistaken entry)"
-    OTHER = "other", "Other (no details)"
+    ENTERED_TWICE = "twice", gettext_noop("Entered twice")
+    WRONG_CODE = "wrong_code", gettext_noop("Wrong code")
+    WRONG_SITE = "wrong_site", gettext_noop("Wrong site")
+    TEST_ENTRY = "test", gettext_noop("Test entry")
+    UNDONE = "undone", gettext_noop("Undone at the front desk (mistaken entry)")
+    OTHER = "other", gettext_noop("Other (no details)")
 
 
 # Short on purpose: a visit note is a reminder ("wants PrEP info"), never a story.

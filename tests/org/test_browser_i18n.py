@@ -12,7 +12,7 @@ from referrals.models import ReferralType
 
 from ..support.accessibility import axe_violations, describe
 from ..support.catalogue import LOCALE, entries
-from ..support.walk import DESKTOP, screenshot
+from ..support.walk import DESKTOP, open_menu, screenshot
 from ..support.world import two_sites
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -20,7 +20,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 ROLES = ["front_desk", "manager", "coordinator", "admin"]
 # The pages translated so far (see STILL_ENGLISH in test_i18n.py for the rest).
 TRANSLATED_PAGES = {
-    "front_desk": ["/", "/intake/", "/account/", "/help/"],
+    "front_desk": ["/", "/intake/", "/intake/shift/", "/account/", "/help/"],
     "manager": ["/", "/account/", "/help/"],
     "coordinator": ["/", "/account/", "/help/"],
     "admin": ["/", "/account/", "/help/"],
@@ -82,14 +82,18 @@ def test_each_roles_translated_pages_in_both_languages(page, browser_login, worl
 
 
 def test_the_menus_switch_turns_the_page_spanish_and_back(page, browser_login, world):
+    page.set_viewport_size(DESKTOP)
     browser_login(page, world.people.front_desk)
     page.goto("/intake/")
-    page.locator("#topbar .menu-toggle, #topbar .nav-more-toggle").first.is_visible()
+    open_menu(page)
     page.locator(".language-form button[value=es]").click()
     page.wait_for_url("**/intake/")
     assert page.locator("html").get_attribute("lang") == "es"
     assert page.get_by_role("button", name="Guardar visita").is_visible()
     assert not untranslated_on_screen(page)
+    # The Spanish menu still keeps to one line at 1280 px: no Menu button.
+    assert not page.locator("#topbar .menu-toggle").is_visible()
+    open_menu(page)
     page.locator(".language-form button[value=en]").click()
     page.wait_for_url("**/intake/")
     assert page.get_by_role("button", name="Save visit").is_visible()
