@@ -118,6 +118,10 @@ class ReceiveForm(forms.Form):
     )
     occurred_at = _when_field()
     reference = _reference_field()
+    # Shown once a line was found above SSP_LARGE_QUANTITY units (the view decides).
+    confirm_large_quantity = forms.BooleanField(
+        required=False, label="Yes, the large quantity is right"
+    )
 
     def __init__(self, *args, managed, **kwargs):
         super().__init__(*args, **kwargs)
