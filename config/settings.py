@@ -353,7 +353,25 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
 }
 
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# The look-up rate limit (SSP_LOOKUP_RATE) counts in the default cache, so the cache is
+# shared by every web process, or each gunicorn worker would grant its own budget:
+# Redis when it is in use, else files under var/cache (the embedded setup runs on one
+# machine; unlike the database cache there is no table to create and grant).
+if USE_CELERY_WORKER:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "ssp-cache",
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+        }
+    }
 
 # --- The program's own settings (see README, "Configuration") -----------------------
 # Small-cell suppression: a published count from 1 to threshold-1 is hidden.
