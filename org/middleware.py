@@ -106,11 +106,9 @@ class ApiBodyGuardMiddleware:
             return _error(413, parsers.too_large_detail(), "too_large")
         try:
             parsers.check_query(request.GET)
-            unknown = api_query.unknown_query_parameters(request.path, request.method, request.GET)
-            if unknown:
-                raise exceptions.ValidationError(
-                    {name: [api_query.UNKNOWN_MESSAGE] for name in unknown}
-                )
+            errors = api_query.query_errors(request.path, request.method, request.GET)
+            if errors:
+                raise exceptions.ValidationError(errors)
         except exceptions.APIException as exc:
             response = api_errors.exception_handler(exc, {})
             return JsonResponse(response.data, status=response.status_code)
