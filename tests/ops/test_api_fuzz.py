@@ -119,6 +119,11 @@ def test_an_unknown_query_parameter_is_a_400_naming_it(client, front_desk_ana):
     assert response.status_code == 400
     assert list(response.json()["errors"]) == ["stie"]
     assert client.get("/api/v1/visits/", {"site": "2", "page": "1"}).status_code == 200
+    # A value not of its parameter's type is refused too, rather than ignored.
+    for name, value in (("occurred_to", "2020-13-01"), ("include_void", "null"), ("page", "x")):
+        refused = client.get("/api/v1/visits/", {name: value})
+        assert refused.status_code == 400, (name, value)
+        assert list(refused.json()["errors"]) == [name]
 
 
 def _post_paths() -> list[str]:
