@@ -1,4 +1,5 @@
-"""Putting a refused service call onto the form that asked for it; choices shown in the
+"""The forms of every page: text that cannot be stored refused next to its field, a
+refused service call put onto the form that asked for it, and choices shown in the
 person's language."""
 
 from collections.abc import Sequence
@@ -6,12 +7,35 @@ from collections.abc import Sequence
 from django import forms
 from django.utils.translation import gettext_lazy
 
+from .validators import printable_text
+
 
 def translated_choices(choices) -> list[tuple]:
     """A model's choices as a form shows them: labels in the page's language. The
     models keep English labels (gettext_noop puts them in the catalogue) because funder
     reports read them and stay English."""
     return [(value, gettext_lazy(label)) for value, label in choices]
+
+
+class PrintableTextMixin:
+    """Every text field refuses control characters and direction marks with a field
+    message, as the API does (org.validators.printable_text). Added when the form is
+    cleaned, so fields a form builds in its own __init__ (the code recipe's parts) are
+    covered too."""
+
+    def full_clean(self):
+        for field in self.fields.values():
+            if isinstance(field, forms.CharField) and printable_text not in field.validators:
+                field.validators.append(printable_text)
+        super().full_clean()
+
+
+class Form(PrintableTextMixin, forms.Form):
+    """The base of every page form (tests/org/test_forms.py checks that each one is)."""
+
+
+class ModelForm(PrintableTextMixin, forms.ModelForm):
+    """The base of every model form of the pages and the Django admin."""
 
 
 def _messages(found) -> list[str]:

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import translation
 from rest_framework import exceptions
 
-from . import api_errors, parsers
+from . import api_errors, api_query, parsers
 
 SESSION_STARTED_KEY = "ssp_session_started"
 
@@ -122,6 +122,9 @@ class ApiBodyGuardMiddleware:
             return _error(413, parsers.too_large_detail(), "too_large")
         try:
             parsers.check_query(request.GET)
+            errors = api_query.query_errors(request.path, request.method, request.GET)
+            if errors:
+                raise exceptions.ValidationError(errors)
         except exceptions.APIException as exc:
             response = api_errors.exception_handler(exc, {})
             return JsonResponse(response.data, status=response.status_code)

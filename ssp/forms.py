@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from inventory.models import Item, Kit, Location
 from inventory.services import DispenseLine
-from org.forms import translated_choices
+from org.forms import Form, translated_choices
 from org.models import ServiceModel, Site
 from org.privacy import no_personal_details
 
@@ -33,7 +33,7 @@ PII_WARNING = (
 MAX_QUANTITY = 100_000
 
 
-class VisitDetailsForm(forms.Form):
+class VisitDetailsForm(Form):
     """The scalar fields of a visit (supplies are posted as lines, see parse_lines)."""
 
     occurred_at = forms.DateTimeField(
@@ -245,7 +245,7 @@ class CorrectionForm(VisitDetailsForm):
         return self.bound("code", "location", "contacts", "service_model")
 
 
-class VisitFilterForm(forms.Form):
+class VisitFilterForm(Form):
     site = forms.ModelChoiceField(
         queryset=Site.objects.none(), required=False, empty_label=_("All")
     )
@@ -264,7 +264,7 @@ class VisitFilterForm(forms.Form):
         self.fields["site"].queryset = sites
 
 
-class VoidForm(forms.Form):
+class VoidForm(Form):
     # A choice, not free text: a typed reason is where a person's name would go.
     reason = forms.ChoiceField(
         choices=[
@@ -274,7 +274,7 @@ class VoidForm(forms.Form):
     )
 
 
-class MergeForm(forms.Form):
+class MergeForm(Form):
     merged = forms.CharField(max_length=40, label=_("Code to merge away (the duplicate)"))
     kept = forms.CharField(max_length=40, label=_("Code to keep"))
     reason = forms.ChoiceField(
