@@ -68,6 +68,8 @@ AUDITED = {
     # Logged against the token's owner (the token row holds the key, so it is not logged).
     "POST /api/v1/tokens/": ("front_desk", LOG, "org.user"),
     "DELETE /api/v1/tokens/{id}/": ("front_desk", LOG, "org.user"),
+    # One's own language, on one's own account row.
+    "PATCH /api/v1/account/": ("front_desk", LOG, "org.user"),
 }
 # A token may not make its successor (it would never expire): a signed-in session does.
 SESSION_ONLY = {"POST /api/v1/tokens/"}
