@@ -55,6 +55,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: background jobs committed by the request are published after its response.
+    "outbox.middleware.JobsAfterResponseMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Before anything reads the body: oversized and unparseable API bodies get JSON errors.
     "org.middleware.ApiBodyGuardMiddleware",

@@ -84,10 +84,18 @@ def can_manage_location(user, location: Location) -> bool:
 def kit_components(kits: Iterable[Kit]) -> dict[int, list[KitComponent]]:
     """Components of each kit (item loaded), by kit id; a kit with none maps to []."""
     components: dict[int, list[KitComponent]] = defaultdict(list)
-    kit_ids = {kit.pk for kit in kits}
-    if kit_ids:
-        for component in KitComponent.objects.filter(kit_id__in=kit_ids).select_related("item"):
-            components[component.kit_id].append(component)
+    kits = {kit.pk: kit for kit in kits}
+    # Kept on each kit object (as a prefetch would), so checking the lines of a visit
+    # and dispensing them read the components once.
+    unread = [pk for pk, kit in kits.items() if not hasattr(kit, "_components")]
+    if unread:
+        read = defaultdict(list)
+        for component in KitComponent.objects.filter(kit_id__in=unread).select_related("item"):
+            read[component.kit_id].append(component)
+        for pk in unread:
+            kits[pk]._components = read[pk]
+    for pk, kit in kits.items():
+        components[pk] = kit._components
     return components
 
 

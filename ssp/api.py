@@ -139,9 +139,10 @@ class VisitViewSet(
         fields.pop("anonymous", None)
         lines = to_dispense_lines(fields.pop("supplies"))
         visit, created = visit_record(by=request.user, lines=lines, **fields)
-        return Response(
-            self._read(visit), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
-        )
+        if not created:
+            return Response(self._read(visit), status=status.HTTP_200_OK)
+        # A new visit is answered from what was just written, without reading it back.
+        return Response(VisitSerializer(visit).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=VisitCorrectSerializer, responses=VisitSerializer)
     def partial_update(self, request, *args, **kwargs):

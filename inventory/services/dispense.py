@@ -209,10 +209,13 @@ def stock_dispense_in_transaction(
     by,
     reference: str,
     occurred_at: datetime | None = None,
+    savepoint: bool = True,
 ) -> list[StockMovement]:
+    """`savepoint=False` for a caller that abandons its whole transaction on any error
+    (a visit being recorded): two statements fewer."""
     require_transaction("stock_dispense_in_transaction")
     # A savepoint: a refused dispense leaves the caller's transaction usable.
-    with transaction.atomic():
+    with transaction.atomic(savepoint=savepoint):
         return _dispense(
             location=location,
             lines=lines,
