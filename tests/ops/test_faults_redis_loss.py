@@ -132,6 +132,15 @@ def test_jobs_lost_with_redis_data_are_sent_again_and_run_once_in_effect(
             # Phase 2: Redis is gone; the visits are saved, their jobs kept pending.
             for _ in range(8):
                 log_visit(cookers, 5)
+            # A visit is answered before its job is published (after the response):
+            # wait until each of these publishes has given up on the missing broker.
+            eventually(
+                lambda: (
+                    selectors.jobs_in_state(JobState.PENDING).exclude(last_error="").count() == 8
+                ),
+                "the web process gave up publishing the jobs of phase 2",
+                seconds=90,
+            )
             pending = selectors.jobs_in_state(JobState.PENDING).count()
 
             redis.start()
