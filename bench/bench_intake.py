@@ -149,9 +149,8 @@ def _visits(rows: list[dict]) -> None:
 
 def _query_counts(body) -> list[dict]:
     """SQL statements one request runs, in-process through Django's test client (the
-    same views and middleware, no HTTP); BEGIN and COMMIT are not among Django's logged
-    queries, so a write adds those two. What runs after the response (the outbox send)
-    is counted apart."""
+    same views and middleware, no HTTP), BEGIN and COMMIT included. What runs after the
+    response (the outbox send) is counted apart."""
     client = Client(headers=token_headers("bench_intake_desk"), SERVER_NAME="127.0.0.1")
     requests = {
         "GET /api/v1/sites/": lambda: client.get("/api/v1/sites/"),
