@@ -55,6 +55,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: background jobs committed by the request are published after its response.
+    "outbox.middleware.JobsAfterResponseMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Before anything reads the body: oversized and unparseable API bodies get JSON errors.
     "org.middleware.ApiBodyGuardMiddleware",
@@ -155,7 +157,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "org.backends.CapabilityBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -142,9 +142,12 @@ class VisitViewSet(
         fields.pop("anonymous", None)
         lines = to_dispense_lines(fields.pop("supplies"))
         visit, created = visit_record(by=request.user, lines=lines, **fields)
-        # The shortfall notice (supplies the books did not hold), or null.
-        answer = {**self._read(visit), "notice": visit.stock_notice}
-        return Response(answer, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+        # A new visit is answered from what was just written, without reading it back;
+        # `notice` is the shortfall notice (supplies the books did not hold), or null.
+        if not created:
+            return Response({**self._read(visit), "notice": visit.stock_notice})
+        answer = {**VisitSerializer(visit).data, "notice": visit.stock_notice}
+        return Response(answer, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=VisitCorrectSerializer, responses=VisitSerializer)
     def partial_update(self, request, *args, **kwargs):

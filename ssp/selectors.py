@@ -23,6 +23,7 @@ from django.db.models.functions import Cast, Concat, Replace, Substr, TruncMonth
 from django.utils import timezone
 
 from inventory.selectors import supply_catalog, supply_items, supply_kits
+from org.lookups import AnyOf
 from org.models import ServiceModel, Site, User
 
 from .codes import matches_recipe, near_variants, normalise
@@ -114,15 +115,17 @@ def near_matches(code: str, *, user: User, limit: int = 8) -> list[Suggestion]:
     """Existing codes one edit or one birth year away from `code`, among those this
     person may see (seen_by): a near match must not reveal another site's codes.
 
-    The variants are built in Python and looked up in one `code IN (...)` query on
-    the unique index, so the cost does not grow with the number of participants.
+    The variants are built in Python and looked up in one query on the unique index, as
+    one array parameter (AnyOf), so the cost does not grow with the number of participants.
     """
     normal = normalise(code)
     if len(normal) < 3:
         return []
     variants = near_variants(normal)
     found = list(
-        Participant.objects.filter(code__in=variants).only("code", "first_seen_on", "merged_into")
+        Participant.objects.filter(AnyOf(F("code"), variants)).only(
+            "code", "first_seen_on", "merged_into"
+        )
     )
     # A hit on a merged-away code offers the code now in use instead.
     resolved: dict[int, tuple[Participant, str]] = {}

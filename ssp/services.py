@@ -14,6 +14,7 @@ from inventory.models import AdjustmentReason, Item, Location
 from inventory.selectors import found_at_dispense, lines_expand
 from inventory.services import (
     DispenseLine,
+    StockError,
     stock_dispense_in_transaction,
     stock_reverse_in_transaction,
 )
@@ -176,6 +177,8 @@ def _dispensed(*, visit: Visit, lines: Sequence[DispenseLine], by: User) -> None
         reference=visit.stock_reference,
         occurred_at=visit.occurred_at,
         record_shortfall=_records_shortfall(),
+        # No savepoint: any error abandons the visit's whole transaction.
+        savepoint=False,
     )
     found: dict[Item, int] = {}
     for movement in movements:
@@ -282,9 +285,6 @@ def visit_record(
         raise VisitError("The submission id is not a UUID.", "client_uuid") from None
     submitted = {"site": site, "code": code, "lines": lines, "contacts": contacts}
     submitted.update(syringes_collected=syringes_collected, occurred_at=occurred_at)
-    existing = _replayed(client_uuid, by)
-    if existing is not None:
-        return _with_notice(_same_submission(existing, **submitted)), False
     try:
         visit = _visit_create(
             site=site,
@@ -306,9 +306,12 @@ def visit_record(
             zip3=zip3,
             confirm_large_quantity=confirm_large_quantity,
         )
-    except IntegrityError:
-        # A concurrent retry inserted the same uuid first: its insert held ours back
-        # until it committed, so the first visit is visible now and no stock moved twice.
+    except (IntegrityError, VisitError, StockError):
+        # Idempotency by the unique uuid, with no read before the insert: a retry's
+        # insert fails on the first visit's key (a concurrent one waits for it to commit
+        # first), so nothing of the retry is kept and no stock moved twice. A retry
+        # refused for another reason (the stock ran out since) still answers with the
+        # first visit.
         existing = _replayed(client_uuid, by)
         if existing is None:
             raise
@@ -361,33 +364,44 @@ def _visit_create(
         participant = _participant_for(
             code=code, occurred_on=timezone.localdate(occurred_at), age_band=age_band, zip3=zip3
         )
-        # The visit row goes in before any stock moves: a concurrent retry with the
-        # same uuid waits on this unique key and then fails, without dispensing.
-        with transaction.atomic():
-            visit = Visit.objects.create(
-                uuid=client_uuid,
-                site=site,
-                location=location,
-                occurred_at=occurred_at,
-                recorded_by=by,
-                participant=participant,
-                service_model=service_model or _default_service_model(site, contacts),
-                contacts=contacts,
-                syringes_collected=syringes_collected,
-                collection_method=collection_method,
-                secondary_people=secondary_people,
-                naloxone_refill_reason=naloxone_refill_reason,
-                overdose_reversals=overdose_reversals,
-                notes=notes,
-            )
+        # The visit row goes in before any stock moves: a retry with the same uuid
+        # fails on this unique key (waiting for a concurrent first to commit), without
+        # dispensing. No savepoints: any error abandons the whole transaction.
+        visit = Visit.objects.create(
+            uuid=client_uuid,
+            site=site,
+            location=location,
+            occurred_at=occurred_at,
+            recorded_by=by,
+            participant=participant,
+            service_model=service_model or _default_service_model(site, contacts),
+            contacts=contacts,
+            syringes_collected=syringes_collected,
+            collection_method=collection_method,
+            secondary_people=secondary_people,
+            naloxone_refill_reason=naloxone_refill_reason,
+            overdose_reversals=overdose_reversals,
+            notes=notes,
+        )
+        supplies = []
         if lines:
             _dispensed(visit=visit, lines=lines, by=by)
-            VisitSupply.objects.bulk_create(
+            supplies = VisitSupply.objects.bulk_create(
                 VisitSupply(visit=visit, item=line.item, kit=line.kit, quantity=line.quantity)
                 for line in lines
             )
         participant_first_seen_refresh(participants=[participant])
+        # What was written is what the answer shows: no read back.
+        _supplies_known(visit, supplies)
     return visit
+
+
+def _supplies_known(visit: Visit, supplies: list[VisitSupply]) -> None:
+    """Give `visit.supplies.all()` the rows just written, as a prefetch would."""
+    rows = VisitSupply.objects.filter(visit=visit)
+    rows._result_cache = supplies
+    rows._prefetch_done = True
+    visit._prefetched_objects_cache = {"supplies": rows}
 
 
 def _default_service_model(site: Site, contacts: int) -> str:
