@@ -5,10 +5,21 @@ stock) are checked by inventory.services, whose errors are shown on these fields
 from django import forms
 from django.db.models import Q
 from django.forms import formset_factory
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from org.privacy import no_personal_details
 
-from .models import AdjustmentReason, Category, FundingSource, Item, Location, Lot, PackSize
+from .models import (
+    COUNT_REASONS,
+    AdjustmentReason,
+    Category,
+    FundingSource,
+    Item,
+    Location,
+    Lot,
+    PackSize,
+)
 from .selectors import STOCK_STATUS_CHOICES
 
 MAX_QUANTITY = 1_000_000
@@ -52,7 +63,21 @@ class ItemChoiceField(forms.ModelChoiceField):
         return f"{obj.name} (by lot)" if obj.is_lot_tracked else obj.name
 
 
+class PackSizeSelect(forms.Select):
+    """Each pack size names its item (`data-item`), so the receipt page offers only the
+    chosen item's pack sizes (inventory/static/inventory/formset.js)."""
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        instance = getattr(value, "instance", None)
+        if instance is not None:
+            option["attrs"]["data-item"] = str(instance.item_id)
+        return option
+
+
 class PackSizeChoiceField(forms.ModelChoiceField):
+    widget = PackSizeSelect
+
     def label_from_instance(self, obj):
         return f"{obj.item.name}: {obj.name} ({obj.units})"
 
@@ -63,7 +88,10 @@ class LotChoiceField(forms.ModelChoiceField):
         if obj.expires_on:
             parts.append(f"exp. {obj.expires_on:%Y-%m-%d}")
         parts.append(obj.funding_source.name)
-        return " · ".join(parts)
+        on_hand = getattr(obj, "on_hand", None)
+        if on_hand is not None:
+            parts.append(_("%(units)s on hand") % {"units": on_hand})
+        return " · ".join(str(part) for part in parts)
 
 
 def _active_items():
@@ -161,16 +189,33 @@ class TransferForm(forms.Form):
     def __init__(self, *args, managed, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["from_location"].queryset = managed.filter(is_active=True).order_by("name")
+        self.fields["from_location"].empty_label = _("Choose where the stock leaves from")
+        # A new source brings its own lots into every line's lot menu (htmx, no reload).
+        self.fields["from_location"].widget.attrs.update(
+            {
+                "hx-get": reverse("inventory:transfer"),
+                "hx-trigger": "change",
+                "hx-target": "#transfer-lines",
+                "hx-swap": "outerHTML",
+                "hx-include": "#transfer-lines",
+            }
+        )
 
 
 class TransferLineForm(forms.Form):
+    """`lots` are those on hand at the sending location (`lots_on_hand_at`); a lot not
+    there is refused here and, for the API, by the service."""
+
     item = ItemChoiceField(queryset=_active_items())
     quantity = _quantity_field(help_text="Units.")
     lot = LotChoiceField(
         queryset=Lot.objects.none(),
         required=False,
-        empty_label="Earliest expiry first",
-        help_text="Leave as is to send the lots that expire first.",
+        empty_label=_("Earliest expiry first"),
+        help_text=_("Leave as is to send the lots that expire first."),
+        error_messages={
+            "invalid_choice": _("That lot is not on hand at the sending location."),
+        },
     )
 
     def __init__(self, *args, lots, **kwargs):
@@ -233,6 +278,19 @@ class CountLineForm(forms.Form):
             "invalid": "Enter a whole number.",
             "min_value": "A count cannot be negative.",
         },
+    )
+
+    reason = forms.ChoiceField(
+        choices=[
+            ("", _("Choose why it differs")),
+            *(
+                (value, label)
+                for value, label in AdjustmentReason.choices
+                if value in COUNT_REASONS
+            ),
+        ],
+        required=False,
+        label=_("Why it differs"),
     )
 
     def __init__(self, *args, sheet_lots, **kwargs):

@@ -197,6 +197,11 @@ class AdjustmentReason(models.TextChoices):
     REVERSAL = "reversal", "Reversal of an earlier movement"
 
 
+# Why a physical count differs from the books: the adjustment reasons a person can give
+# (a reversal is the system's own).
+COUNT_REASONS = [value for value in AdjustmentReason.values if value != AdjustmentReason.REVERSAL]
+
+
 class Refuse(pgtrigger.Protect):
     """pgtrigger.Protect, raising SQLSTATE 23001 (restrict_violation), so Django raises
     IntegrityError as for every other rule the database keeps."""
@@ -316,6 +321,8 @@ class StockCountLine(models.Model):
     lot = models.ForeignKey(Lot, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     expected = models.IntegerField()
     counted = models.PositiveIntegerField()
+    # Why the shelf differed from the books; empty when it did not.
+    reason = models.CharField(max_length=12, choices=AdjustmentReason.choices, blank=True)
 
     class Meta:
         ordering = ["count", "pk"]

@@ -350,6 +350,19 @@ def stock_trend(
     return series
 
 
+def lots_on_hand_at(location) -> QuerySet[Lot]:
+    """Lots with units at `location` now, first expiry first, each with `on_hand`: the
+    lots a transfer from there can send (none until a source is chosen)."""
+    if location is None:
+        return Lot.objects.none()
+    return (
+        Lot.objects.filter(balances__location=location, balances__quantity__gt=0)
+        .annotate(on_hand=Sum("balances__quantity", filter=Q(balances__location=location)))
+        .select_related("item", "funding_source")
+        .order_by("item__name", F("expires_on").asc(nulls_last=True), "pk")
+    )
+
+
 def lots_for_item(*, item: Item, locations: QuerySet[Location]) -> list[Lot]:
     """Each lot of the item with its funding source, the units at the given locations
     and the units ever received (subqueries, so the two sums do not multiply)."""

@@ -87,9 +87,27 @@ class LocationViewSet(viewsets.ReadOnlyModelViewSet):
         return selectors.locations_visible_to(self.request.user)
 
 
+def _visible_locations(request):
+    if request is None:
+        return Location.objects.none()
+    return selectors.locations_visible_to(request.user)
+
+
 class LotFilter(django_filters.FilterSet):
     expires_before = django_filters.DateFilter(field_name="expires_on", lookup_expr="lt")
     expires_after = django_filters.DateFilter(field_name="expires_on", lookup_expr="gte")
+    on_hand_at = django_filters.ModelChoiceFilter(
+        queryset=_visible_locations,
+        method="filter_on_hand_at",
+        label="On hand at",
+        help_text=(
+            "Only lots with units at this location, by item then first expiry first, "
+            "each with `on_hand` (the transfer form's lot menu)."
+        ),
+    )
+
+    def filter_on_hand_at(self, queryset, name, value):
+        return selectors.lots_on_hand_at(value).filter(pk__in=queryset.values("pk"))
 
     class Meta:
         model = Lot
