@@ -119,6 +119,13 @@ class StockFilterForm(forms.Form):
         choices=[("", "All categories"), *Category.choices], required=False
     )
     status = forms.ChoiceField(choices=[("", "Any status"), *STOCK_STATUS_CHOICES], required=False)
+    search = forms.CharField(
+        required=False,
+        max_length=60,
+        label=_("Item"),
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": _("All items")}),
+        help_text=_("Part of an item's name or code."),
+    )
 
     def __init__(self, *args, locations, **kwargs):
         super().__init__(*args, **kwargs)

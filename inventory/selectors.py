@@ -443,13 +443,20 @@ def stock_levels_for(
     locations: QuerySet[Location],
     category: str = "",
     status: str = "",
+    search: str = "",
     today: date | None = None,
 ) -> list[StockLevel]:
-    """`stock_levels` at the given locations, narrowed to one item category and one
-    status band when given (the stock page, its CSV and any filter share this)."""
+    """`stock_levels` at the given locations, narrowed to one item category, one
+    status band and items whose name or code contains `search` when given (the stock
+    page, its CSV and any filter share this)."""
     item_ids = None
-    if category:
-        item_ids = list(Item.objects.filter(category=category).values_list("pk", flat=True))
+    if category or search:
+        items = Item.objects.all()
+        if category:
+            items = items.filter(category=category)
+        if search:
+            items = items.filter(Q(name__icontains=search) | Q(code__icontains=search))
+        item_ids = list(items.values_list("pk", flat=True))
     levels = stock_levels(
         location_ids=list(locations.values_list("pk", flat=True)), item_ids=item_ids, today=today
     )

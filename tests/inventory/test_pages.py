@@ -195,6 +195,38 @@ def test_stock_page_filters_by_location_category_and_status(sam, stocked, downto
     assert [(lv.location, lv.item.code) for lv in by_status] == [(downtown, "s28")]
 
 
+def test_stock_page_groups_rows_by_location_folding_those_that_need_nothing(
+    sam, stocked, downtown, central
+):
+    page = sam.get("/inventory/")
+    groups = {g["location"].name: g for g in page.context["groups"]}
+    assert {name: len(g["levels"]) for name, g in groups.items()} == {
+        "Central store": 1,
+        "Downtown storeroom": 2,
+    }
+    # Downtown's syringes are in emergency: open; the central store has nothing to do.
+    assert (groups["Downtown storeroom"]["open"], groups["Central store"]["open"]) == (True, False)
+    html = page.content.decode()
+    assert html.count('<details class="stock-group"') == 2
+    assert html.count('<details class="stock-group" open>') == 1
+    assert '<option value="" selected>All my locations</option>' in html
+
+
+def test_stock_page_searches_items_by_name_or_code(sam, stocked, downtown):
+    by_name = sam.get("/inventory/?search=naloxone").context["levels"]
+    assert [(lv.location, lv.item.code) for lv in by_name] == [(downtown, "nx4")]
+    by_code = sam.get("/inventory/?search=S28").context["levels"]
+    assert {lv.item.code for lv in by_code} == {"s28"}
+    page = sam.get("/inventory/?search=s28")
+    assert all(group["open"] for group in page.context["groups"])
+
+
+def test_alert_filters_say_all_rather_than_dashes(sam, stocked):
+    html = sam.get("/inventory/alerts/").content.decode()
+    assert "---------" not in html
+    assert ">All sites<" in html and ">All items<" in html
+
+
 def test_stock_page_refuses_a_location_of_another_site_as_a_filter(sam, stocked, eastside):
     page = sam.get(f"/inventory/?location={eastside.pk}")
     assert page.status_code == 200
