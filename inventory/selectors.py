@@ -40,6 +40,7 @@ from .models import (  # noqa: F401
     MovementKind,
     NaloxoneFormulation,
     StockBalance,
+    StockCount,
     StockMovement,
 )
 
@@ -203,6 +204,11 @@ class StockLevel:
     @property
     def status_label(self) -> str:
         return Band.LABELS[self.status]
+
+    @property
+    def below_reorder_point(self) -> bool:
+        """Usable stock (expired lots cannot be handed out) under the reorder point."""
+        return bool(self.reorder_point) and self.usable < self.reorder_point
 
 
 def consumption_movements(*, since: datetime) -> QuerySet[StockMovement]:
@@ -463,6 +469,49 @@ def stock_levels_for(
     if status:
         levels = [level for level in levels if level.status == status]
     return levels
+
+
+# --- Home page figures (inventory/home.py) ----------------------------------------------
+
+LOW_STOCK = (Band.EMERGENCY, Band.UNDERSTOCK)
+
+
+def low_stock_at_sites(*, site_ids, today: date | None = None) -> list[StockLevel]:
+    """Items in emergency or understock at the sites' own locations (not the central
+    store): what the front desk may run short of today."""
+    locations = Location.objects.filter(site_id__in=list(site_ids), is_active=True)
+    levels = stock_levels(location_ids=list(locations.values_list("pk", flat=True)), today=today)
+    return [level for level in levels if level.status in LOW_STOCK and level.item.is_active]
+
+
+def below_reorder_point(*, locations: QuerySet[Location], today: date | None = None) -> list:
+    """Location × item pairs whose usable stock is under the reorder point."""
+    levels = stock_levels(location_ids=list(locations.values_list("pk", flat=True)), today=today)
+    return [
+        level
+        for level in levels
+        if level.below_reorder_point and level.item.is_active and level.location.is_active
+    ]
+
+
+def counts_due(*, locations: QuerySet[Location], now: datetime | None = None) -> list[Location]:
+    """Active locations holding stock whose last physical count is older than
+    SSP_COUNT_DUE_DAYS (or that were never counted), longest-waiting first."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.SSP_COUNT_DUE_DAYS)
+    last_count = (
+        StockCount.objects.filter(location=OuterRef("pk"))
+        .order_by("-occurred_at")
+        .values("occurred_at")[:1]
+    )
+    holding = StockBalance.objects.filter(location=OuterRef("pk"), quantity__gt=0)
+    due = (
+        locations.filter(is_active=True)
+        .annotate(last_counted=Subquery(last_count))
+        .filter(Exists(holding))
+        .filter(Q(last_counted__isnull=True) | Q(last_counted__lt=cutoff))
+    )
+    return list(due.order_by(F("last_counted").asc(nulls_first=True), "name"))
 
 
 def count_sheet(*, location: Location) -> list[StockBalance]:

@@ -13,9 +13,11 @@ from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from .home import home_sections
 from .models import User
 from .selectors import (
     sites_for_user,
@@ -35,7 +37,16 @@ from .services import (
 
 
 def home(request):
-    return render(request, "org/home.html", {"sites": sites_for_user(request.user)})
+    """Each role's numbers for today (every app's home.py), then links to its pages."""
+    return render(
+        request,
+        "org/home.html",
+        {
+            "sites": sites_for_user(request.user),
+            "sections": home_sections(request),
+            "now": timezone.localtime(),
+        },
+    )
 
 
 def site_list(request):

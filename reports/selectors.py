@@ -1,6 +1,7 @@
 """Reads of funder reports: snapshots a person may see, and the dashboard's trends."""
 
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.db.models import QuerySet
@@ -9,12 +10,17 @@ from django.utils import timezone
 from inventory.selectors import Category
 from org.models import Site, User
 from referrals.selectors import referral_counts_by_month
-from ssp.selectors import supplies_by_month, unique_participants_by_month, visit_figures_by_month
+from ssp.selectors import (
+    supplies_by_month,
+    unique_participants_by_month,
+    visit_figures_by_month,
+    visit_figures_by_site,
+)
 
 from .funder_templates import TEMPLATES
 from .metrics import TOTAL
-from .models import ReportSnapshot
-from .periods import months_back
+from .models import ReportSnapshot, ReportStatus
+from .periods import Period, months_back
 from .rendering import Rendered, render
 from .suppression import Relation, suppress
 
@@ -63,6 +69,50 @@ TREND_SERIES = {
     "referred": "Referrals made",
     "linked": "Of which linked",
 }
+
+
+@dataclass(frozen=True)
+class MonthToDate:
+    """Visits this month so far against the same first days of last month."""
+
+    this_month: Period
+    last_month: Period
+    days: int  # days of this month so far, today included
+    visits: int
+    last_month_visits: int
+
+
+def month_to_date(*, site_ids, now: datetime | None = None) -> MonthToDate:
+    """This month's visits up to `now` beside last month's first as many days (all of
+    last month when it is shorter), so a month one day old is not compared with a
+    whole one. Visits as the funder reports count them (a street shift's contacts)."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    this_month = Period.month(today.year, today.month)
+    last_month = Period.previous_month(today)
+    days = today.day
+    same_days = Period(
+        last_month.start,
+        last_month.start + timedelta(days=min(days, last_month.end.day) - 1),
+    )
+
+    def visits(start, end) -> int:
+        by_site = visit_figures_by_site(start=start, end=end, site_ids=site_ids)
+        return sum(row["visits"] for row in by_site.values())
+
+    return MonthToDate(
+        this_month=this_month,
+        last_month=last_month,
+        days=days,
+        visits=visits(this_month.bounds()[0], now),
+        last_month_visits=visits(*same_days.bounds()),
+    )
+
+
+def reports_ready(*, user: User, since: date) -> QuerySet[ReportSnapshot]:
+    """Ready snapshots this person may see, generated on or after `since`."""
+    start = timezone.make_aware(datetime.combine(since, time.min))
+    return snapshots_for_user(user).filter(status=ReportStatus.READY, generated_at__gte=start)
 
 
 def monthly_trends(
