@@ -26,12 +26,11 @@ def tiles(request, role) -> list[HomeTile]:
                 mtd.visits,
                 url=reverse("reports:dashboard"),
                 note=str(
-                    _("%(month)s, %(days)s day(s) so far; %(last)s's first %(days)s: %(n)s")
+                    _("Day %(days)s of %(month)s, against the same days of %(last)s.")
                     % {
-                        "month": mtd.this_month.label,
                         "days": mtd.days,
+                        "month": mtd.this_month.label,
                         "last": mtd.last_month.label,
-                        "n": mtd.last_month_visits,
                     }
                 ),
                 parts=(
