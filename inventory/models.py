@@ -7,6 +7,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from org.privacy import no_personal_details
 
@@ -306,7 +307,7 @@ class StockCount(models.Model):
         ordering = ["-occurred_at", "-pk"]
 
     def __str__(self):
-        return f"Count at {self.location} {self.occurred_at:%Y-%m-%d %H:%M}"
+        return f"Count at {self.location} {timezone.localtime(self.occurred_at):%Y-%m-%d %H:%M}"
 
     @property
     def reference(self) -> str:
