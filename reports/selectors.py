@@ -6,6 +6,7 @@ from datetime import date, datetime, time, timedelta
 from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from inventory.selectors import Category
 from org.models import Site, User
@@ -126,11 +127,13 @@ def monthly_trends(
     """Month-by-month figures for the dashboard, per site and in total.
 
     Five aggregate queries whatever the number of months or sites. Linkage rate is the
-    share of a month's referrals that are linked now. With `suppressed`, counts from 1
+    share of a month's referrals that are linked now. `partial[i]` marks the month still
+    running (today is not its last day): its figures are "so far". With `suppressed`, counts from 1
     to threshold−1 (and cells that would give them away through the total) are None.
     """
     threshold = threshold or settings.SSP_SUPPRESSION_THRESHOLD
-    periods = months_back(count=months, today=today or timezone.localdate())
+    today = today or timezone.localdate()
+    periods = months_back(count=months, today=today)
     start, end = periods[0].bounds()[0], periods[-1].bounds()[1]
     month_keys = [p.start.strftime("%Y-%m") for p in periods]
     sites = list(Site.objects.filter(pk__in=site_ids).order_by("name"))
@@ -187,9 +190,13 @@ def monthly_trends(
         ]
         for scope in scopes
     }
+    # The running month is drawn as "so far" (dashed), never as a drop to its end.
+    partial = [p.start <= today <= p.end for p in periods]
     return {
         "months": month_keys,
         "month_labels": [p.start.strftime("%b %Y") for p in periods],
+        "partial": partial,
+        "days_so_far": today.day if any(partial) else None,
         "scopes": [{"key": s.code, "label": s.name} for s in sites]
         + [{"key": TOTAL, "label": "All selected sites"}],
         "series": out,
@@ -213,9 +220,13 @@ def trend_table(trends: dict) -> list[dict]:
                     values.append(f"{value:.0%}")
                 else:
                     values.append(f"{value:,}")
-            rows.append(
-                {"month": trends["month_labels"][i], "scope": scope["label"], "values": values}
-            )
+            month = trends["month_labels"][i]
+            if trends.get("partial", [False] * (i + 1))[i]:
+                month = gettext("%(month)s (so far, %(days)s days)") % {
+                    "month": month,
+                    "days": trends["days_so_far"],
+                }
+            rows.append({"month": month, "scope": scope["label"], "values": values})
     return rows
 
 
