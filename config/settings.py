@@ -433,6 +433,11 @@ SSP_STOCK_OVERSTOCK_MONTHS = env.float("SSP_STOCK_OVERSTOCK_MONTHS", default=3.0
 SSP_ALERT_STOCKOUT_DAYS = env.int("SSP_ALERT_STOCKOUT_DAYS", default=14)
 SSP_ALERT_EXPIRY_DAYS = env.int("SSP_ALERT_EXPIRY_DAYS", default=60)
 SSP_ALERT_COUNT_DISCREPANCY = env.int("SSP_ALERT_COUNT_DISCREPANCY", default=10)
+# Physical counts: the sheet hides what the books say until the count is entered, so
+# the figure on the shelf is counted rather than confirmed.
+SSP_BLIND_COUNT = env.bool("SSP_BLIND_COUNT", default=True)
+# A location not counted for this many days shows as "count due" on the manager's home.
+SSP_COUNT_DUE_DAYS = env.int("SSP_COUNT_DUE_DAYS", default=30)
 
 # Backups: where the nightly dump goes, how many days of them stay, which pg_dump.
 SSP_BACKUP_DIR = Path(env("SSP_BACKUP_DIR", default=str(VAR_DIR / "backups")))

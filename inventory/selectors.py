@@ -40,6 +40,7 @@ from .models import (  # noqa: F401
     MovementKind,
     NaloxoneFormulation,
     StockBalance,
+    StockCount,
     StockMovement,
 )
 
@@ -211,6 +212,11 @@ class StockLevel:
     @property
     def status_label(self) -> str:
         return Band.LABELS[self.status]
+
+    @property
+    def below_reorder_point(self) -> bool:
+        """Usable stock (expired lots cannot be handed out) under the reorder point."""
+        return bool(self.reorder_point) and self.usable < self.reorder_point
 
 
 def found_at_dispense(*, reference: str) -> dict[Item, int]:
@@ -387,6 +393,19 @@ def stock_trend(
     return series
 
 
+def lots_on_hand_at(location) -> QuerySet[Lot]:
+    """Lots with units at `location` now, first expiry first, each with `on_hand`: the
+    lots a transfer from there can send (none until a source is chosen)."""
+    if location is None:
+        return Lot.objects.none()
+    return (
+        Lot.objects.filter(balances__location=location, balances__quantity__gt=0)
+        .annotate(on_hand=Sum("balances__quantity", filter=Q(balances__location=location)))
+        .select_related("item", "funding_source")
+        .order_by("item__name", F("expires_on").asc(nulls_last=True), "pk")
+    )
+
+
 def lots_for_item(*, item: Item, locations: QuerySet[Location]) -> list[Lot]:
     """Each lot of the item with its funding source, the units at the given locations
     and the units ever received (subqueries, so the two sums do not multiply)."""
@@ -467,19 +486,69 @@ def stock_levels_for(
     locations: QuerySet[Location],
     category: str = "",
     status: str = "",
+    search: str = "",
     today: date | None = None,
 ) -> list[StockLevel]:
-    """`stock_levels` at the given locations, narrowed to one item category and one
-    status band when given (the stock page, its CSV and any filter share this)."""
+    """`stock_levels` at the given locations, narrowed to one item category, one
+    status band and items whose name or code contains `search` when given (the stock
+    page, its CSV and any filter share this)."""
     item_ids = None
-    if category:
-        item_ids = list(Item.objects.filter(category=category).values_list("pk", flat=True))
+    if category or search:
+        items = Item.objects.all()
+        if category:
+            items = items.filter(category=category)
+        if search:
+            items = items.filter(Q(name__icontains=search) | Q(code__icontains=search))
+        item_ids = list(items.values_list("pk", flat=True))
     levels = stock_levels(
         location_ids=list(locations.values_list("pk", flat=True)), item_ids=item_ids, today=today
     )
     if status:
         levels = [level for level in levels if level.status == status]
     return levels
+
+
+# --- Home page figures (inventory/home.py) ----------------------------------------------
+
+LOW_STOCK = (Band.EMERGENCY, Band.UNDERSTOCK)
+
+
+def low_stock_at_sites(*, site_ids, today: date | None = None) -> list[StockLevel]:
+    """Items in emergency or understock at the sites' own locations (not the central
+    store): what the front desk may run short of today."""
+    locations = Location.objects.filter(site_id__in=list(site_ids), is_active=True)
+    levels = stock_levels(location_ids=list(locations.values_list("pk", flat=True)), today=today)
+    return [level for level in levels if level.status in LOW_STOCK and level.item.is_active]
+
+
+def below_reorder_point(*, locations: QuerySet[Location], today: date | None = None) -> list:
+    """Location × item pairs whose usable stock is under the reorder point."""
+    levels = stock_levels(location_ids=list(locations.values_list("pk", flat=True)), today=today)
+    return [
+        level
+        for level in levels
+        if level.below_reorder_point and level.item.is_active and level.location.is_active
+    ]
+
+
+def counts_due(*, locations: QuerySet[Location], now: datetime | None = None) -> list[Location]:
+    """Active locations holding stock whose last physical count is older than
+    SSP_COUNT_DUE_DAYS (or that were never counted), longest-waiting first."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.SSP_COUNT_DUE_DAYS)
+    last_count = (
+        StockCount.objects.filter(location=OuterRef("pk"))
+        .order_by("-occurred_at")
+        .values("occurred_at")[:1]
+    )
+    holding = StockBalance.objects.filter(location=OuterRef("pk"), quantity__gt=0)
+    due = (
+        locations.filter(is_active=True)
+        .annotate(last_counted=Subquery(last_count))
+        .filter(Exists(holding))
+        .filter(Q(last_counted__isnull=True) | Q(last_counted__lt=cutoff))
+    )
+    return list(due.order_by(F("last_counted").asc(nulls_first=True), "name"))
 
 
 def count_sheet(*, location: Location) -> list[StockBalance]:

@@ -1,10 +1,11 @@
 from rest_framework.routers import SimpleRouter
 
-from .api import SiteViewSet, TokenViewSet
+from .api import AuditViewSet, SiteViewSet, TokenViewSet
 
 router = SimpleRouter()
 router.include_format_suffixes = False
 router.register("sites", SiteViewSet, basename="site")
 router.register("tokens", TokenViewSet, basename="token")
+router.register("audit", AuditViewSet, basename="audit")
 
 urlpatterns = router.urls

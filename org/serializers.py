@@ -32,3 +32,25 @@ class TokenCreatedSerializer(TokenSerializer):
     key = serializers.CharField(
         read_only=True, help_text="Shown in this answer only: send as `Authorization: Token <key>`."
     )
+
+
+class AuditChangeSerializer(serializers.Serializer):
+    field = serializers.CharField()
+    label = serializers.CharField(help_text="The field as staff call it.")
+    before = serializers.CharField(help_text="In words; empty for a new record's values.")
+    after = serializers.CharField()
+
+
+class AuditLineSerializer(serializers.Serializer):
+    """One audit-trail entry in words (org/audit_trail.py)."""
+
+    id = serializers.IntegerField(source="entry.pk")
+    timestamp = serializers.DateTimeField(source="entry.timestamp")
+    who = serializers.CharField(help_text="Username, or 'the system'.")
+    action = serializers.ChoiceField(choices=["create", "update", "delete", "access"])
+    verb = serializers.CharField(help_text='In words, e.g. "corrected".')
+    kind = serializers.CharField(help_text='The kind of record, e.g. "visit".')
+    record = serializers.CharField()
+    site = serializers.CharField(help_text="Code of the record's site; empty if none.")
+    sentence = serializers.CharField()
+    changes = AuditChangeSerializer(many=True)

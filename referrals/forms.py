@@ -160,11 +160,15 @@ class ReferralTypeForm(ModelForm):
 
 
 class ReferralFilterForm(Form):
-    site = forms.ModelChoiceField(queryset=Site.objects.none(), required=False, empty_label="All")
-    type = forms.ModelChoiceField(
-        queryset=ReferralType.objects.all(), required=False, empty_label="All"
+    site = forms.ModelChoiceField(
+        queryset=Site.objects.none(), required=False, empty_label="All sites"
     )
-    status = forms.ChoiceField(choices=[("", "All"), *ReferralStatus.choices], required=False)
+    type = forms.ModelChoiceField(
+        queryset=ReferralType.objects.all(), required=False, empty_label="All types"
+    )
+    status = forms.ChoiceField(
+        choices=[("", "Any status"), *ReferralStatus.choices], required=False
+    )
     start = forms.DateField(label="Referred from", required=False, widget=DateInput())
     end = forms.DateField(label="until (not incl.)", required=False, widget=DateInput())
     overdue = forms.BooleanField(label="Follow-up due", required=False)

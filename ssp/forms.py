@@ -228,7 +228,9 @@ class CorrectionForm(VisitDetailsForm):
 
 
 class VisitFilterForm(Form):
-    site = forms.ModelChoiceField(queryset=Site.objects.none(), required=False, empty_label="All")
+    site = forms.ModelChoiceField(
+        queryset=Site.objects.none(), required=False, empty_label="All sites"
+    )
     code = forms.CharField(required=False, max_length=40, label="Code")
     occurred_from = forms.DateField(
         required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})

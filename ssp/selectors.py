@@ -317,6 +317,14 @@ def visits_today(*, user: User, site: Site) -> list[Visit]:
     )  # fmt: skip
 
 
+def my_visits_today(*, user: User, today: date | None = None) -> int:
+    """Visits this person logged for today (program time), voids left out; a street
+    shift counts as its contacts, as in the funder figures."""
+    today = today or timezone.localdate()
+    visits = visit_list(user=user, occurred_from=today, occurred_to=today, mine=True)
+    return visits.aggregate(n=Sum("contacts"))["n"] or 0
+
+
 def visit_edit_refusal(*, visit: Visit, by: User, now: datetime | None = None) -> str | None:
     """Why this person may not correct or void the visit, or None if they may."""
     if not by.can_access_site(visit.site_id):

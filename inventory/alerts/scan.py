@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from django.db import connection, transaction
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 
 from .. import selectors
@@ -269,6 +269,18 @@ def alerts_needing_attention(user) -> int:
         .filter(resolved_at__isnull=True, acknowledged_at__isnull=True)
         .count()
     )
+
+
+def open_alerts_by_severity(user) -> dict[str, int]:
+    """Open alerts (acknowledged or not) per severity, at the person's locations."""
+    rows = (
+        alerts_visible_to(user)
+        .filter(resolved_at__isnull=True)
+        .order_by()
+        .values_list("severity")
+        .annotate(n=Count("pk"))
+    )
+    return dict(rows)
 
 
 # --- Demo ----------------------------------------------------------------------------

@@ -151,6 +151,8 @@ POLICY = {
     "GET /api/v1/tokens/": Rule(SIGNED_IN, NO_SITE),
     "POST /api/v1/tokens/": Rule(SIGNED_IN, NO_SITE),
     "DELETE /api/v1/tokens/{id}/": Rule(SIGNED_IN, NO_SITE),
+    # The audit trail: admins only (org.view_audit), every site.
+    "GET /api/v1/audit/": Rule(frozenset({ADMIN}), NO_SITE),
 }
 
 
@@ -246,7 +248,7 @@ def read_for(op: str, w, s) -> Call:
             return Call({"id": s.snapshot.pk, "fmt": "csv"})
         case "GET /api/v1/reports/trends/":
             return Call(data={"site": s.site.pk})
-        case "GET /api/v1/tokens/":
+        case "GET /api/v1/tokens/" | "GET /api/v1/audit/":
             return Call()
     raise LookupError(op)
 
