@@ -317,8 +317,6 @@ def suppress_linked(
         for _, cell in eq:
             by_cell[cell].append(eq)
 
-    refused: set = set()
-
     def given_away(cell) -> bool:
         # Hiding a cell that one equation fixes from released cells alone protects
         # nothing: a reader works it out (a one-site total beside its site, say).
@@ -349,19 +347,12 @@ def suppress_linked(
             seen.update(frontier)
         return False
 
-    forced = set(mask)  # small, or hidden by an earlier release: stays hidden
     while True:
         _close_single_unknowns(equations, mask, eligible, cost)
         exposed = _exposed_cells(values, mask, equations, threshold)
         if not exposed:
             return mask
-        # A complement chosen here that a reader works out anyway protects nothing and
-        # was never published: show it after all, and choose others.
-        useless = exposed - forced
-        for cell in useless:
-            del mask[cell]
-            refused.add(cell)
-        if not useless and not [cell for cell in sorted(exposed, key=str) if hide_near(cell)]:
+        if not [cell for cell in sorted(exposed, key=str) if hide_near(cell)]:
             return mask  # nothing left to hide near them; the audit test would say so
 
 
