@@ -207,9 +207,14 @@
 
   // --- Showing what the device keeps -------------------------------------------------
 
+  // The time alone today; the date too on any other day (a backdated record must say
+  // which day it went to; the server's rule is org/time.py moment_label).
   function clock(iso) {
     const when = new Date(iso);
-    return `${String(when.getHours()).padStart(2, "0")}:${String(when.getMinutes()).padStart(2, "0")}`;
+    const time = `${String(when.getHours()).padStart(2, "0")}:${String(when.getMinutes()).padStart(2, "0")}`;
+    if (when.toDateString() === new Date().toDateString()) return time;
+    const day = when.toLocaleDateString("en-GB", { weekday: "short", day: "numeric", month: "short", year: "numeric" });
+    return `${day.replace(",", "")}, ${time}`;
   }
 
   function cell(row, text, className) {
