@@ -346,15 +346,19 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "org.tasks.backup_database",
         "schedule": crontab(minute=30, hour=env.int("SSP_BACKUP_HOUR", default=3)),
     },
-    # Funder reports: last month's, for every template, at 02:00 on the 1st (CELERY_TIMEZONE).
+    # Funder reports: last month's, for every template, from 02:00 on the 1st
+    # (CELERY_TIMEZONE). Every night, not only on the 1st: a beat message is not in the
+    # outbox, so one lost with Redis's data is made good the next night; a run that finds
+    # the month built adds nothing (docs/operations.md, "Jobs and Redis").
     "monthly-funder-reports": {
         "task": "reports.tasks.build_monthly_reports",
-        "schedule": crontab(minute=0, hour=2, day_of_month=1),
+        "schedule": crontab(minute=0, hour=2),
     },
-    # Quarterly and annual funder reports: last quarter's (and a year that closed with it).
+    # Quarterly and annual funder reports: last quarter's (and a year that closed with it),
+    # every night for the same reason as the monthly ones.
     "quarterly-funder-reports": {
         "task": "reports.tasks.build_quarterly_reports",
-        "schedule": crontab(minute=30, hour=2, day_of_month=1, month_of_year="1,4,7,10"),
+        "schedule": crontab(minute=30, hour=2),
     },
     # Funder reports: last month's, re-counted daily; coordinators hear of a difference once.
     "recheck-funder-reports": {
@@ -363,7 +367,25 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
 }
 
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# The look-up rate limit (SSP_LOOKUP_RATE) counts in the default cache, so the cache is
+# shared by every web process, or each gunicorn worker would grant its own budget:
+# Redis when it is in use, else files under var/cache (the embedded setup runs on one
+# machine; unlike the database cache there is no table to create and grant).
+if USE_CELERY_WORKER:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "ssp-cache",
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+        }
+    }
 
 # --- The program's own settings (see README, "Configuration") -----------------------
 # Small-cell suppression: a published count from 1 to threshold-1 is hidden.

@@ -4,6 +4,8 @@ The ledger is read-only here: stock moves only through inventory.services."""
 from django import forms
 from django.contrib import admin
 
+from org.forms import ModelForm
+
 from .models import (
     Category,
     FundingSource,
@@ -54,7 +56,7 @@ class LocationAdmin(admin.ModelAdmin):
     search_fields = ["name"]
 
 
-class FundingSourceForm(forms.ModelForm):
+class FundingSourceForm(ModelForm):
     disallowed_categories = forms.MultipleChoiceField(
         choices=Category.choices,
         required=False,

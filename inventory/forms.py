@@ -6,6 +6,7 @@ from django import forms
 from django.db.models import Q
 from django.forms import formset_factory
 
+from org.forms import Form
 from org.privacy import no_personal_details
 
 from .models import AdjustmentReason, Category, FundingSource, Item, Location, Lot, PackSize
@@ -83,7 +84,7 @@ def lots_at(locations) -> "forms.QuerySet[Lot]":
 # --- Stock page filter -----------------------------------------------------------------
 
 
-class StockFilterForm(forms.Form):
+class StockFilterForm(Form):
     location = forms.ModelChoiceField(
         queryset=Location.objects.none(), required=False, empty_label="All my locations"
     )
@@ -97,7 +98,7 @@ class StockFilterForm(forms.Form):
         self.fields["location"].queryset = locations.order_by("name")
 
 
-class StockCardForm(forms.Form):
+class StockCardForm(Form):
     location = forms.ModelChoiceField(queryset=Location.objects.none())
     item = ItemChoiceField(queryset=Item.objects.order_by("name"))
 
@@ -109,7 +110,7 @@ class StockCardForm(forms.Form):
 # --- Receive -------------------------------------------------------------------------
 
 
-class ReceiveForm(forms.Form):
+class ReceiveForm(Form):
     location = forms.ModelChoiceField(queryset=Location.objects.none(), label="Receive into")
     funding_source = forms.ModelChoiceField(
         queryset=FundingSource.objects.filter(is_active=True),
@@ -118,13 +119,17 @@ class ReceiveForm(forms.Form):
     )
     occurred_at = _when_field()
     reference = _reference_field()
+    # Shown once a line was found above SSP_LARGE_QUANTITY units (the view decides).
+    confirm_large_quantity = forms.BooleanField(
+        required=False, label="Yes, the large quantity is right"
+    )
 
     def __init__(self, *args, managed, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["location"].queryset = managed.filter(is_active=True).order_by("name")
 
 
-class ReceiptLineForm(forms.Form):
+class ReceiptLineForm(Form):
     item = ItemChoiceField(queryset=_active_items())
     quantity = _quantity_field(help_text="In packs when a pack size is chosen, else in units.")
     pack_size = PackSizeChoiceField(
@@ -150,7 +155,7 @@ ReceiptLineFormSet = formset_factory(ReceiptLineForm, extra=2, min_num=1, valida
 # --- Transfer ------------------------------------------------------------------------
 
 
-class TransferForm(forms.Form):
+class TransferForm(Form):
     from_location = forms.ModelChoiceField(queryset=Location.objects.none(), label="From")
     to_location = forms.ModelChoiceField(
         queryset=Location.objects.filter(is_active=True).order_by("name"), label="To"
@@ -163,7 +168,7 @@ class TransferForm(forms.Form):
         self.fields["from_location"].queryset = managed.filter(is_active=True).order_by("name")
 
 
-class TransferLineForm(forms.Form):
+class TransferLineForm(Form):
     item = ItemChoiceField(queryset=_active_items())
     quantity = _quantity_field(help_text="Units.")
     lot = LotChoiceField(
@@ -184,7 +189,7 @@ TransferLineFormSet = formset_factory(TransferLineForm, extra=2, min_num=1, vali
 # --- Adjust --------------------------------------------------------------------------
 
 
-class AdjustForm(forms.Form):
+class AdjustForm(Form):
     location = forms.ModelChoiceField(queryset=Location.objects.none())
     lot = LotChoiceField(queryset=Lot.objects.none())
     reason = forms.ChoiceField(
@@ -222,7 +227,7 @@ class AdjustForm(forms.Form):
 # --- Count ---------------------------------------------------------------------------
 
 
-class CountLineForm(forms.Form):
+class CountLineForm(Form):
     """One lot of the count sheet. Left empty: not counted, its balance stays."""
 
     lot = forms.IntegerField(widget=forms.HiddenInput)

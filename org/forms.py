@@ -1,8 +1,32 @@
-"""Putting a refused service call onto the form that asked for it."""
+"""The forms of every page: text that cannot be stored refused next to its field, and
+a refused service call put onto the form that asked for it."""
 
 from collections.abc import Sequence
 
 from django import forms
+
+from .validators import printable_text
+
+
+class PrintableTextMixin:
+    """Every text field refuses control characters and direction marks with a field
+    message, as the API does (org.validators.printable_text). Added when the form is
+    cleaned, so fields a form builds in its own __init__ (the code recipe's parts) are
+    covered too."""
+
+    def full_clean(self):
+        for field in self.fields.values():
+            if isinstance(field, forms.CharField) and printable_text not in field.validators:
+                field.validators.append(printable_text)
+        super().full_clean()
+
+
+class Form(PrintableTextMixin, forms.Form):
+    """The base of every page form (tests/org/test_forms.py checks that each one is)."""
+
+
+class ModelForm(PrintableTextMixin, forms.ModelForm):
+    """The base of every model form of the pages and the Django admin."""
 
 
 def _messages(found) -> list[str]:

@@ -9,7 +9,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from rest_framework import exceptions
 
-from . import api_errors, parsers
+from . import api_errors, api_query, parsers
 
 SESSION_STARTED_KEY = "ssp_session_started"
 
@@ -106,6 +106,9 @@ class ApiBodyGuardMiddleware:
             return _error(413, parsers.too_large_detail(), "too_large")
         try:
             parsers.check_query(request.GET)
+            errors = api_query.query_errors(request.path, request.method, request.GET)
+            if errors:
+                raise exceptions.ValidationError(errors)
         except exceptions.APIException as exc:
             response = api_errors.exception_handler(exc, {})
             return JsonResponse(response.data, status=response.status_code)

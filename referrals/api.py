@@ -10,7 +10,7 @@ from rest_framework.response import Response
 
 from org import api_errors
 from org.permissions import capability
-from ssp.selectors import participant_by_code
+from ssp.selectors import participant_for_user
 
 from . import selectors, services
 from .models import Partner, Referral, ReferralGroup, ReferralStatus, ReferralType
@@ -132,7 +132,7 @@ class ReferralFilter(django_filters.FilterSet):
         return queryset.filter(**due) if value else queryset.exclude(**due)
 
     def filter_code(self, queryset, name, value):
-        person = participant_by_code(value)
+        person = participant_for_user(value, user=self.request.user)
         return queryset.filter(participant=person) if person else queryset.none()
 
 
@@ -165,7 +165,7 @@ class ReferralViewSet(
         return {**super().get_serializer_context(), "today": timezone.localdate()}
 
     def create(self, request, *args, **kwargs):
-        data = ReferralCreateSerializer(data=request.data)
+        data = ReferralCreateSerializer(data=request.data, context={"user": request.user})
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
         referral = services.referral_create(

@@ -4,6 +4,7 @@ from django import forms
 from django.urls import reverse_lazy
 from django.utils import timezone
 
+from org.forms import Form, ModelForm
 from org.models import Site
 from org.privacy import no_personal_details
 
@@ -32,7 +33,7 @@ class DateInput(forms.DateInput):
         super().__init__(attrs, format="%Y-%m-%d")
 
 
-class ReferralForm(forms.Form):
+class ReferralForm(Form):
     """A referral at a visit; without a visit the page adds `code` and `site`."""
 
     code = forms.CharField(
@@ -105,7 +106,7 @@ class ReferralForm(forms.Form):
         return self.types_by_id[value]
 
 
-class StatusChangeForm(forms.Form):
+class StatusChangeForm(Form):
     to_status = forms.ChoiceField(label="New status")
     linked_on = forms.DateField(
         label="Started on", required=False, widget=DateInput(), help_text="For “Linked”."
@@ -138,7 +139,7 @@ class StatusChangeForm(forms.Form):
         self.fields["linked_on"].initial = timezone.localdate()
 
 
-class PartnerForm(forms.ModelForm):
+class PartnerForm(ModelForm):
     types = forms.ModelMultipleChoiceField(
         queryset=ReferralType.objects.all(),
         widget=forms.CheckboxSelectMultiple,
@@ -152,13 +153,13 @@ class PartnerForm(forms.ModelForm):
         widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
 
 
-class ReferralTypeForm(forms.ModelForm):
+class ReferralTypeForm(ModelForm):
     class Meta:
         model = ReferralType
         fields = ["name", "code", "group", "sort_order", "is_active"]
 
 
-class ReferralFilterForm(forms.Form):
+class ReferralFilterForm(Form):
     site = forms.ModelChoiceField(queryset=Site.objects.none(), required=False, empty_label="All")
     type = forms.ModelChoiceField(
         queryset=ReferralType.objects.all(), required=False, empty_label="All"

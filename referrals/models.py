@@ -16,6 +16,8 @@ from org.privacy import PHONE, STREET_ADDRESS, NoPersonalDetails, no_personal_de
 
 from .capabilities import CAPABILITIES
 
+# A code seen only at other sites gets the same answer as an unknown one.
+NO_VISIT_YET = "No visit with this code at your sites yet: log a visit first."
 PII_WARNING = (
     "Never enter names, birth dates, addresses, phone numbers or other details that "
     "could identify the person: phone numbers, emails, SSNs, street addresses and birth "

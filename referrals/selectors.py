@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from org.models import User
 from ssp.models import Participant
-from ssp.selectors import participant_by_code
+from ssp.selectors import participant_for_user
 
 from .models import Partner, Referral, ReferralStatus, ReferralStatusChange, ReferralType
 
@@ -105,7 +105,9 @@ def follow_ups_for_code(*, user: User, code: str, today: date | None = None) -> 
     """A person's open referrals at this user's sites: those due for follow-up first
     (follow-up date today or earlier), then the other open ones."""
     today = today or timezone.localdate()
-    participant = participant_by_code(code)
+    # Not participant_by_code: the prompt names the code it shows, which for a code
+    # merged into one seen only at other sites would be that other site's code.
+    participant = participant_for_user(code, user=user)
     if participant is None:
         return FollowUps(None, [], [])
     open_referrals = list(

@@ -4,10 +4,10 @@ from rest_framework import serializers
 
 from org.models import Site
 from org.validators import date_window
-from ssp.models import Visit
-from ssp.selectors import participant_by_code
+from ssp.selectors import participant_for_user, visits_for_user
 
 from .models import (
+    NO_VISIT_YET,
     PII_WARNING,
     Partner,
     Referral,
@@ -124,9 +124,13 @@ class ReferralCreateSerializer(serializers.Serializer):
     )
 
     def validate(self, attrs):
+        # Codes and visits as this person may see them (context "user"): a code seen only
+        # at other sites, or merged into one, is unknown, and its survivor never named.
+        user = self.context["user"]
         if "visit" in attrs:
             visit = (
-                Visit.objects.select_related("participant", "site")
+                visits_for_user(user)
+                .select_related("participant", "site")
                 .filter(uuid=attrs["visit"])
                 .first()
             )
@@ -134,7 +138,7 @@ class ReferralCreateSerializer(serializers.Serializer):
                 raise serializers.ValidationError({"visit": ["No visit with this id."]})
             attrs["visit"] = visit
             if attrs.get("code"):
-                person = participant_by_code(attrs["code"])
+                person = participant_for_user(attrs["code"], user=user)
                 if person is None or person.pk != visit.participant_id:
                     raise serializers.ValidationError(
                         {"code": ["The code does not match the visit's code."]}
@@ -148,11 +152,9 @@ class ReferralCreateSerializer(serializers.Serializer):
             errors["site"] = ["Give a visit, or the person's code and a site."]
         if errors:
             raise serializers.ValidationError(errors)
-        person = participant_by_code(attrs.pop("code"))
+        person = participant_for_user(attrs.pop("code"), user=user)
         if person is None:
-            raise serializers.ValidationError(
-                {"code": ["No one has visited with this code yet: log a visit first."]}
-            )
+            raise serializers.ValidationError({"code": [NO_VISIT_YET]})
         attrs["participant"] = person
         return attrs
 

@@ -19,7 +19,7 @@ from org.forms import form_errors_from
 from org.offline import available_offline
 from org.selectors import sites_for_user
 from ssp.models import Visit
-from ssp.selectors import participant_by_code
+from ssp.selectors import participant_for_user
 
 from . import selectors, services
 from .forms import (
@@ -30,7 +30,7 @@ from .forms import (
     StatusChangeForm,
     partner_choices,
 )
-from .models import Partner, ReferralStatus, ReferralType
+from .models import NO_VISIT_YET, Partner, ReferralStatus, ReferralType
 
 # The services name the referral type "type"; the forms call it "referral_type".
 SERVICE_FIELDS = {"type": "referral_type"}
@@ -290,12 +290,9 @@ def referral_create(request):
                     by=request.user,
                 )
             else:
-                participant = participant_by_code(data["code"])
+                participant = participant_for_user(data["code"], user=request.user)
                 if participant is None:
-                    raise services.ReferralError(
-                        "No one has visited with this code yet: log a visit first.",
-                        field="code",
-                    )
+                    raise services.ReferralError(NO_VISIT_YET, field="code")
                 referral = services.referral_create(
                     referral_type=data["referral_type"],
                     participant=participant,

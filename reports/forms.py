@@ -2,6 +2,7 @@ from django import forms
 from django.conf import settings
 from django.utils import timezone
 
+from org.forms import Form
 from org.models import Site
 
 from .funder_templates import template_choices
@@ -34,7 +35,7 @@ def year_choices(today) -> list[tuple[str, str]]:
     return choices
 
 
-class ReportRequestForm(forms.Form):
+class ReportRequestForm(Form):
     template = forms.ChoiceField(choices=template_choices)
     period_kind = forms.ChoiceField(
         label="Period", choices=PERIOD_KINDS, initial="month", widget=forms.RadioSelect

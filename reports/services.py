@@ -408,7 +408,7 @@ def monthly_reports_build(*, today: date | None = None) -> list[ReportSnapshot]:
 
 
 def quarterly_reports_build(*, today: date | None = None) -> list[ReportSnapshot]:
-    """On the first day of a quarter: last quarter's report for every quarterly template,
+    """Nightly (built once; later runs find it): last quarter's report for every quarterly template,
     and, when that quarter closed a calendar or fiscal year, the annual templates too."""
     today = today or timezone.localdate()
     quarter = Period.previous_quarter(today)

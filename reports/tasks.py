@@ -26,7 +26,7 @@ def build_monthly_reports() -> list[int]:
 
 @shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
 def build_quarterly_reports() -> list[int]:
-    """Beat, on the 1st of each quarter: last quarter's (and a closed year's) reports."""
+    """Beat, nightly: last quarter's (and a closed year's) reports, where not built yet."""
     return [snapshot.pk for snapshot in quarterly_reports_build()]
 
 

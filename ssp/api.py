@@ -20,7 +20,7 @@ from .models import Participant, Visit
 from .selectors import (
     code_lookup,
     participant_by_code,
-    participant_visible_to,
+    participant_for_user,
     participants_by_prefix,
     visit_list,
 )
@@ -81,7 +81,7 @@ class VisitFilter(django_filters.FilterSet):
         fields = ["site", "service_model"]
 
     def filter_code(self, queryset, name, value):
-        participant = participant_by_code(value)
+        participant = participant_for_user(value, user=self.request.user)
         return queryset.filter(participant=participant) if participant else queryset.none()
 
     def filter_bulk(self, queryset, name, value):
@@ -187,7 +187,7 @@ class ParticipantViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     # Every action here answers "does this code exist?": one budget for them all.
     throttle_classes = [LookupThrottle]
     lookup_field = "code"
-    # Any spelling intake accepts (dashes, spaces, lower case); participant_by_code reads it.
+    # Any spelling intake accepts (dashes, spaces, lower case); participant_for_user reads it.
     lookup_value_regex = "[^/]{1,40}"
 
     def throttled(self, request, wait):
@@ -197,8 +197,8 @@ class ParticipantViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         )
 
     def get_object(self):
-        participant = participant_by_code(self.kwargs["code"])
-        if participant is None or not participant_visible_to(participant, self.request.user):
+        participant = participant_for_user(self.kwargs["code"], user=self.request.user)
+        if participant is None:
             raise Http404
         return participant
 
@@ -259,9 +259,11 @@ class ParticipantViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         found = {}
         for field in ("merged", "kept"):
             typed = data.validated_data[field]
-            found[field] = participant_by_code(typed)
+            # A code seen only at other sites (or merged into one) is unknown here: the
+            # answer must not name the code it became.
+            found[field] = participant_for_user(typed, user=request.user)
             if found[field] is None:
-                raise ValidationError({field: [f"Unknown code {normalise(typed)}."]})
+                raise ValidationError({field: [f"Unknown code {normalise(typed)} at your sites."]})
         merge = participant_merge(
             merged=found["merged"],
             kept=found["kept"],

@@ -79,10 +79,10 @@ class Part:
     def pattern(self) -> str:
         return {
             "letters": f"[A-Z]{{{self.length}}}",
-            "year": r"(?:19|20)\d\d",
-            "year2": r"\d\d",
+            "year": r"(?:19|20)[0-9][0-9]",
+            "year2": r"[0-9][0-9]",
             "month": r"(?:0[1-9]|1[0-2])",
-            "day": r"(?:0[1-9]|[12]\d|3[01])",
+            "day": r"(?:0[1-9]|[12][0-9]|3[01])",
             "gender": f"[{re.escape(gender_letters())}]",
             "literal": re.escape(self.literal),
         }[self.kind]

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from inventory.models import Item, Kit, Location
 from inventory.services import DispenseLine
+from org.forms import Form
 from org.models import ServiceModel, Site
 from org.privacy import no_personal_details
 
@@ -30,7 +31,7 @@ PII_WARNING = (
 MAX_QUANTITY = 100_000
 
 
-class VisitDetailsForm(forms.Form):
+class VisitDetailsForm(Form):
     """The scalar fields of a visit (supplies are posted as lines, see parse_lines)."""
 
     occurred_at = forms.DateTimeField(
@@ -242,7 +243,7 @@ class CorrectionForm(VisitDetailsForm):
         return self.bound("code", "location", "contacts", "service_model")
 
 
-class VisitFilterForm(forms.Form):
+class VisitFilterForm(Form):
     site = forms.ModelChoiceField(queryset=Site.objects.none(), required=False, empty_label="All")
     code = forms.CharField(required=False, max_length=40, label="Code")
     occurred_from = forms.DateField(
@@ -259,7 +260,7 @@ class VisitFilterForm(forms.Form):
         self.fields["site"].queryset = sites
 
 
-class VoidForm(forms.Form):
+class VoidForm(Form):
     # A choice, not free text: a typed reason is where a person's name would go.
     reason = forms.ChoiceField(
         choices=[
@@ -269,7 +270,7 @@ class VoidForm(forms.Form):
     )
 
 
-class MergeForm(forms.Form):
+class MergeForm(Form):
     merged = forms.CharField(max_length=40, label="Code to merge away (the duplicate)")
     kept = forms.CharField(max_length=40, label="Code to keep")
     reason = forms.ChoiceField(

@@ -10,6 +10,10 @@ from org.privacy import no_personal_details
 
 from .capabilities import CAPABILITIES
 
+# ASCII digits only: `\d` would also take "٣" or "３", which no ZIP has.
+ZIP3_PATTERN = r"^[0-9]{3}$"
+ZIP3_MESSAGE = "Three digits at most: never a full ZIP."
+
 
 class Gender(models.TextChoices):
     WOMAN = "F", "Woman"
@@ -43,7 +47,7 @@ class Participant(models.Model):
         "first three ZIP digits",
         max_length=3,
         blank=True,
-        validators=[RegexValidator(r"^\d{3}$", "Three digits at most: never a full ZIP.")],
+        validators=[RegexValidator(ZIP3_PATTERN, ZIP3_MESSAGE)],
     )
     # Set when a manager merged this code into another; the old code still resolves.
     merged_into = models.ForeignKey(

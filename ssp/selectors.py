@@ -48,6 +48,16 @@ def participant_by_code(code: str) -> Participant | None:
     return participant_surviving(participant) if participant is not None else None
 
 
+def participant_for_user(code: str, *, user: User) -> Participant | None:
+    """participant_by_code for one person: None when they may not see the participant
+    (participant_visible_to). A code seen only at other sites, or merged into such a
+    code, is no one to them: never the code it became, nor its visits or referrals."""
+    participant = participant_by_code(code)
+    if participant is None or not participant_visible_to(participant, user):
+        return None
+    return participant
+
+
 def participant_surviving(participant: Participant) -> Participant:
     """The participant itself, or the code it was merged into (followed to the end)."""
     hops = 0

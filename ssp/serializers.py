@@ -12,6 +12,8 @@ from .codes import current_recipe, normalise
 from .forms import MAX_QUANTITY, PII_WARNING
 from .models import (
     VISIT_NOTES_MAX,
+    ZIP3_MESSAGE,
+    ZIP3_PATTERN,
     AgeBand,
     CollectionMethod,
     Gender,
@@ -208,10 +210,10 @@ class VisitCreateSerializer(_VisitFieldsSerializer):
         choices=AgeBand.choices, required=False, allow_blank=True, help_text="For a new code."
     )
     zip3 = serializers.RegexField(
-        r"^[0-9]{3}$",
+        ZIP3_PATTERN,
         required=False,
         allow_blank=True,
-        error_messages={"invalid": "Three digits at most: never a full ZIP."},
+        error_messages={"invalid": ZIP3_MESSAGE},
     )
     supplies = SupplyLineInputSerializer(many=True, required=False, default=list)
 

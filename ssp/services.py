@@ -623,7 +623,8 @@ def participant_merge(
         raise MergeError(f"{kept.code} was merged into another code; merge into that one.", "kept")
     for participant, field in ((merged, "merged"), (kept, "kept")):
         if not participant_visible_to(participant, by):
-            raise VisitNotAllowed(f"{participant.code} has no visits at your sites.", field)
+            # Not named: it may be the code a typed one was merged into, seen elsewhere only.
+            raise VisitNotAllowed("This code has no visits at your sites.", field)
     with attributed(by):
         visits_moved = Visit.objects.filter(participant=merged).update(participant=kept)
         referrals_moved = 0

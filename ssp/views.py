@@ -421,8 +421,8 @@ def participant_search(request):
 @permission_required("ssp.log_visit", raise_exception=True)
 @require_GET
 def participant_detail(request, code):
-    participant = selectors.participant_by_code(code)
-    if participant is None or not selectors.participant_visible_to(participant, request.user):
+    participant = selectors.participant_for_user(code, user=request.user)
+    if participant is None:
         raise Http404
     if participant.code != normalise(code):
         return redirect("ssp:participant-detail", code=participant.code)
@@ -456,9 +456,10 @@ def participant_merge(request):
             data = form.cleaned_data
             found = {}
             for field in ("merged", "kept"):
-                found[field] = selectors.participant_by_code(data[field])
+                # As in the API: a code not seen at the manager's sites is unknown here.
+                found[field] = selectors.participant_for_user(data[field], user=request.user)
                 if found[field] is None:
-                    form.add_error(field, f"Unknown code {data[field]}.")
+                    form.add_error(field, f"Unknown code {data[field]} at your sites.")
             if not form.errors and found["merged"].pk == found["kept"].pk:
                 form.add_error(
                     "merged",

@@ -54,6 +54,10 @@ def pytest_configure(config):
     # staff. Tests hash with MD5 (still verifying PBKDF2); a test whose users log in to a
     # server in another process uses `production_password_hashing`.
     settings.PASSWORD_HASHERS = [MD5_HASHER, *settings.PASSWORD_HASHERS]
+    # Each test starts with an empty cache (_fresh_cache): a process's own memory, never
+    # the shared Redis that is also the broker (clearing it would drop queued jobs of a
+    # parallel test run). tests/ssp/test_lookup_rate_shared.py tests the shared caches.
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 
 @pytest.fixture

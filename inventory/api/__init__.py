@@ -5,7 +5,7 @@ services do the work and their errors become the one error body (409 when short)
 from org import api_errors
 
 from ..alerts import AlertAlreadyResolved, AlertError, AlertNotAllowed
-from ..services import InsufficientStock, StockError
+from ..services import InsufficientStock, LargeQuantityNotConfirmed, StockError
 from .alerts import StockAlertViewSet
 from .catalog import FundingSourceViewSet, ItemViewSet, KitViewSet, LocationViewSet, LotViewSet
 from .ledger import (
@@ -27,6 +27,7 @@ from .operations import (
 
 api_errors.domain_error(StockError, status=400, code="stock_error")
 api_errors.domain_error(InsufficientStock, status=409, code="insufficient_stock")
+api_errors.domain_error(LargeQuantityNotConfirmed, status=400, code="confirm_large_quantity")
 api_errors.domain_error(AlertError, status=400, code="alert_error")
 api_errors.domain_error(AlertNotAllowed, status=403, code="permission_denied")
 api_errors.domain_error(AlertAlreadyResolved, status=409, code="alert_resolved")

@@ -24,7 +24,6 @@ from ..serializers import (
     StockCountSerializer,
     TransferSerializer,
 )
-from ..services.receipts import receipt_large_lines, receipt_line_units
 
 CanManageStock = capability("inventory.manage_stock")
 ERRORS = {
@@ -64,18 +63,7 @@ class ReceiptView(_Operation):
     def post(self, request):
         data = self.read(request)
         lines = [services.ReceiptLine(**line) for line in data.pop("lines")]
-        large = receipt_large_lines(lines)
-        if large and not data.pop("confirm_large_quantity"):
-            units = receipt_line_units(lines[large[0]])
-            raise ValidationError(
-                {
-                    "confirm_large_quantity": [
-                        f"{units:,} units of {lines[large[0]].item.name} is unusually large: "
-                        "check the quantity and confirm to save."
-                    ]
-                }
-            )
-        data.pop("confirm_large_quantity", None)
+        services.receipt_check_confirmed(lines, confirmed=data.pop("confirm_large_quantity"))
         return self.created(services.stock_receive(lines=lines, by=request.user, **data))
 
 

@@ -12,6 +12,7 @@ from .common import (
     CountLine,
     DispenseLine,
     InsufficientStock,
+    LargeQuantityNotConfirmed,
     ReceiptLine,
     StockError,
     TransferLine,
@@ -27,18 +28,20 @@ from .dispense import (
     stock_reverse_in_transaction,
 )
 from .integrity import balances_rebuild
-from .receipts import stock_receive
+from .receipts import receipt_check_confirmed, stock_receive
 from .transfer import stock_transfer
 
 __all__ = [
     "CountLine",
     "DispenseLine",
     "InsufficientStock",
+    "LargeQuantityNotConfirmed",
     "ReceiptLine",
     "StockError",
     "TransferLine",
     "alert_checks_coalesced",
     "balances_rebuild",
+    "receipt_check_confirmed",
     "reference_owned",
     "reference_owner_register",
     "stock_adjust",

@@ -38,6 +38,10 @@ class StockError(Exception):
         self.field_errors = field_errors or {}
 
 
+class LargeQuantityNotConfirmed(StockError):
+    """Staff must confirm an unusually large receipt line (SSP_LARGE_QUANTITY)."""
+
+
 class InsufficientStock(StockError):
     def __init__(self, *, item: Item, location: Location, requested: int, available: int):
         self.item = item

@@ -14,6 +14,7 @@ from org.privacy import personal_detail_error
 from ..models import FundingSource, Location, Lot, MovementKind, StockBalance, StockMovement
 from .common import (
     Errors,
+    LargeQuantityNotConfirmed,
     ReceiptLine,
     check_manages,
     check_positive,
@@ -44,6 +45,20 @@ def receipt_large_lines(lines: Sequence[ReceiptLine]) -> list[int]:
         for index, line in enumerate(lines)
         if receipt_line_units(line) > settings.SSP_LARGE_QUANTITY
     ]
+
+
+def receipt_check_confirmed(lines: Sequence[ReceiptLine], *, confirmed: bool) -> None:
+    """Refuse a receipt with a line above SSP_LARGE_QUANTITY units that staff have not
+    confirmed (the API's `confirm_large_quantity`, the receive page's tick box)."""
+    large = receipt_large_lines(lines)
+    if not large or confirmed:
+        return
+    line = lines[large[0]]
+    message = (
+        f"{receipt_line_units(line):,} units of {line.item.name} is unusually large: "
+        "check the quantity and confirm to save."
+    )
+    raise LargeQuantityNotConfirmed(message, field_errors={"confirm_large_quantity": [message]})
 
 
 def _receipt_lots(

@@ -27,29 +27,35 @@ def receive(request):
     initial = {"location": request.GET.get("location")}
     form = ReceiveForm(request.POST or None, managed=managed, initial=initial)
     lines = ReceiptLineFormSet(request.POST or None, prefix="lines")
+    ask_confirm_large = False
     if request.method == "POST" and form.is_valid() and lines.is_valid():
         filled = filled_forms(lines)
         data = form.cleaned_data
+        receipt_lines = [
+            services.ReceiptLine(
+                item=line.cleaned_data["item"],
+                quantity=line.cleaned_data["quantity"],
+                pack_size=line.cleaned_data["pack_size"],
+                lot_number=line.cleaned_data["lot_number"].strip(),
+                expires_on=line.cleaned_data["expires_on"],
+                unit_cost=line.cleaned_data["unit_cost"],
+            )
+            for line in filled
+        ]
         try:
+            services.receipt_check_confirmed(
+                receipt_lines, confirmed=data["confirm_large_quantity"]
+            )
             movements = services.stock_receive(
                 location=data["location"],
                 funding_source=data["funding_source"],
-                lines=[
-                    services.ReceiptLine(
-                        item=line.cleaned_data["item"],
-                        quantity=line.cleaned_data["quantity"],
-                        pack_size=line.cleaned_data["pack_size"],
-                        lot_number=line.cleaned_data["lot_number"].strip(),
-                        expires_on=line.cleaned_data["expires_on"],
-                        unit_cost=line.cleaned_data["unit_cost"],
-                    )
-                    for line in filled
-                ],
+                lines=receipt_lines,
                 by=request.user,
                 occurred_at=data["occurred_at"],
                 reference=data["reference"],
             )
         except services.StockError as exc:
+            ask_confirm_large = isinstance(exc, services.LargeQuantityNotConfirmed)
             form_errors_from(form, exc, line_forms=filled)
         else:
             units = sum(m.quantity for m in movements)
@@ -59,7 +65,13 @@ def receive(request):
                 f"{'s' if len(movements) != 1 else ''} at {data['location'].name}.",
             )
             return redirect(f"{reverse('inventory:stock')}?location={data['location'].pk}")
-    return render(request, "inventory/receive.html", {"form": form, "lines": lines})
+    # Once asked, the tick box stays until the receipt is saved.
+    ask_confirm_large = ask_confirm_large or bool(request.POST.get("confirm_large_quantity"))
+    return render(
+        request,
+        "inventory/receive.html",
+        {"form": form, "lines": lines, "ask_confirm_large": ask_confirm_large},
+    )
 
 
 # --- Transfer ------------------------------------------------------------------------

@@ -421,6 +421,36 @@ def test_an_expired_lot_is_not_received(sam, downtown, naloxone, state_fund, tod
     assert movement_count() == 0
 
 
+def test_a_large_receipt_asks_are_you_sure_on_the_page(
+    sam, downtown, syringe, state_fund, settings
+):
+    box = syringe.pack_sizes.get()
+    packs = settings.SSP_LARGE_QUANTITY // box.units + 1
+    data = receive_post(
+        downtown, state_fund, [{"item": syringe.pk, "quantity": str(packs), "pack_size": box.pk}]
+    )
+    asked = sam.post("/inventory/receive/", data)
+    assert asked.status_code == 200
+    units = packs * box.units
+    message = f"{units:,} units of {syringe.name} is unusually large"
+    assert message in asked.context["form"].errors["confirm_large_quantity"][0]
+    page = asked.content.decode()
+    assert message in page and 'name="confirm_large_quantity"' in page
+    assert movement_count() == 0
+    confirmed = sam.post("/inventory/receive/", {**data, "confirm_large_quantity": "on"})
+    assert confirmed.status_code == 302
+    assert stock_on_hand(location=downtown, item=syringe) == units
+
+
+def test_a_receipt_within_the_large_quantity_asks_nothing(
+    sam, downtown, syringe, state_fund, settings
+):
+    quantity = settings.SSP_LARGE_QUANTITY
+    data = receive_post(downtown, state_fund, [{"item": syringe.pk, "quantity": str(quantity)}])
+    assert sam.post("/inventory/receive/", data).status_code == 302
+    assert stock_on_hand(location=downtown, item=syringe) == quantity
+
+
 def test_an_empty_shipment_is_refused(sam, downtown, state_fund):
     data = receive_post(downtown, state_fund, [])
     response = sam.post("/inventory/receive/", data)

@@ -4,12 +4,13 @@ window, one client UUID per visit, bounded receipts, and a schema that says so."
 import uuid
 
 import pytest
+from django.core.exceptions import ValidationError
 from drf_spectacular.generators import SchemaGenerator
 
 from inventory.models import StockMovement
 from inventory.services.receipts import MAX_RECEIPT_LINE_UNITS, MAX_RECEIPT_UNITS
 from ssp.codes import CodeError, build_code, validate_code
-from ssp.models import Visit
+from ssp.models import Participant, Visit
 
 pytestmark = pytest.mark.django_db
 
@@ -55,6 +56,17 @@ def test_zip3_takes_ascii_digits_only(api_client, front_desk_ana, site_a, downto
     response = api_client.post("/api/v1/visits/", {**body, "zip3": "١٢٣"}, format="json")
     assert response.status_code == 400
     assert not Visit.objects.exists()
+
+
+@pytest.mark.parametrize("zip3", ["١٢٣", "１２３", "12３"])
+def test_the_participant_model_takes_ascii_zip3_digits_only(zip3, today):
+    # The model's validator is the one the Django admin's form runs.
+    participant = Participant(code="MAKO1993F", first_seen_on=today, zip3=zip3)
+    with pytest.raises(ValidationError) as refused:
+        participant.full_clean()
+    assert "zip3" in refused.value.message_dict
+    participant.zip3 = "123"
+    participant.full_clean()
 
 
 def test_a_referral_dated_0001_01_01_is_refused(api_client, admin_ada, front_desk_ana, site_a):

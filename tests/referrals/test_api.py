@@ -142,7 +142,8 @@ def test_referral_at_another_sites_visit_is_a_400_and_nothing_is_saved(
         "/api/v1/referrals/", {"visit": str(visit_a.uuid), "type": "hcv-testing"}
     )
     assert response.status_code == 400
-    assert response.json()["errors"] == {"visit": ["This visit is at a site you do not record at."]}
+    # A visit at a site one cannot see is no visit at all (as the referral page's 404).
+    assert response.json()["errors"] == {"visit": ["No visit with this id."]}
     assert not Referral.objects.exists()
 
 

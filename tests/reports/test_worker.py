@@ -107,7 +107,8 @@ def xlsx_cells(workbook) -> list:
 def test_beat_entry_fires_at_two_on_the_first_in_the_program_time_zone():
     schedule = celery_app.conf.beat_schedule["monthly-funder-reports"]
     assert schedule["task"] == "reports.tasks.build_monthly_reports"
-    last_run = datetime(2026, 1, 1, 2, 0, tzinfo=PROGRAM)
+    # Every night at 02:00 (a run lost with Redis's data is made good the next night).
+    last_run = datetime(2026, 1, 31, 2, 0, tzinfo=PROGRAM)
     with time_machine.travel(datetime(2026, 1, 31, 23, 0, tzinfo=PROGRAM), tick=False):
         assert schedule["schedule"].remaining_estimate(last_run) == timedelta(hours=3)
     with time_machine.travel(FIRST_OF_FEBRUARY + timedelta(seconds=1), tick=False):

@@ -10,10 +10,11 @@ from datetime import date, datetime, time
 import pytest
 from django.utils import timezone
 
-from referrals.models import ReferralType
+from referrals.models import NO_VISIT_YET, Referral, ReferralType
 from referrals.services import referral_create
+from ssp.models import ParticipantMerge, Visit
 from ssp.selectors import near_matches, participants_by_prefix
-from ssp.services import participant_merge
+from ssp.services import VisitNotAllowed, participant_merge
 
 from ..factories import ParticipantFactory, VisitFactory
 
@@ -255,19 +256,110 @@ def test_referral_list_and_follow_ups_show_nothing_of_the_other_site(
     assert ben["count"] == 1
 
 
-# Not yet for ELSEWHERE_MERGED: the created referral names the code kept (referrals/).
-@pytest.mark.parametrize("typed", [ELSEWHERE])
-def test_a_referral_for_a_code_seen_elsewhere_tells_nothing_of_the_person(
+UNKNOWN = "ZULU1999F"  # seen nowhere
+
+
+def _refer(api, site, typed, **extra):
+    referral_type = ReferralType.objects.filter(is_active=True).order_by("pk").first()
+    body = {"code": typed, "site": site.pk, "type": referral_type.code, **extra}
+    return api.post("/api/v1/referrals/", body, format="json")
+
+
+@pytest.mark.parametrize("typed", [ELSEWHERE, ELSEWHERE_MERGED])
+def test_a_referral_for_a_code_seen_elsewhere_is_refused_like_an_unknown_one(
     api_as, front_desk_ana, site_a, two_sites, typed
 ):
+    api = api_as(front_desk_ana)
+    refused, unknown = _refer(api, site_a, typed), _refer(api, site_a, UNKNOWN)
+    assert refused.status_code == unknown.status_code == 400, refused.content
+    assert refused.json() == unknown.json()
+    assert refused.json()["errors"] == {"code": [NO_VISIT_YET]}
+    _tells_nothing(refused.content.decode(), typed=typed)
+    assert ELSEWHERE not in refused.content.decode().replace(typed, "")
+    assert not Referral.objects.filter(site=site_a).exists()
+
+
+def test_a_referral_at_another_sites_visit_is_no_visit_at_all(
+    api_as, front_desk_ana, site_a, front_desk_ben, site_b, two_sites
+):
+    # With the other site's visit, a matching and a wrong code must answer alike: no oracle.
+    visit = Visit.objects.filter(site=site_b, participant=two_sites["elsewhere"]).first()
+    api = api_as(front_desk_ana)
+    answers = [_refer(api, site_a, code, visit=str(visit.uuid)) for code in (ELSEWHERE, OURS)]
+    assert [a.status_code for a in answers] == [400, 400]
+    assert answers[0].json() == answers[1].json()
+    assert answers[0].json()["errors"] == {"visit": ["No visit with this id."]}
+    assert not Referral.objects.exists()
+
+
+@pytest.mark.parametrize("typed", [ELSEWHERE, ELSEWHERE_MERGED])
+def test_the_referral_page_refuses_a_code_seen_elsewhere_and_names_nothing(
+    client, front_desk_ana, site_a, two_sites, typed
+):
     referral_type = ReferralType.objects.filter(is_active=True).order_by("pk").first()
-    response = api_as(front_desk_ana).post(
-        "/api/v1/referrals/",
-        {"code": typed, "site": site_a.pk, "type": referral_type.code},
-        format="json",
+    client.force_login(front_desk_ana)
+    response = client.post(
+        "/referrals/new/",
+        {"code": typed, "site": site_a.pk, "referral_type": referral_type.pk},
     )
-    assert response.status_code == 201, response.content
-    _tells_nothing(response.content.decode(), typed=typed)
+    page = response.content.decode()
+    assert NO_VISIT_YET in page
+    _tells_nothing(page.split("<h1>", 1)[1], typed=typed)
+    assert ELSEWHERE not in page.replace(typed, "")
+    assert not Referral.objects.exists()
+
+
+def test_a_follow_up_answer_with_a_merged_code_names_nothing_of_elsewhere(
+    client, front_desk_ana, site_a, two_sites
+):
+    referral_type = ReferralType.objects.filter(is_active=True).order_by("pk").first()
+    ours = referral_create(
+        referral_type=referral_type, participant=two_sites["ours"], site=site_a, by=front_desk_ana
+    )
+    client.force_login(front_desk_ana)
+    # The prompt re-renders for the code posted with the answer, whatever code that is.
+    response = client.post(
+        f"/referrals/follow-ups/{ours.pk}/not-yet/",
+        {"code": ELSEWHERE_MERGED},
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 200
+    fragment = response.content.decode()
+    assert "not yet" in fragment  # the answer was recorded and shown
+    assert ELSEWHERE not in fragment.replace(ELSEWHERE_MERGED, "")
+    _tells_nothing(fragment, typed=ELSEWHERE_MERGED)
+
+
+# --- Merges --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("typed", [ELSEWHERE, ELSEWHERE_MERGED])
+def test_a_manager_merging_a_code_seen_elsewhere_learns_nothing_of_it(
+    api_as, client, manager_sam, two_sites, typed
+):
+    api = api_as(manager_sam)
+    answers = [
+        api.post("/api/v1/participants/merge/", {"merged": code, "kept": OURS}, format="json")
+        for code in (typed, UNKNOWN)
+    ]
+    assert [a.status_code for a in answers] == [400, 400]
+    assert answers[0].json()["errors"] == {"merged": [f"Unknown code {typed} at your sites."]}
+    assert answers[1].json()["errors"] == {"merged": [f"Unknown code {UNKNOWN} at your sites."]}
+    _tells_nothing(answers[0].content.decode(), typed=typed)
+    assert ELSEWHERE not in answers[0].content.decode().replace(typed, "")
+    client.force_login(manager_sam)
+    page = client.post("/intake/participants/merge/", {"merged": typed, "kept": OURS})
+    text = page.content.decode().split("<h1>", 1)[1]
+    assert f"Unknown code {typed} at your sites." in text
+    _tells_nothing(text, typed=typed)
+    assert ELSEWHERE not in text.replace(typed, "")
+    assert not ParticipantMerge.objects.filter(kept=two_sites["ours"]).exists()
+
+
+def test_the_merge_service_does_not_name_a_code_it_refuses(manager_sam, two_sites):
+    with pytest.raises(VisitNotAllowed) as refused:
+        participant_merge(merged=two_sites["elsewhere"], kept=two_sites["ours"], by=manager_sam)
+    assert ELSEWHERE not in str(refused.value)
 
 
 # --- The rate limit ------------------------------------------------------------------

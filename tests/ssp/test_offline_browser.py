@@ -30,6 +30,7 @@ from ..support.offline import (
     phone,
     reconnect_the_worker,
 )
+from ..support.walk import open_menu
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -312,6 +313,7 @@ def test_logout_and_the_end_of_the_session_wipe_the_device_cache_but_keep_the_ou
         go_online(context)
         expect(page.locator("#device-status")).to_have_attribute("data-refused", "1")
 
+        open_menu(page)  # on a phone Log out sits in the folded menu
         page.click(".logout-form button")
         page.wait_for_url("**/login/")
         assert "have not reached the server" in dialogs[0]

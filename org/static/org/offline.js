@@ -40,7 +40,12 @@
     if (refused) parts.push(`${refused} not accepted`);
     if (online && waiting && ["login", "no-session"].includes(lastOutcome.state)) parts.push("log in again to send");
     if (online && waiting && lastOutcome.state === "forbidden") parts.push("reload the page to send");
+    // Online with nothing waiting is the usual case: a dot, so the menu keeps its one
+    // line; the words are still there for a screen reader and on hover.
+    const quiet = online && parts.length === 1;
     status.textContent = parts.join(" · ");
+    status.title = parts.join(" · ");
+    status.classList.toggle("device-status-quiet", quiet);
     status.dataset.state = online ? "online" : "offline";
     status.dataset.waiting = String(waiting);
     status.dataset.refused = String(refused);
