@@ -410,6 +410,12 @@ if SSP_STOCK_SHORTFALL not in ("record", "refuse"):
 SSP_CODE_RECIPE = env.list(
     "SSP_CODE_RECIPE", default=["mother_first_name:2", "own_first_name:2", "birth_year", "gender"]
 )
+# The gender letters a code may end with and what they mean at this program, as
+# "LETTER:label" (the part's choices on the "build the code" form and its validation).
+SSP_GENDER_CHOICES = env.list(
+    "SSP_GENDER_CHOICES",
+    default=["F:Woman", "M:Man", "X:Trans / non-binary / two-spirit", "U:Not asked / declined"],
+)
 # Code look-ups per person (API, intake panel, participant search), shared by all three:
 # a brute-force scan of codes meets a 429. "<count>/<s|min|hour|day>".
 SSP_LOOKUP_RATE = env.str("SSP_LOOKUP_RATE", default="120/min")

@@ -98,6 +98,9 @@ class ReferralForm(Form):
             self.fields["site"].queryset = sites
             if len(sites) == 1:
                 self.fields["site"].initial = sites.first().pk
+        # The page opens ready to type: focus on its first field (the code, or at a
+        # visit "Referred to"), not on the page body sixteen Tabs away.
+        next(iter(self.fields.values())).widget.attrs["autofocus"] = True
 
     def clean_referral_type(self):
         value = self.cleaned_data["referral_type"]

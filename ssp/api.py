@@ -41,6 +41,7 @@ from .serializers import (
 from .services import (
     LargeQuantityNotConfirmed,
     MergeError,
+    NewPersonNotConfirmed,
     VisitConflict,
     VisitError,
     VisitNotAllowed,
@@ -55,6 +56,7 @@ api_errors.domain_error(VisitError, status=400, code="invalid_visit")
 api_errors.domain_error(VisitNotAllowed, status=403, code="not_allowed")
 api_errors.domain_error(VisitConflict, status=409, code="conflict")
 api_errors.domain_error(LargeQuantityNotConfirmed, status=400, code="confirm_large_quantity")
+api_errors.domain_error(NewPersonNotConfirmed, status=400, code="confirm_new_person")
 api_errors.domain_error(MergeError, status=400, code="invalid_merge")
 api_errors.domain_error(CodeError, status=400, code="invalid_code")
 

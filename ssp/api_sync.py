@@ -177,6 +177,9 @@ def _read(raw, *, catalog: dict) -> SyncRecord:
         return SyncRecord(client_uuid, errors=_flattened(record.errors))
     fields = dict(record.validated_data["body"])
     fields.pop("anonymous", None)
+    # The contact happened and no one is at the desk to ask "new person?": never refuse it
+    # for that; a split is merged later.
+    fields["confirm_new_person"] = True
     fields["lines"] = to_dispense_lines(fields.pop("supplies"))
     return SyncRecord(client_uuid, fields=fields)
 

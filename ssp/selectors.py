@@ -26,7 +26,7 @@ from inventory.selectors import supply_catalog, supply_items, supply_kits
 from org.lookups import AnyOf
 from org.models import ServiceModel, Site, User
 
-from .codes import matches_recipe, near_variants, normalise
+from .codes import matches_recipe, near_difference, near_variants, normalise
 
 # CollectionMethod and NaloxoneRefillReason are also read by the reports, to label figures.
 from .models import CollectionMethod, NaloxoneRefillReason, Participant, Visit, VisitSupply
@@ -133,7 +133,7 @@ def near_matches(code: str, *, user: User, limit: int = 8) -> list[Suggestion]:
         target = participant_by_code(hit.code) if hit.merged_into_id else hit
         if target is None or target.code == normal or target.pk in resolved:
             continue
-        reason = _edit_reason(normal, hit.code)
+        reason = near_difference(normal, hit.code)
         if hit.merged_into_id:
             reason += f" (merged into {target.code})"
         resolved[target.pk] = (target, reason)
@@ -155,17 +155,6 @@ def near_matches(code: str, *, user: User, limit: int = 8) -> list[Suggestion]:
         key=lambda s: (s.last_visit_at is None, -(s.last_visit_at or timezone.now()).timestamp())
     )
     return suggestions[:limit]
-
-
-def _edit_reason(typed: str, existing: str) -> str:
-    if len(typed) == len(existing):
-        diffs = [i for i, (a, b) in enumerate(zip(typed, existing, strict=True)) if a != b]
-        if len(diffs) == 2 and diffs[1] == diffs[0] + 1:
-            return "swapped letters"
-        if len(diffs) == 1:
-            return "one character different"
-        return "birth year ±1"
-    return "one character missing" if len(typed) < len(existing) else "one character extra"
 
 
 @dataclass

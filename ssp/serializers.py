@@ -216,6 +216,13 @@ class VisitCreateSerializer(_VisitFieldsSerializer):
         help_text="The participant code. Leave empty and set anonymous=true for no code.",
     )
     anonymous = serializers.BooleanField(required=False, default=False)
+    confirm_new_person = serializers.BooleanField(
+        required=False,
+        default=True,
+        help_text="false: a new code one edit from an existing one is refused (400 "
+        'confirm_new_person) so the desk can ask "new person?"; send true once staff '
+        "answered yes. Default true: an offline record is never refused for it.",
+    )
     contacts = serializers.IntegerField(
         min_value=1,
         max_value=10_000,

@@ -34,7 +34,12 @@ from .models import (
     VisitSupply,
     VoidReason,
 )
-from .selectors import participant_by_code, participant_visible_to, visit_edit_refusal
+from .selectors import (
+    near_matches,
+    participant_by_code,
+    participant_visible_to,
+    visit_edit_refusal,
+)
 
 
 class VisitError(Exception):
@@ -55,6 +60,10 @@ class VisitConflict(VisitError):
 
 class LargeQuantityNotConfirmed(VisitError):
     """Staff must confirm an unusually large quantity (SSP_LARGE_QUANTITY)."""
+
+
+class NewPersonNotConfirmed(VisitError):
+    """A new code one edit from an existing one: saving it may split one person in two."""
 
 
 class MergeError(VisitError):
@@ -132,6 +141,20 @@ def _check_lines(lines: Sequence[DispenseLine], *, contacts: int, confirmed: boo
                 "check the quantity and confirm to save.",
                 "confirm_large_quantity",
             )
+
+
+def _check_new_person(code: str, *, by) -> None:
+    if not code or participant_by_code(code) is not None:
+        return
+    near = near_matches(code, user=by, limit=3)
+    if near:
+        closest = near[0]
+        raise NewPersonNotConfirmed(
+            f"New person? {code} is not known, but {closest.code} is ({closest.reason}). "
+            f'Use {closest.code} if it is the same person; tick "New person" to create '
+            f"{code}.",
+            "confirm_new_person",
+        )
 
 
 def _participant_for(
@@ -275,10 +298,16 @@ def visit_record(
     age_band: str = "",
     zip3: str = "",
     confirm_large_quantity: bool = False,
+    confirm_new_person: bool = True,
 ) -> tuple[Visit, bool]:
     """Log a visit (or a street shift, contacts > 1) and dispense its supplies, all or
     nothing. Returns (visit, created): a retried submission with the same client_uuid
-    returns the first visit and moves no stock."""
+    returns the first visit and moves no stock.
+
+    `confirm_new_person=False` (the front desk until staff answer) refuses a new code
+    one edit from an existing one with NewPersonNotConfirmed: "new person?" is asked
+    explicitly. Offline sync keeps the default: a contact that happened is never lost,
+    and a split found later is merged (participant_merge)."""
     try:
         client_uuid = uuid.UUID(str(client_uuid))
     except ValueError:
@@ -305,6 +334,7 @@ def visit_record(
             age_band=age_band,
             zip3=zip3,
             confirm_large_quantity=confirm_large_quantity,
+            confirm_new_person=confirm_new_person,
         )
     except (IntegrityError, VisitError, StockError):
         # Idempotency by the unique uuid, with no read before the insert: a retry's
@@ -340,6 +370,7 @@ def _visit_create(
     age_band,
     zip3,
     confirm_large_quantity,
+    confirm_new_person,
 ) -> Visit:
     now = timezone.now()
     occurred_at = occurred_at or now
@@ -360,6 +391,8 @@ def _visit_create(
         )
     _check_lines(lines, contacts=contacts, confirmed=confirm_large_quantity)
     notes = _checked_notes(notes)
+    if not confirm_new_person:
+        _check_new_person(code, by=by)
     with attributed(by):
         participant = _participant_for(
             code=code, occurred_on=timezone.localdate(occurred_at), age_band=age_band, zip3=zip3
