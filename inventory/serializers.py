@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from rest_framework import serializers
 
+from org.serializers import StrictBooleanField
 from org.validators import date_window
 
 from .models import (
@@ -268,7 +269,7 @@ class ReceiptSerializer(OperationSerializer):
         allow_empty=False,
         help_text="At most 1,000,000 units a line and 10,000,000 a receipt.",
     )
-    confirm_large_quantity = serializers.BooleanField(
+    confirm_large_quantity = StrictBooleanField(
         required=False,
         default=False,
         help_text="Set after staff confirmed a line above SSP_LARGE_QUANTITY units.",

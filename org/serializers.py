@@ -6,6 +6,18 @@ from .models import Site
 from .selectors import token_expires_at, token_is_expired
 
 
+class StrictBooleanField(serializers.BooleanField):
+    """A JSON boolean and nothing else: DRF's own takes 0, 1, "yes", "on" and more,
+    which the schema (type: boolean) does not promise, and a typo would pass as a
+    choice staff never made. Every boolean the API reads is one of these (org/apps.py
+    maps model booleans to it)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool):
+            return data
+        self.fail("invalid", input=data)
+
+
 class SiteSerializer(serializers.ModelSerializer):
     class Meta:
         model = Site

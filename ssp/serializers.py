@@ -6,6 +6,7 @@ from rest_framework import serializers
 from inventory.models import Item, Kit, Location
 from inventory.services import DispenseLine
 from org.models import ServiceModel, Site
+from org.serializers import StrictBooleanField
 from org.validators import date_window
 
 from .codes import current_recipe, normalise
@@ -196,7 +197,7 @@ class _VisitFieldsSerializer(serializers.Serializer):
     notes = serializers.CharField(
         max_length=VISIT_NOTES_MAX, required=False, allow_blank=True, help_text=PII_WARNING
     )
-    confirm_large_quantity = serializers.BooleanField(
+    confirm_large_quantity = StrictBooleanField(
         required=False,
         default=False,
         help_text="Set after staff confirmed a quantity above SSP_LARGE_QUANTITY.",
@@ -215,8 +216,8 @@ class VisitCreateSerializer(_VisitFieldsSerializer):
         allow_blank=True,
         help_text="The participant code. Leave empty and set anonymous=true for no code.",
     )
-    anonymous = serializers.BooleanField(required=False, default=False)
-    confirm_new_person = serializers.BooleanField(
+    anonymous = StrictBooleanField(required=False, default=False)
+    confirm_new_person = StrictBooleanField(
         required=False,
         default=True,
         help_text="false: a new code one edit from an existing one is refused (400 "
