@@ -38,7 +38,7 @@ from org.roles import ADMIN
 THREADS = 8
 SECONDS = 8.0
 WARMUP_CALLS = 20
-STOCK_PER_LOT = 1_000_000
+STOCK_PER_LOT = 500_000  # 18 lots: one receipt holds 10,000,000 units at most
 PREFIX = "Bench dispense"
 
 ONE = "dispense: 1 thread, one item: throughput"

@@ -102,9 +102,15 @@ def bench_env(extra: dict | None = None) -> dict:
 
 @contextlib.contextmanager
 def gunicorn_server(
-    *, workers: int = 2, threads: int = 1, env: dict | None = None, timeout: float = 30
+    *,
+    workers: int = 2,
+    threads: int = 1,
+    env: dict | None = None,
+    timeout: float = 30,
+    app: str = "config.wsgi",
 ) -> Iterator[str]:
-    """Start `gunicorn config.wsgi` on a free loopback port; yield its base URL.
+    """Start `gunicorn config.wsgi` (or `app`, e.g. bench.reference_wsgi) on a free
+    loopback port; yield its base URL.
 
     The server uses the same database as the benchmark process (DATABASE_URL set by
     bench/run.py). It is stopped (SIGTERM, then SIGKILL) when the block ends.
@@ -116,7 +122,7 @@ def gunicorn_server(
         process = subprocess.Popen(
             [
                 str(VENV_BIN / "gunicorn"),
-                "config.wsgi",
+                app,
                 "--bind",
                 f"127.0.0.1:{port}",
                 "--workers",

@@ -55,6 +55,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: background jobs committed by the request are published after its response.
+    "outbox.middleware.JobsAfterResponseMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Before anything reads the body: oversized and unparseable API bodies get JSON errors.
     "org.middleware.ApiBodyGuardMiddleware",
@@ -160,7 +162,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "org.backends.CapabilityBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -417,6 +419,12 @@ if SSP_STOCK_SHORTFALL not in ("record", "refuse"):
 SSP_CODE_RECIPE = env.list(
     "SSP_CODE_RECIPE", default=["mother_first_name:2", "own_first_name:2", "birth_year", "gender"]
 )
+# The gender letters a code may end with and what they mean at this program, as
+# "LETTER:label" (the part's choices on the "build the code" form and its validation).
+SSP_GENDER_CHOICES = env.list(
+    "SSP_GENDER_CHOICES",
+    default=["F:Woman", "M:Man", "X:Trans / non-binary / two-spirit", "U:Not asked / declined"],
+)
 # Code look-ups per person (API, intake panel, participant search), shared by all three:
 # a brute-force scan of codes meets a 429. "<count>/<s|min|hour|day>".
 SSP_LOOKUP_RATE = env.str("SSP_LOOKUP_RATE", default="120/min")
@@ -440,6 +448,11 @@ SSP_STOCK_OVERSTOCK_MONTHS = env.float("SSP_STOCK_OVERSTOCK_MONTHS", default=3.0
 SSP_ALERT_STOCKOUT_DAYS = env.int("SSP_ALERT_STOCKOUT_DAYS", default=14)
 SSP_ALERT_EXPIRY_DAYS = env.int("SSP_ALERT_EXPIRY_DAYS", default=60)
 SSP_ALERT_COUNT_DISCREPANCY = env.int("SSP_ALERT_COUNT_DISCREPANCY", default=10)
+# Physical counts: the sheet hides what the books say until the count is entered, so
+# the figure on the shelf is counted rather than confirmed.
+SSP_BLIND_COUNT = env.bool("SSP_BLIND_COUNT", default=True)
+# A location not counted for this many days shows as "count due" on the manager's home.
+SSP_COUNT_DUE_DAYS = env.int("SSP_COUNT_DUE_DAYS", default=30)
 
 # Backups: where the nightly dump goes, how many days of them stay, which pg_dump.
 SSP_BACKUP_DIR = Path(env("SSP_BACKUP_DIR", default=str(VAR_DIR / "backups")))

@@ -415,7 +415,11 @@ def seed_inventory(*, log) -> None:
         stock_count(
             location=downtown,
             counts=[
-                CountLine(item=items["s28"], counted=_on_hand(downtown, items["s28"]) - 7),
+                CountLine(
+                    item=items["s28"],
+                    counted=_on_hand(downtown, items["s28"]) - 7,
+                    reason="lost",
+                ),
                 CountLine(item=items["alc"], counted=_on_hand(downtown, items["alc"])),
             ],
             by=by,

@@ -2,6 +2,7 @@
 
 import django_filters
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from org.models import Site
 
@@ -43,15 +44,26 @@ class AlertFilter(django_filters.FilterSet):
     """Shared by the alerts page and the API, so both filter alike."""
 
     site = django_filters.ModelChoiceFilter(
-        field_name="location__site", queryset=_sites, label="Site"
+        field_name="location__site", queryset=_sites, label="Site", empty_label=_("All sites")
     )
-    location = django_filters.ModelChoiceFilter(queryset=_locations, label="Location")
-    item = django_filters.ModelChoiceFilter(queryset=Item.objects.all(), label="Item")
+    location = django_filters.ModelChoiceFilter(
+        queryset=_locations, label="Location", empty_label=_("All locations")
+    )
+    item = django_filters.ModelChoiceFilter(
+        queryset=Item.objects.all(), label="Item", empty_label=_("All items")
+    )
     status = django_filters.ChoiceFilter(
-        choices=AlertStatus.CHOICES, method="filter_status", label="Status"
+        choices=AlertStatus.CHOICES,
+        method="filter_status",
+        label="Status",
+        empty_label=_("Any status"),
     )
-    severity = django_filters.ChoiceFilter(choices=AlertSeverity.choices, label="Severity")
-    condition = django_filters.ChoiceFilter(choices=AlertCondition.choices, label="Alert")
+    severity = django_filters.ChoiceFilter(
+        choices=AlertSeverity.choices, label="Severity", empty_label=_("Any severity")
+    )
+    condition = django_filters.ChoiceFilter(
+        choices=AlertCondition.choices, label="Alert", empty_label=_("Any alert")
+    )
 
     class Meta:
         model = StockAlert

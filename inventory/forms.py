@@ -5,11 +5,22 @@ stock) are checked by inventory.services, whose errors are shown on these fields
 from django import forms
 from django.db.models import Q
 from django.forms import formset_factory
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from org.forms import Form
 from org.privacy import no_personal_details
 
-from .models import AdjustmentReason, Category, FundingSource, Item, Location, Lot, PackSize
+from .models import (
+    COUNT_REASONS,
+    AdjustmentReason,
+    Category,
+    FundingSource,
+    Item,
+    Location,
+    Lot,
+    PackSize,
+)
 from .selectors import STOCK_STATUS_CHOICES
 
 MAX_QUANTITY = 1_000_000
@@ -53,7 +64,21 @@ class ItemChoiceField(forms.ModelChoiceField):
         return f"{obj.name} (by lot)" if obj.is_lot_tracked else obj.name
 
 
+class PackSizeSelect(forms.Select):
+    """Each pack size names its item (`data-item`), so the receipt page offers only the
+    chosen item's pack sizes (inventory/static/inventory/formset.js)."""
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        instance = getattr(value, "instance", None)
+        if instance is not None:
+            option["attrs"]["data-item"] = str(instance.item_id)
+        return option
+
+
 class PackSizeChoiceField(forms.ModelChoiceField):
+    widget = PackSizeSelect
+
     def label_from_instance(self, obj):
         return f"{obj.item.name}: {obj.name} ({obj.units})"
 
@@ -64,7 +89,10 @@ class LotChoiceField(forms.ModelChoiceField):
         if obj.expires_on:
             parts.append(f"exp. {obj.expires_on:%Y-%m-%d}")
         parts.append(obj.funding_source.name)
-        return " · ".join(parts)
+        on_hand = getattr(obj, "on_hand", None)
+        if on_hand is not None:
+            parts.append(_("%(units)s on hand") % {"units": on_hand})
+        return " · ".join(str(part) for part in parts)
 
 
 def _active_items():
@@ -92,6 +120,13 @@ class StockFilterForm(Form):
         choices=[("", "All categories"), *Category.choices], required=False
     )
     status = forms.ChoiceField(choices=[("", "Any status"), *STOCK_STATUS_CHOICES], required=False)
+    search = forms.CharField(
+        required=False,
+        max_length=60,
+        label=_("Item"),
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": _("All items")}),
+        help_text=_("Part of an item's name or code."),
+    )
 
     def __init__(self, *args, locations, **kwargs):
         super().__init__(*args, **kwargs)
@@ -166,16 +201,33 @@ class TransferForm(Form):
     def __init__(self, *args, managed, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["from_location"].queryset = managed.filter(is_active=True).order_by("name")
+        self.fields["from_location"].empty_label = _("Choose where the stock leaves from")
+        # A new source brings its own lots into every line's lot menu (htmx, no reload).
+        self.fields["from_location"].widget.attrs.update(
+            {
+                "hx-get": reverse("inventory:transfer"),
+                "hx-trigger": "change",
+                "hx-target": "#transfer-lines",
+                "hx-swap": "outerHTML",
+                "hx-include": "#transfer-lines",
+            }
+        )
 
 
 class TransferLineForm(Form):
+    """`lots` are those on hand at the sending location (`lots_on_hand_at`); a lot not
+    there is refused here and, for the API, by the service."""
+
     item = ItemChoiceField(queryset=_active_items())
     quantity = _quantity_field(help_text="Units.")
     lot = LotChoiceField(
         queryset=Lot.objects.none(),
         required=False,
-        empty_label="Earliest expiry first",
-        help_text="Leave as is to send the lots that expire first.",
+        empty_label=_("Earliest expiry first"),
+        help_text=_("Leave as is to send the lots that expire first."),
+        error_messages={
+            "invalid_choice": _("That lot is not on hand at the sending location."),
+        },
     )
 
     def __init__(self, *args, lots, **kwargs):
@@ -239,6 +291,19 @@ class CountLineForm(Form):
             "invalid": "Enter a whole number.",
             "min_value": "A count cannot be negative.",
         },
+    )
+
+    reason = forms.ChoiceField(
+        choices=[
+            ("", _("Choose why it differs")),
+            *(
+                (value, label)
+                for value, label in AdjustmentReason.choices
+                if value in COUNT_REASONS
+            ),
+        ],
+        required=False,
+        label=_("Why it differs"),
     )
 
     def __init__(self, *args, sheet_lots, **kwargs):

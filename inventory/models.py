@@ -7,6 +7,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from org.privacy import no_personal_details
 
@@ -200,6 +201,17 @@ class AdjustmentReason(models.TextChoices):
     SHORTFALL = "shortfall", "Unrecorded stock found at dispense"
 
 
+# Why a physical count differs from the books: the adjustment reasons a person can give
+# (a reversal is the system's own).
+# A count's difference is never a reversal, nor stock found at a dispense (the dispense
+# records that itself).
+COUNT_REASONS = [
+    value
+    for value in AdjustmentReason.values
+    if value not in (AdjustmentReason.REVERSAL, AdjustmentReason.SHORTFALL)
+]
+
+
 class Refuse(pgtrigger.Protect):
     """pgtrigger.Protect, raising SQLSTATE 23001 (restrict_violation), so Django raises
     IntegrityError as for every other rule the database keeps."""
@@ -304,7 +316,7 @@ class StockCount(models.Model):
         ordering = ["-occurred_at", "-pk"]
 
     def __str__(self):
-        return f"Count at {self.location} {self.occurred_at:%Y-%m-%d %H:%M}"
+        return f"Count at {self.location} {timezone.localtime(self.occurred_at):%Y-%m-%d %H:%M}"
 
     @property
     def reference(self) -> str:
@@ -319,6 +331,8 @@ class StockCountLine(models.Model):
     lot = models.ForeignKey(Lot, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     expected = models.IntegerField()
     counted = models.PositiveIntegerField()
+    # Why the shelf differed from the books; empty when it did not.
+    reason = models.CharField(max_length=12, choices=AdjustmentReason.choices, blank=True)
 
     class Meta:
         ordering = ["count", "pk"]

@@ -40,6 +40,7 @@ from .models import (  # noqa: F401
     MovementKind,
     NaloxoneFormulation,
     StockBalance,
+    StockCount,
     StockMovement,
 )
 
@@ -84,10 +85,18 @@ def can_manage_location(user, location: Location) -> bool:
 def kit_components(kits: Iterable[Kit]) -> dict[int, list[KitComponent]]:
     """Components of each kit (item loaded), by kit id; a kit with none maps to []."""
     components: dict[int, list[KitComponent]] = defaultdict(list)
-    kit_ids = {kit.pk for kit in kits}
-    if kit_ids:
-        for component in KitComponent.objects.filter(kit_id__in=kit_ids).select_related("item"):
-            components[component.kit_id].append(component)
+    kits = {kit.pk: kit for kit in kits}
+    # Kept on each kit object (as a prefetch would), so checking the lines of a visit
+    # and dispensing them read the components once.
+    unread = [pk for pk, kit in kits.items() if not hasattr(kit, "_components")]
+    if unread:
+        read = defaultdict(list)
+        for component in KitComponent.objects.filter(kit_id__in=unread).select_related("item"):
+            read[component.kit_id].append(component)
+        for pk in unread:
+            kits[pk]._components = read[pk]
+    for pk, kit in kits.items():
+        components[pk] = kit._components
     return components
 
 
@@ -204,6 +213,11 @@ class StockLevel:
     def status_label(self) -> str:
         return Band.LABELS[self.status]
 
+    @property
+    def below_reorder_point(self) -> bool:
+        """Usable stock (expired lots cannot be handed out) under the reorder point."""
+        return bool(self.reorder_point) and self.usable < self.reorder_point
+
 
 def found_at_dispense(*, reference: str) -> dict[Item, int]:
     """Units the books lacked when stock left under this reference and that were
@@ -221,20 +235,39 @@ def found_at_dispense(*, reference: str) -> dict[Item, int]:
     return {item: units[item.pk] for item in Item.objects.filter(pk__in=units)} if units else {}
 
 
-def consumption_movements(*, since: datetime) -> QuerySet[StockMovement]:
-    """Movements that count as consumption: dispenses, and reversals of dispenses
-    (a corrected or voided visit gives its supplies back, so they were not used)."""
+def consumption_by_pair(*, since: datetime, location_ids=None, item_ids=None) -> dict:
+    """Units consumed since `since` per (location_id, item_id): dispenses, net of the
+    reversals of dispenses (a corrected or voided visit gives its supplies back, so they
+    were not used).
+
+    One query, the two kinds aggregated apart and summed by UNION ALL: a reversal joins
+    its dispense by the reference index, so the dispenses are read once, not probed per
+    row by an EXISTS under an OR.
+    """
+    movements = StockMovement.objects.filter(occurred_at__gte=since)
+    if location_ids is not None:
+        movements = movements.filter(location_id__in=location_ids)
+    if item_ids is not None:
+        movements = movements.filter(item_id__in=item_ids)
     reverses_a_dispense = StockMovement.objects.filter(
         reference=OuterRef("reference"),
         location_id=OuterRef("location_id"),
         lot_id=OuterRef("lot_id"),
         kind=MovementKind.DISPENSE,
     )
-    return StockMovement.objects.filter(occurred_at__gte=since).filter(
-        Q(kind=MovementKind.DISPENSE)
-        | Q(kind=MovementKind.ADJUSTMENT, reason=AdjustmentReason.REVERSAL)
-        & Exists(reverses_a_dispense)
+    dispensed = movements.filter(kind=MovementKind.DISPENSE)
+    given_back = movements.filter(
+        Exists(reverses_a_dispense), kind=MovementKind.ADJUSTMENT, reason=AdjustmentReason.REVERSAL
     )
+    used: dict[tuple[int, int], int] = {}
+    parts = [
+        part.values("location_id", "item_id").annotate(net=Sum("quantity")).order_by()
+        for part in (dispensed, given_back)
+    ]
+    for row in parts[0].union(parts[1], all=True):
+        key = (row["location_id"], row["item_id"])
+        used[key] = used.get(key, 0) - row["net"]
+    return used
 
 
 def stock_levels(
@@ -252,13 +285,10 @@ def stock_levels(
         datetime.combine(today - timedelta(days=CONSUMPTION_WINDOW_DAYS - 1), datetime.min.time())
     )
     balances = StockBalance.objects.all()
-    consumption = consumption_movements(since=start)
     if location_ids is not None:
         balances = balances.filter(location_id__in=location_ids)
-        consumption = consumption.filter(location_id__in=location_ids)
     if item_ids is not None:
         balances = balances.filter(item_id__in=item_ids)
-        consumption = consumption.filter(item_id__in=item_ids)
 
     usable_filter = Q(lot__expires_on__isnull=True) | Q(lot__expires_on__gte=today)
     positive_expiry = Q(quantity__gt=0, lot__expires_on__isnull=False)
@@ -270,10 +300,7 @@ def stock_levels(
             earliest=Min("lot__expires_on", filter=positive_expiry),
         )
     }
-    used = {
-        (row["location_id"], row["item_id"]): -row["net"]
-        for row in consumption.values("location_id", "item_id").annotate(net=Sum("quantity"))
-    }
+    used = consumption_by_pair(since=start, location_ids=location_ids, item_ids=item_ids)
     keys = [k for k in set(on_hand) | set(used) if on_hand.get(k, {}).get("total") or used.get(k)]
     locations = Location.objects.in_bulk({k[0] for k in keys})
     items = Item.objects.in_bulk({k[1] for k in keys})
@@ -366,6 +393,19 @@ def stock_trend(
     return series
 
 
+def lots_on_hand_at(location) -> QuerySet[Lot]:
+    """Lots with units at `location` now, first expiry first, each with `on_hand`: the
+    lots a transfer from there can send (none until a source is chosen)."""
+    if location is None:
+        return Lot.objects.none()
+    return (
+        Lot.objects.filter(balances__location=location, balances__quantity__gt=0)
+        .annotate(on_hand=Sum("balances__quantity", filter=Q(balances__location=location)))
+        .select_related("item", "funding_source")
+        .order_by("item__name", F("expires_on").asc(nulls_last=True), "pk")
+    )
+
+
 def lots_for_item(*, item: Item, locations: QuerySet[Location]) -> list[Lot]:
     """Each lot of the item with its funding source, the units at the given locations
     and the units ever received (subqueries, so the two sums do not multiply)."""
@@ -446,19 +486,69 @@ def stock_levels_for(
     locations: QuerySet[Location],
     category: str = "",
     status: str = "",
+    search: str = "",
     today: date | None = None,
 ) -> list[StockLevel]:
-    """`stock_levels` at the given locations, narrowed to one item category and one
-    status band when given (the stock page, its CSV and any filter share this)."""
+    """`stock_levels` at the given locations, narrowed to one item category, one
+    status band and items whose name or code contains `search` when given (the stock
+    page, its CSV and any filter share this)."""
     item_ids = None
-    if category:
-        item_ids = list(Item.objects.filter(category=category).values_list("pk", flat=True))
+    if category or search:
+        items = Item.objects.all()
+        if category:
+            items = items.filter(category=category)
+        if search:
+            items = items.filter(Q(name__icontains=search) | Q(code__icontains=search))
+        item_ids = list(items.values_list("pk", flat=True))
     levels = stock_levels(
         location_ids=list(locations.values_list("pk", flat=True)), item_ids=item_ids, today=today
     )
     if status:
         levels = [level for level in levels if level.status == status]
     return levels
+
+
+# --- Home page figures (inventory/home.py) ----------------------------------------------
+
+LOW_STOCK = (Band.EMERGENCY, Band.UNDERSTOCK)
+
+
+def low_stock_at_sites(*, site_ids, today: date | None = None) -> list[StockLevel]:
+    """Items in emergency or understock at the sites' own locations (not the central
+    store): what the front desk may run short of today."""
+    locations = Location.objects.filter(site_id__in=list(site_ids), is_active=True)
+    levels = stock_levels(location_ids=list(locations.values_list("pk", flat=True)), today=today)
+    return [level for level in levels if level.status in LOW_STOCK and level.item.is_active]
+
+
+def below_reorder_point(*, locations: QuerySet[Location], today: date | None = None) -> list:
+    """Location × item pairs whose usable stock is under the reorder point."""
+    levels = stock_levels(location_ids=list(locations.values_list("pk", flat=True)), today=today)
+    return [
+        level
+        for level in levels
+        if level.below_reorder_point and level.item.is_active and level.location.is_active
+    ]
+
+
+def counts_due(*, locations: QuerySet[Location], now: datetime | None = None) -> list[Location]:
+    """Active locations holding stock whose last physical count is older than
+    SSP_COUNT_DUE_DAYS (or that were never counted), longest-waiting first."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.SSP_COUNT_DUE_DAYS)
+    last_count = (
+        StockCount.objects.filter(location=OuterRef("pk"))
+        .order_by("-occurred_at")
+        .values("occurred_at")[:1]
+    )
+    holding = StockBalance.objects.filter(location=OuterRef("pk"), quantity__gt=0)
+    due = (
+        locations.filter(is_active=True)
+        .annotate(last_counted=Subquery(last_count))
+        .filter(Exists(holding))
+        .filter(Q(last_counted__isnull=True) | Q(last_counted__lt=cutoff))
+    )
+    return list(due.order_by(F("last_counted").asc(nulls_first=True), "name"))
 
 
 def count_sheet(*, location: Location) -> list[StockBalance]:

@@ -5,9 +5,11 @@ from datetime import timedelta
 
 from rest_framework import serializers
 
+from org.serializers import StrictBooleanField
 from org.validators import date_window
 
 from .models import (
+    COUNT_REASONS,
     AdjustmentReason,
     FundingSource,
     Item,
@@ -108,9 +110,24 @@ class FundingSourceSerializer(serializers.ModelSerializer):
 
 
 class LotSerializer(serializers.ModelSerializer):
+    on_hand = serializers.SerializerMethodField(
+        help_text="Units at the `on_hand_at` location; null without that filter."
+    )
+
     class Meta:
         model = Lot
-        fields = ["id", "item", "lot_number", "expires_on", "funding_source", "unit_cost"]
+        fields = [
+            "id",
+            "item",
+            "lot_number",
+            "expires_on",
+            "funding_source",
+            "unit_cost",
+            "on_hand",
+        ]
+
+    def get_on_hand(self, obj) -> int | None:
+        return getattr(obj, "on_hand", None)
 
 
 # --- Ledger ---------------------------------------------------------------------
@@ -156,7 +173,7 @@ class StockCountLineSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = StockCountLine
-        fields = ["item", "lot", "expected", "counted", "difference"]
+        fields = ["item", "lot", "expected", "counted", "difference", "reason"]
 
 
 class StockCountSerializer(serializers.ModelSerializer):
@@ -252,7 +269,7 @@ class ReceiptSerializer(OperationSerializer):
         allow_empty=False,
         help_text="At most 1,000,000 units a line and 10,000,000 a receipt.",
     )
-    confirm_large_quantity = serializers.BooleanField(
+    confirm_large_quantity = StrictBooleanField(
         required=False,
         default=False,
         help_text="Set after staff confirmed a line above SSP_LARGE_QUANTITY units.",
@@ -290,6 +307,13 @@ class CountLineSerializer(serializers.Serializer):
     lot = _lookup(Lot.objects.all(), "lot", optional=True)
     item = _lookup(Item.objects.all(), "item", optional=True)
     counted = _quantity(min_value=0)
+    reason = serializers.ChoiceField(
+        choices=[(value, AdjustmentReason(value).label) for value in COUNT_REASONS],
+        required=False,
+        default="",
+        allow_blank=True,
+        help_text="Why the shelf differs from the books; required for a line that differs.",
+    )
 
     def validate(self, attrs):
         if (attrs.get("lot") is None) == (attrs.get("item") is None):

@@ -1,15 +1,20 @@
-"""The ground floor's API: the sites a person works at, and their API tokens."""
+"""The ground floor's API: the sites a person works at, their API tokens, and the
+audit trail (admins)."""
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, generics, mixins, status, viewsets
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.authtoken.models import Token
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
+from .audit_trail import AuditFilter, audit_entries, audit_lines
 from .models import Site
+from .permissions import capability
 from .selectors import sites_for_user, tokens_visible_to
 from .serializers import (
     AccountSerializer,
+    AuditLineSerializer,
     SiteSerializer,
     TokenCreatedSerializer,
     TokenSerializer,
@@ -89,3 +94,20 @@ class TokenViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         token = self.get_object()
         token_revoke(user=token.user, by=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class AuditViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """The audit trail in words, newest first, paginated: who did what to which record,
+    at which site, and what changed. Filters: user, site, kind (a content type id),
+    action (create, update, delete, access), start and end (program days, end
+    included). Admins only (org.view_audit)."""
+
+    queryset = audit_entries()
+    serializer_class = AuditLineSerializer
+    filterset_class = AuditFilter
+    permission_classes = [IsAuthenticated, capability("org.view_audit")]
+
+    def list(self, request, *args, **kwargs):
+        entries = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(entries)
+        return self.get_paginated_response(AuditLineSerializer(audit_lines(page), many=True).data)

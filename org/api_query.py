@@ -6,6 +6,7 @@ everything."""
 
 import math
 import re
+import threading
 from datetime import date
 from functools import cache
 
@@ -55,10 +56,20 @@ def _path_regex(path: str) -> re.Pattern:
     return re.compile("^" + "[^/]+".join(re.escape(part) for part in parts) + "$")
 
 
-@cache
+# drf-spectacular's generator is not safe to run in several threads at once (it probes
+# optional integrations by import): the first requests of a threaded server wait here.
+_table_lock = threading.Lock()
+
+
 def query_parameters_table() -> list[tuple[re.Pattern, dict[str, dict[str, dict]]]]:
     """Each path of the schema with the query parameters of each of its methods; built
     once per process from the same generator as /api/schema/."""
+    with _table_lock:
+        return _query_parameters_table()
+
+
+@cache
+def _query_parameters_table() -> list[tuple[re.Pattern, dict[str, dict[str, dict]]]]:
     schema = SchemaGenerator().get_schema(request=None, public=True)
     found = []
     for path, operations in schema["paths"].items():

@@ -12,7 +12,14 @@ class OrgConfig(AppConfig):
 
     def ready(self):
         # Django's idiom: receivers are registered once the app registry is ready.
+        # Model booleans in every ModelSerializer read only true/false (see the field).
+        from django.db import models
+        from rest_framework.serializers import ModelSerializer
+
         from . import signals  # noqa: F401
+        from .serializers import StrictBooleanField
+
+        ModelSerializer.serializer_field_mapping[models.BooleanField] = StrictBooleanField
 
         if not settings.USE_CELERY_WORKER:
             logger.warning(

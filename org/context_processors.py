@@ -1,17 +1,5 @@
-from importlib import import_module
-
-from django.apps import apps
-
 from .help import help_section
-
-
-def _navigation_modules():
-    for config in apps.get_app_configs():
-        try:
-            yield import_module(f"{config.name}.navigation")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{config.name}.navigation":
-                raise
+from .plugins import app_modules
 
 
 def navigation(request):
@@ -19,7 +7,7 @@ def navigation(request):
     if not getattr(request, "user", None) or not request.user.is_authenticated:
         return {"nav_items": [], "nav_badges": 0}
     entries = []
-    for module in _navigation_modules():
+    for module in app_modules("navigation"):
         entries.extend(module.items(request))
     # The entries under More come last, as on screen; sorted() is stable: entries of
     # equal order keep their app's order.

@@ -5,9 +5,10 @@ referrals or reports.
 """
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AbstractUser, Group, Permission
+from django.contrib.contenttypes.models import ContentType
 from django.core.validators import RegexValidator
-from django.db import models
+from django.db import connection, models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
@@ -70,11 +71,7 @@ class User(AbstractUser):
     def accessible_site_ids(self) -> set[int]:
         """Ids of the sites this person may see and record at (cached per request)."""
         if not hasattr(self, "_accessible_site_ids"):
-            if self.is_program_wide:
-                ids = Site.objects.values_list("pk", flat=True)
-            else:
-                ids = self.sites.values_list("pk", flat=True)
-            self._accessible_site_ids = set(ids)
+            access_load(self)
         return self._accessible_site_ids
 
     def can_access_site(self, site_id: int) -> bool:
@@ -87,6 +84,53 @@ class User(AbstractUser):
         if self.password and self.has_usable_password():
             self.password_changed_at = timezone.now()
         super().set_password(raw_password)
+
+
+PROGRAM_WIDE = "org.program_wide"
+
+
+def _access_sql() -> str:
+    permission = Permission._meta.db_table
+    content_type = ContentType._meta.db_table
+    own_permissions = User.user_permissions.through._meta.db_table
+    own_groups = User.groups.through._meta.db_table
+    group_permissions = Group.permissions.through._meta.db_table
+    own_sites = User.sites.through._meta.db_table
+    site = Site._meta.db_table
+    # Rows are ("p", "app.codename"), ("s", own site id) and ("a", any site id); the
+    # handful of sites is cheaper to read every time than to ask a second question
+    # for program-wide people.
+    return f"""
+        SELECT 'p', ct.app_label || '.' || p.codename
+          FROM {permission} p JOIN {content_type} ct ON ct.id = p.content_type_id
+         WHERE p.id IN (SELECT permission_id FROM {own_permissions} WHERE user_id = %s
+                        UNION
+                        SELECT gp.permission_id FROM {group_permissions} gp
+                          JOIN {own_groups} ug ON ug.group_id = gp.group_id
+                         WHERE ug.user_id = %s)
+        UNION ALL
+        SELECT 's', CAST(site_id AS TEXT) FROM {own_sites} WHERE user_id = %s
+        UNION ALL
+        SELECT 'a', CAST(id AS TEXT) FROM {site}
+    """
+
+
+def access_load(user: User) -> None:
+    """Read a person's capabilities and site ids in one query, kept on the user object.
+
+    They fill ModelBackend's permission cache (`org.backends.CapabilityBackend`) and the
+    site scoping. Authentication loads the user afresh for every request (session or
+    token), so nothing outlives the request: a role revoked between two requests is
+    refused at the next one.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(_access_sql(), [user.pk] * 3)
+        rows = cursor.fetchall()
+    permissions = {value for kind, value in rows if kind == "p"}
+    user._perm_cache = permissions if user.is_active else set()
+    program_wide = user.is_active and (user.is_superuser or PROGRAM_WIDE in permissions)
+    kind = "a" if program_wide else "s"
+    user._accessible_site_ids = {int(value) for row_kind, value in rows if row_kind == kind}
 
 
 class DemoSeed(models.Model):

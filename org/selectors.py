@@ -2,6 +2,7 @@
 
 from datetime import datetime, timedelta
 
+from axes.models import AccessAttempt
 from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -56,4 +57,25 @@ def staff_accounts() -> QuerySet[User]:
         User.objects.select_related("auth_token")
         .prefetch_related("groups", "sites")
         .order_by("-is_active", "username")
+    )
+
+
+# --- Home page figures (org/home.py) ------------------------------------------------------
+
+
+def active_staff_count() -> int:
+    return User.objects.filter(is_active=True).count()
+
+
+def locked_out_usernames(*, now: datetime | None = None) -> list[str]:
+    """Usernames django-axes refuses now: AXES_FAILURE_LIMIT failures or more, the
+    last within AXES_COOLOFF_TIME (a lock-out then lifts by itself)."""
+    now = now or timezone.now()
+    return sorted(
+        set(
+            AccessAttempt.objects.filter(
+                failures_since_start__gte=settings.AXES_FAILURE_LIMIT,
+                attempt_time__gte=now - settings.AXES_COOLOFF_TIME,
+            ).values_list("username", flat=True)
+        )
     )

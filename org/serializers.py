@@ -7,6 +7,18 @@ from .models import Site
 from .selectors import token_expires_at, token_is_expired
 
 
+class StrictBooleanField(serializers.BooleanField):
+    """A JSON boolean and nothing else: DRF's own takes 0, 1, "yes", "on" and more,
+    which the schema (type: boolean) does not promise, and a typo would pass as a
+    choice staff never made. Every boolean the API reads is one of these (org/apps.py
+    maps model booleans to it)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool):
+            return data
+        self.fail("invalid", input=data)
+
+
 class SiteSerializer(serializers.ModelSerializer):
     class Meta:
         model = Site
@@ -43,3 +55,25 @@ class AccountSerializer(serializers.Serializer):
         choices=[("", "The browser's language"), *settings.LANGUAGES],
         help_text='"en", "es", or "" for the browser\'s own (Accept-Language).',
     )
+
+
+class AuditChangeSerializer(serializers.Serializer):
+    field = serializers.CharField()
+    label = serializers.CharField(help_text="The field as staff call it.")
+    before = serializers.CharField(help_text="In words; empty for a new record's values.")
+    after = serializers.CharField()
+
+
+class AuditLineSerializer(serializers.Serializer):
+    """One audit-trail entry in words (org/audit_trail.py)."""
+
+    id = serializers.IntegerField(source="entry.pk")
+    timestamp = serializers.DateTimeField(source="entry.timestamp")
+    who = serializers.CharField(help_text="Username, or 'the system'.")
+    action = serializers.ChoiceField(choices=["create", "update", "delete", "access"])
+    verb = serializers.CharField(help_text='In words, e.g. "corrected".')
+    kind = serializers.CharField(help_text='The kind of record, e.g. "visit".')
+    record = serializers.CharField()
+    site = serializers.CharField(help_text="Code of the record's site; empty if none.")
+    sentence = serializers.CharField()
+    changes = AuditChangeSerializer(many=True)

@@ -10,6 +10,7 @@ urlpatterns = [
     path("sites/", views.site_list, name="site-list"),
     path("sites/<int:pk>/", views.site_detail, name="site-detail"),
     path("audit/", views.audit_list, name="audit-list"),
+    path("audit.csv", views.audit_csv, name="audit-csv"),
     path("account/", views.account, name="account"),
     path("account/language/", views.account_language, name="account-language"),
     path("help/", views.help_page, name="help"),

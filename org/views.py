@@ -2,7 +2,6 @@
 accounts (the person's own page, password change, API tokens, the admins' staff page)."""
 
 import redis
-from auditlog.models import LogEntry
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
@@ -14,10 +13,14 @@ from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
 from django.urls import reverse_lazy
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from .audit_trail import CSV_COLUMNS, AuditFilter, audit_entries, audit_lines, csv_rows
+from .csv_download import csv_download
+from .home import home_sections
 from .models import User
 from .offline import OFFLINE_HEADER, available_offline
 from .selectors import (
@@ -40,7 +43,16 @@ from .services import (
 
 @available_offline
 def home(request):
-    return render(request, "org/home.html", {"sites": sites_for_user(request.user)})
+    """Each role's numbers for today (every app's home.py), then links to its pages."""
+    return render(
+        request,
+        "org/home.html",
+        {
+            "sites": sites_for_user(request.user),
+            "sections": home_sections(request),
+            "now": timezone.localtime(),
+        },
+    )
 
 
 def site_list(request):
@@ -54,17 +66,37 @@ def site_detail(request, pk):
 
 @permission_required("org.view_audit", raise_exception=True)
 def audit_list(request):
-    entries = LogEntry.objects.select_related("actor", "content_type").order_by("-timestamp")
+    """The audit trail in words, filtered by who, site, kind of record and dates."""
+    filters = AuditFilter(request.GET or None, queryset=audit_entries())
+    entries = filters.qs if filters.is_bound and filters.is_valid() else audit_entries()
     page = Paginator(entries, 50).get_page(request.GET.get("page"))
-    for entry in page:
-        # LogEntry.changes_str breaks on JSON-stored non-string values; format here.
-        entry.change_summary = "; ".join(
-            f"{field}: {values[0]} → {values[1]}"
-            if isinstance(values, list | tuple) and len(values) == 2
-            else f"{field}: {values}"
-            for field, values in entry.changes_dict.items()
-        )
-    return render(request, "org/audit_list.html", {"page": page})
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "org/audit_list.html",
+        {
+            "page": page,
+            "lines": audit_lines(page.object_list),
+            "filters": filters,
+            "query": query.urlencode(),
+        },
+    )
+
+
+@permission_required("org.view_audit", raise_exception=True)
+def audit_csv(request):
+    """The filtered audit trail as CSV (formula-escaped), newest first."""
+    filters = AuditFilter(request.GET or None, queryset=audit_entries())
+    entries = filters.qs if filters.is_bound and filters.is_valid() else audit_entries()
+
+    def rows():
+        # In pages, so a long trail is streamed without loading it whole.
+        paginator = Paginator(entries, 500)
+        for number in paginator.page_range:
+            yield from csv_rows(audit_lines(paginator.page(number).object_list))
+
+    return csv_download(name="audit-trail", columns=CSV_COLUMNS, rows=rows())
 
 
 def _redis_state() -> str:

@@ -54,11 +54,50 @@ def jobs_deferred():
         _deferred.reset(token)
 
 
+# Set by `jobs_after_response()` (outbox.middleware, for each request): the jobs that
+# commit are collected and sent once the response has gone out, not while the client
+# waits. Their rows are committed, so a send lost meanwhile is the relay's to redo.
+_after_response: ContextVar[list[int] | None] = ContextVar("outbox_after_response", default=None)
+
+
+@contextlib.contextmanager
+def jobs_after_response():
+    """Collect the ids of jobs committed inside the block instead of sending them at
+    commit; the caller sends them with `jobs_send_collected` when its answer is out."""
+    collected: list[int] = []
+    token = _after_response.set(collected)
+    try:
+        yield collected
+    finally:
+        _after_response.reset(token)
+
+
+def _committed(job_id: int) -> None:
+    collected = _after_response.get()
+    if collected is None:
+        job_send(job_id=job_id)
+    else:
+        collected.append(job_id)
+
+
+def jobs_send_collected(job_ids: list[int]) -> None:
+    """Send jobs collected by `jobs_after_response`; one failing leaves the others sent
+    (as robust on-commit callbacks do) and itself for the relay."""
+    for job_id in job_ids:
+        try:
+            job_send(job_id=job_id)
+        except Exception:
+            logger.exception(
+                "Outbox job %s not sent after the response; left for the relay", job_id
+            )
+
+
 def job_enqueue(*, task_name: str, kwargs: dict | None = None) -> OutboxJob:
-    """Record a job in the caller's transaction; it is sent to Celery after commit."""
+    """Record a job in the caller's transaction; it is sent to Celery after commit (or,
+    in a request, after the response)."""
     job = OutboxJob.objects.create(task_name=task_name, kwargs=kwargs or {})
     if not _deferred.get():
-        transaction.on_commit(lambda: job_send(job_id=job.pk), robust=True)
+        transaction.on_commit(lambda: _committed(job.pk), robust=True)
     return job
 
 

@@ -98,6 +98,9 @@ class ReferralForm(Form):
             self.fields["site"].queryset = sites
             if len(sites) == 1:
                 self.fields["site"].initial = sites.first().pk
+        # The page opens ready to type: focus on its first field (the code, or at a
+        # visit "Referred to"), not on the page body sixteen Tabs away.
+        next(iter(self.fields.values())).widget.attrs["autofocus"] = True
 
     def clean_referral_type(self):
         value = self.cleaned_data["referral_type"]
@@ -160,11 +163,15 @@ class ReferralTypeForm(ModelForm):
 
 
 class ReferralFilterForm(Form):
-    site = forms.ModelChoiceField(queryset=Site.objects.none(), required=False, empty_label="All")
-    type = forms.ModelChoiceField(
-        queryset=ReferralType.objects.all(), required=False, empty_label="All"
+    site = forms.ModelChoiceField(
+        queryset=Site.objects.none(), required=False, empty_label="All sites"
     )
-    status = forms.ChoiceField(choices=[("", "All"), *ReferralStatus.choices], required=False)
+    type = forms.ModelChoiceField(
+        queryset=ReferralType.objects.all(), required=False, empty_label="All types"
+    )
+    status = forms.ChoiceField(
+        choices=[("", "Any status"), *ReferralStatus.choices], required=False
+    )
     start = forms.DateField(label="Referred from", required=False, widget=DateInput())
     end = forms.DateField(label="until (not incl.)", required=False, widget=DateInput())
     overdue = forms.BooleanField(label="Follow-up due", required=False)

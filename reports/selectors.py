@@ -1,19 +1,26 @@
 """Reads of funder reports: snapshots a person may see, and the dashboard's trends."""
 
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from inventory.selectors import Category
 from org.models import Site, User
 from referrals.selectors import referral_counts_by_month
-from ssp.selectors import supplies_by_month, unique_participants_by_month, visit_figures_by_month
+from ssp.selectors import (
+    supplies_by_month,
+    unique_participants_by_month,
+    visit_figures_by_month,
+    visit_figures_by_site,
+)
 
 from .funder_templates import TEMPLATES
 from .metrics import TOTAL
-from .models import ReportSnapshot
+from .models import ReportSnapshot, ReportStatus
 from .periods import Period, months_back
 from .releases import report_release, trends_release
 from .rendering import Rendered, render
@@ -83,6 +90,50 @@ TREND_SERIES = {
 }
 
 
+@dataclass(frozen=True)
+class MonthToDate:
+    """Visits this month so far against the same first days of last month."""
+
+    this_month: Period
+    last_month: Period
+    days: int  # days of this month so far, today included
+    visits: int
+    last_month_visits: int
+
+
+def month_to_date(*, site_ids, now: datetime | None = None) -> MonthToDate:
+    """This month's visits up to `now` beside last month's first as many days (all of
+    last month when it is shorter), so a month one day old is not compared with a
+    whole one. Visits as the funder reports count them (a street shift's contacts)."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    this_month = Period.month(today.year, today.month)
+    last_month = Period.previous_month(today)
+    days = today.day
+    same_days = Period(
+        last_month.start,
+        last_month.start + timedelta(days=min(days, last_month.end.day) - 1),
+    )
+
+    def visits(start, end) -> int:
+        by_site = visit_figures_by_site(start=start, end=end, site_ids=site_ids)
+        return sum(row["visits"] for row in by_site.values())
+
+    return MonthToDate(
+        this_month=this_month,
+        last_month=last_month,
+        days=days,
+        visits=visits(this_month.bounds()[0], now),
+        last_month_visits=visits(*same_days.bounds()),
+    )
+
+
+def reports_ready(*, user: User, since: date) -> QuerySet[ReportSnapshot]:
+    """Ready snapshots this person may see, generated on or after `since`."""
+    start = timezone.make_aware(datetime.combine(since, time.min))
+    return snapshots_for_user(user).filter(status=ReportStatus.READY, generated_at__gte=start)
+
+
 def monthly_trends(
     *,
     site_ids: list[int],
@@ -99,9 +150,12 @@ def monthly_trends(
     each month is released into that month's linked set (reports/releases.py), and its
     hidden cells — counts from 1 to threshold−1, their complements, and anything a report
     of the month hides — are None.
+    `partial[i]` marks the month still running (today is not its last day): its figures
+    are "so far".
     """
     threshold = threshold or settings.SSP_SUPPRESSION_THRESHOLD
-    periods = months_back(count=months, today=today or timezone.localdate())
+    today = today or timezone.localdate()
+    periods = months_back(count=months, today=today)
     start, end = periods[0].bounds()[0], periods[-1].bounds()[1]
     month_keys = [p.start.strftime("%Y-%m") for p in periods]
     sites = list(Site.objects.filter(pk__in=site_ids).order_by("name"))
@@ -164,9 +218,13 @@ def monthly_trends(
         ]
         for scope in scopes
     }
+    # The running month is drawn as "so far" (dashed), never as a drop to its end.
+    partial = [p.start <= today <= p.end for p in periods]
     return {
         "months": month_keys,
         "month_labels": [p.start.strftime("%b %Y") for p in periods],
+        "partial": partial,
+        "days_so_far": today.day if any(partial) else None,
         "scopes": [{"key": s.code, "label": s.name} for s in sites]
         + [{"key": TOTAL, "label": "All selected sites"}],
         "series": out,
@@ -190,7 +248,11 @@ def trend_table(trends: dict) -> list[dict]:
                     values.append(f"{value:.0%}")
                 else:
                     values.append(f"{value:,}")
-            rows.append(
-                {"month": trends["month_labels"][i], "scope": scope["label"], "values": values}
-            )
+            month = trends["month_labels"][i]
+            if trends.get("partial", [False] * (i + 1))[i]:
+                month = gettext("%(month)s (so far, %(days)s days)") % {
+                    "month": month,
+                    "days": trends["days_so_far"],
+                }
+            rows.append({"month": month, "scope": scope["label"], "values": values})
     return rows

@@ -242,6 +242,13 @@ class TrendsSerializer(serializers.Serializer):
         child=serializers.CharField(), help_text="YYYY-MM, oldest first."
     )
     month_labels = serializers.ListField(child=serializers.CharField())
+    partial = serializers.ListField(
+        child=serializers.BooleanField(),
+        help_text="Per month: true for the month still running (its figures are so far).",
+    )
+    days_so_far = serializers.IntegerField(
+        allow_null=True, help_text="Days of the running month so far, today included."
+    )
     scopes = TrendScopeSerializer(many=True)
     series = serializers.DictField(
         child=serializers.DictField(

@@ -317,9 +317,18 @@ def suppress_linked(
         for _, cell in eq:
             by_cell[cell].append(eq)
 
+    def given_away(cell) -> bool:
+        # Hiding a cell that one equation fixes from released cells alone protects
+        # nothing: a reader works it out (a one-site total beside its site, say).
+        return any(
+            all(other in released for _, other in eq if other != cell) for eq in by_cell[cell]
+        )
+
     def eligible(cell) -> bool:
         # A hidden zero protects nothing (and is itself worked out as 0): never chosen.
-        return cell not in mask and cell not in released and values[cell] != 0
+        return (
+            cell not in mask and cell not in released and values[cell] != 0 and not given_away(cell)
+        )
 
     def cost(cell):
         return (values[cell], str(cell))  # the least informative: the smallest count

@@ -41,6 +41,7 @@ from .serializers import (
 from .services import (
     LargeQuantityNotConfirmed,
     MergeError,
+    NewPersonNotConfirmed,
     VisitConflict,
     VisitError,
     VisitNotAllowed,
@@ -55,6 +56,7 @@ api_errors.domain_error(VisitError, status=400, code="invalid_visit")
 api_errors.domain_error(VisitNotAllowed, status=403, code="not_allowed")
 api_errors.domain_error(VisitConflict, status=409, code="conflict")
 api_errors.domain_error(LargeQuantityNotConfirmed, status=400, code="confirm_large_quantity")
+api_errors.domain_error(NewPersonNotConfirmed, status=400, code="confirm_new_person")
 api_errors.domain_error(MergeError, status=400, code="invalid_merge")
 api_errors.domain_error(CodeError, status=400, code="invalid_code")
 
@@ -142,9 +144,12 @@ class VisitViewSet(
         fields.pop("anonymous", None)
         lines = to_dispense_lines(fields.pop("supplies"))
         visit, created = visit_record(by=request.user, lines=lines, **fields)
-        # The shortfall notice (supplies the books did not hold), or null.
-        answer = {**self._read(visit), "notice": visit.stock_notice}
-        return Response(answer, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+        # A new visit is answered from what was just written, without reading it back;
+        # `notice` is the shortfall notice (supplies the books did not hold), or null.
+        if not created:
+            return Response({**self._read(visit), "notice": visit.stock_notice})
+        answer = {**VisitSerializer(visit).data, "notice": visit.stock_notice}
+        return Response(answer, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=VisitCorrectSerializer, responses=VisitSerializer)
     def partial_update(self, request, *args, **kwargs):

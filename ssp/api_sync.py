@@ -16,7 +16,6 @@ from org.permissions import capability
 
 from .selectors import visit_list
 from .serializers import (
-    SupplyLineInputSerializer,
     VisitCreateSerializer,
     VisitSerializer,
     to_dispense_lines,
@@ -61,19 +60,11 @@ def _from_catalog(field, kind: str):
     return cls(*field._args, **field._kwargs)
 
 
-class SyncSupplyLineSerializer(SupplyLineInputSerializer):
-    """A supply line as POST /api/v1/visits/ reads it."""
-
-    item = _from_catalog(SupplyLineInputSerializer._declared_fields["item"], "item")
-    kit = _from_catalog(SupplyLineInputSerializer._declared_fields["kit"], "kit")
-
-
 class SyncVisitBodySerializer(VisitCreateSerializer):
     """A visit as POST /api/v1/visits/ reads it (VisitCreate), names looked up once a batch."""
 
     site = _from_catalog(VisitCreateSerializer._declared_fields["site"], "site")
     location = _from_catalog(VisitCreateSerializer._declared_fields["location"], "location")
-    supplies = SyncSupplyLineSerializer(many=True, required=False, default=list)
 
 
 def _catalog(raw: list) -> dict:
@@ -186,6 +177,9 @@ def _read(raw, *, catalog: dict) -> SyncRecord:
         return SyncRecord(client_uuid, errors=_flattened(record.errors))
     fields = dict(record.validated_data["body"])
     fields.pop("anonymous", None)
+    # The contact happened and no one is at the desk to ask "new person?": never refuse it
+    # for that; a split is merged later.
+    fields["confirm_new_person"] = True
     fields["lines"] = to_dispense_lines(fields.pop("supplies"))
     return SyncRecord(client_uuid, fields=fields)
 

@@ -7,7 +7,7 @@ The recipe is `settings.SSP_CODE_RECIPE`, a list of parts in order:
                  (shorter names are padded with X so the person can still rebuild it)
 - `birth_year`   four digits; `birth_year:2` the last two
 - `birth_month`  two digits, `birth_day` two digits
-- `gender`       one letter: F, M, X or U (see ssp.models.Gender)
+- `gender`       one letter of `settings.SSP_GENDER_CHOICES` (default F, M, X, U)
 - `literal:<T>`  fixed text, e.g. a program letter
 
 The parts a person gives are used to build the code and then thrown away: nothing
@@ -24,8 +24,22 @@ from functools import cache
 from django.conf import settings
 
 ALPHABET = string.ascii_uppercase + string.digits
-GENDER_LETTERS = "FMXU"
 PAD = "X"
+
+
+def gender_choices() -> list[tuple[str, str]]:
+    """(letter, label) pairs from `SSP_GENDER_CHOICES` ("F:Woman", ...): a program setting."""
+    pairs = []
+    for entry in settings.SSP_GENDER_CHOICES:
+        letter, _, label = entry.partition(":")
+        pairs.append((normalise(letter)[:1], label.strip() or letter))
+    return pairs
+
+
+def gender_letters() -> str:
+    return "".join(letter for letter, _ in gender_choices())
+
+
 KNOWN_LABELS = {
     "mother_first_name": "mother's first name",
     "father_first_name": "father's first name",
@@ -69,7 +83,7 @@ class Part:
             "year2": r"[0-9][0-9]",
             "month": r"(?:0[1-9]|1[0-2])",
             "day": r"(?:0[1-9]|[12][0-9]|3[01])",
-            "gender": f"[{GENDER_LETTERS}]",
+            "gender": f"[{re.escape(gender_letters())}]",
             "literal": re.escape(self.literal),
         }[self.kind]
 
@@ -249,8 +263,8 @@ def build_code(parts: dict) -> str:
             out.append(f"{int(raw):02d}")
         elif part.kind == "gender":
             letter = normalise(raw)[:1]
-            if letter not in GENDER_LETTERS:
-                errors[part.key] = [f"Choose one of {', '.join(GENDER_LETTERS)}."]
+            if not letter or letter not in gender_letters():
+                errors[part.key] = [f"Choose one of {', '.join(gender_letters())}."]
                 continue
             out.append(letter)
     if errors:
@@ -301,3 +315,47 @@ def _year_neighbours(code: str) -> set[str]:
             text = f"{other:0{part.length}d}"[-part.length :]
             out.add(code[:start] + text + code[end:])
     return out
+
+
+def near_difference(typed: str, existing: str) -> str:
+    """What really separates a typed code from an existing near one, in the desk's words:
+    "birth year ±1", "letters swapped", "one letter different", "one letter missing" or
+    "one letter extra" ("digit" for digits). The year is judged first: 1989 → 1990
+    changes two neighbouring digits but is not a swap."""
+    typed_year, existing_year = birth_year_of(typed), birth_year_of(existing)
+    if typed_year and existing_year and abs(typed_year - existing_year) == 1:
+        recipe = current_recipe()
+        if _without_year(typed, recipe) == _without_year(existing, recipe):
+            return "birth year ±1"
+    if len(typed) == len(existing):
+        diffs = [i for i, (a, b) in enumerate(zip(typed, existing, strict=True)) if a != b]
+        if len(diffs) == 2 and diffs[1] == diffs[0] + 1:
+            i = diffs[0]
+            if typed[i] == existing[i + 1] and typed[i + 1] == existing[i]:
+                return "letters swapped" if typed[i : i + 2].isalpha() else "digits swapped"
+        if len(diffs) == 1:
+            return f"one {_kind(existing[diffs[0]])} different"
+    if len(typed) + 1 == len(existing):
+        return f"one {_kind(_extra_char(existing, typed))} missing"
+    if len(typed) == len(existing) + 1:
+        return f"one {_kind(_extra_char(typed, existing))} extra"
+    return "similar code"
+
+
+def _kind(char: str) -> str:
+    return "digit" if char.isdigit() else "letter"
+
+
+def _extra_char(longer: str, shorter: str) -> str:
+    for i, ch in enumerate(shorter):
+        if longer[i] != ch:
+            return longer[i]
+    return longer[-1]
+
+
+def _without_year(code: str, recipe: Recipe) -> str:
+    match = recipe.regex.fullmatch(code)
+    return "".join(
+        "" if part.kind == "year" else match.group(index)
+        for index, part in enumerate(recipe.parts, start=1)
+    )

@@ -15,7 +15,7 @@ from org.forms import Form, translated_choices
 from org.models import ServiceModel, Site
 from org.privacy import no_personal_details
 
-from .codes import CodeError, build_code, current_recipe, normalise
+from .codes import CodeError, build_code, current_recipe, gender_choices, normalise
 from .models import (
     VISIT_NOTES_MAX,
     AgeBand,
@@ -145,6 +145,11 @@ class IntakeForm(VisitDetailsForm):
         required=False,
         label=_("Age band (new code)"),
     )
+    # Asked only when a new code is one edit from an existing one (NewPersonNotConfirmed).
+    confirm_new_person = forms.BooleanField(
+        required=False,
+        widget=forms.CheckboxInput(attrs={"id": "confirm-new-person"}),
+    )
 
     def __init__(self, *args, sites, **kwargs):
         super().__init__(*args, **kwargs)
@@ -154,9 +159,20 @@ class IntakeForm(VisitDetailsForm):
         ).order_by("pk")
         self.recipe = current_recipe()
         for part in self.recipe.input_parts:
+            label = part.label[:1].upper() + part.label[1:]
+            if part.kind == "gender":
+                # The program's own choices (SSP_GENDER_CHOICES), not a fixed list; a
+                # typed letter in any case is still read (build_code checks it).
+                self.fields[f"part_{part.key}"] = forms.CharField(
+                    required=False,
+                    label=label,
+                    max_length=1,
+                    widget=forms.Select(choices=[("", "—"), *gender_choices()]),
+                )
+                continue
             self.fields[f"part_{part.key}"] = forms.CharField(
                 required=False,
-                label=part.label[:1].upper() + part.label[1:],
+                label=label,
                 max_length=40,
                 widget=forms.TextInput(attrs={"autocomplete": "off"}),
             )
@@ -247,7 +263,7 @@ class CorrectionForm(VisitDetailsForm):
 
 class VisitFilterForm(Form):
     site = forms.ModelChoiceField(
-        queryset=Site.objects.none(), required=False, empty_label=_("All")
+        queryset=Site.objects.none(), required=False, empty_label=_("All sites")
     )
     code = forms.CharField(required=False, max_length=40, label=_("Code"))
     occurred_from = forms.DateField(

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from org.models import ServiceModel, Site
@@ -219,7 +220,7 @@ class Visit(models.Model):
 
     def __str__(self):
         who = self.participant.code if self.participant_id else "anonymous"
-        return f"Visit {who} at {self.site} {self.occurred_at:%Y-%m-%d %H:%M}"
+        return f"Visit {who} at {self.site} {timezone.localtime(self.occurred_at):%Y-%m-%d %H:%M}"
 
     @property
     def is_void(self) -> bool:

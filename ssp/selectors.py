@@ -23,9 +23,10 @@ from django.db.models.functions import Cast, Concat, Replace, Substr, TruncMonth
 from django.utils import timezone
 
 from inventory.selectors import supply_catalog, supply_items, supply_kits
+from org.lookups import AnyOf
 from org.models import ServiceModel, Site, User
 
-from .codes import matches_recipe, near_variants, normalise
+from .codes import matches_recipe, near_difference, near_variants, normalise
 
 # CollectionMethod and NaloxoneRefillReason are also read by the reports, to label figures.
 from .models import CollectionMethod, NaloxoneRefillReason, Participant, Visit, VisitSupply
@@ -114,15 +115,17 @@ def near_matches(code: str, *, user: User, limit: int = 8) -> list[Suggestion]:
     """Existing codes one edit or one birth year away from `code`, among those this
     person may see (seen_by): a near match must not reveal another site's codes.
 
-    The variants are built in Python and looked up in one `code IN (...)` query on
-    the unique index, so the cost does not grow with the number of participants.
+    The variants are built in Python and looked up in one query on the unique index, as
+    one array parameter (AnyOf), so the cost does not grow with the number of participants.
     """
     normal = normalise(code)
     if len(normal) < 3:
         return []
     variants = near_variants(normal)
     found = list(
-        Participant.objects.filter(code__in=variants).only("code", "first_seen_on", "merged_into")
+        Participant.objects.filter(AnyOf(F("code"), variants)).only(
+            "code", "first_seen_on", "merged_into"
+        )
     )
     # A hit on a merged-away code offers the code now in use instead.
     resolved: dict[int, tuple[Participant, str]] = {}
@@ -130,7 +133,7 @@ def near_matches(code: str, *, user: User, limit: int = 8) -> list[Suggestion]:
         target = participant_by_code(hit.code) if hit.merged_into_id else hit
         if target is None or target.code == normal or target.pk in resolved:
             continue
-        reason = _edit_reason(normal, hit.code)
+        reason = near_difference(normal, hit.code)
         if hit.merged_into_id:
             reason += f" (merged into {target.code})"
         resolved[target.pk] = (target, reason)
@@ -152,17 +155,6 @@ def near_matches(code: str, *, user: User, limit: int = 8) -> list[Suggestion]:
         key=lambda s: (s.last_visit_at is None, -(s.last_visit_at or timezone.now()).timestamp())
     )
     return suggestions[:limit]
-
-
-def _edit_reason(typed: str, existing: str) -> str:
-    if len(typed) == len(existing):
-        diffs = [i for i, (a, b) in enumerate(zip(typed, existing, strict=True)) if a != b]
-        if len(diffs) == 2 and diffs[1] == diffs[0] + 1:
-            return "swapped letters"
-        if len(diffs) == 1:
-            return "one character different"
-        return "birth year ±1"
-    return "one character missing" if len(typed) < len(existing) else "one character extra"
 
 
 @dataclass
@@ -312,6 +304,14 @@ def visits_today(*, user: User, site: Site) -> list[Visit]:
         visit_list(user=user, site_id=site.pk, occurred_from=today, occurred_to=today,
                    include_void=True).order_by("-occurred_at", "-pk")
     )  # fmt: skip
+
+
+def my_visits_today(*, user: User, today: date | None = None) -> int:
+    """Visits this person logged for today (program time), voids left out; a street
+    shift counts as its contacts, as in the funder figures."""
+    today = today or timezone.localdate()
+    visits = visit_list(user=user, occurred_from=today, occurred_to=today, mine=True)
+    return visits.aggregate(n=Sum("contacts"))["n"] or 0
 
 
 def visit_edit_refusal(*, visit: Visit, by: User, now: datetime | None = None) -> str | None:

@@ -6,6 +6,7 @@ from rest_framework import serializers
 from inventory.models import Item, Kit, Location
 from inventory.services import DispenseLine
 from org.models import ServiceModel, Site
+from org.serializers import StrictBooleanField
 from org.validators import date_window
 
 from .codes import current_recipe, normalise
@@ -28,28 +29,52 @@ from .selectors import supply_lines_of
 # --- Supplies ------------------------------------------------------------------------
 
 
+class SupplyLineListSerializer(serializers.ListSerializer):
+    """The lines of one visit, their item and kit codes resolved in one query per kind
+    (a related field per line would ask once per line)."""
+
+    KINDS = (("item", Item, "Unknown item “{}”."), ("kit", Kit, "Unknown kit “{}”."))
+
+    def to_internal_value(self, data):
+        lines = super().to_internal_value(data)
+        errors = [{} for _ in lines]
+        # A sync batch reads every code it names once ({(kind, code): row} in the
+        # context, ssp/api_sync.py); only codes it does not hold are looked up here.
+        catalog = self.context.get("catalog") or {}
+        for field, model, message in self.KINDS:
+            codes = {line[field] for line in lines if line.get(field)}
+            found = {code: catalog[(field, code)] for code in codes if (field, code) in catalog}
+            missing = codes - set(found)
+            if missing:
+                found.update(model.objects.in_bulk(missing, field_name="code"))
+            for line, error in zip(lines, errors, strict=True):
+                code = line.get(field)
+                if code:
+                    line[field] = found.get(code)
+                    if line[field] is None:
+                        error[field] = [message.format(code)]
+        if any(errors):
+            raise serializers.ValidationError(errors)
+        return lines
+
+
 class SupplyLineInputSerializer(serializers.Serializer):
     """One supply line: an item or a kit (by its short code) and a quantity in units."""
 
-    item = serializers.SlugRelatedField(
-        slug_field="code",
-        queryset=Item.objects.all(),
-        required=False,
-        allow_null=True,
-        error_messages={"does_not_exist": "Unknown item “{value}”."},
+    item = serializers.CharField(
+        max_length=40, required=False, allow_null=True, help_text="An item's short code."
     )
-    kit = serializers.SlugRelatedField(
-        slug_field="code",
-        queryset=Kit.objects.all(),
-        required=False,
-        allow_null=True,
-        error_messages={"does_not_exist": "Unknown kit “{value}”."},
+    kit = serializers.CharField(
+        max_length=40, required=False, allow_null=True, help_text="A kit's short code."
     )
     quantity = serializers.IntegerField(
         min_value=1,
         max_value=MAX_QUANTITY,
         error_messages={"min_value": "Quantity must be at least 1."},
     )
+
+    class Meta:
+        list_serializer_class = SupplyLineListSerializer
 
     def validate(self, attrs):
         if bool(attrs.get("item")) == bool(attrs.get("kit")):
@@ -172,7 +197,7 @@ class _VisitFieldsSerializer(serializers.Serializer):
     notes = serializers.CharField(
         max_length=VISIT_NOTES_MAX, required=False, allow_blank=True, help_text=PII_WARNING
     )
-    confirm_large_quantity = serializers.BooleanField(
+    confirm_large_quantity = StrictBooleanField(
         required=False,
         default=False,
         help_text="Set after staff confirmed a quantity above SSP_LARGE_QUANTITY.",
@@ -191,7 +216,14 @@ class VisitCreateSerializer(_VisitFieldsSerializer):
         allow_blank=True,
         help_text="The participant code. Leave empty and set anonymous=true for no code.",
     )
-    anonymous = serializers.BooleanField(required=False, default=False)
+    anonymous = StrictBooleanField(required=False, default=False)
+    confirm_new_person = StrictBooleanField(
+        required=False,
+        default=True,
+        help_text="false: a new code one edit from an existing one is refused (400 "
+        'confirm_new_person) so the desk can ask "new person?"; send true once staff '
+        "answered yes. Default true: an offline record is never refused for it.",
+    )
     contacts = serializers.IntegerField(
         min_value=1,
         max_value=10_000,

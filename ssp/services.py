@@ -14,6 +14,7 @@ from inventory.models import AdjustmentReason, Item, Location
 from inventory.selectors import found_at_dispense, lines_expand
 from inventory.services import (
     DispenseLine,
+    StockError,
     stock_dispense_in_transaction,
     stock_reverse_in_transaction,
 )
@@ -33,7 +34,12 @@ from .models import (
     VisitSupply,
     VoidReason,
 )
-from .selectors import participant_by_code, participant_visible_to, visit_edit_refusal
+from .selectors import (
+    near_matches,
+    participant_by_code,
+    participant_visible_to,
+    visit_edit_refusal,
+)
 
 
 class VisitError(Exception):
@@ -54,6 +60,10 @@ class VisitConflict(VisitError):
 
 class LargeQuantityNotConfirmed(VisitError):
     """Staff must confirm an unusually large quantity (SSP_LARGE_QUANTITY)."""
+
+
+class NewPersonNotConfirmed(VisitError):
+    """A new code one edit from an existing one: saving it may split one person in two."""
 
 
 class MergeError(VisitError):
@@ -133,6 +143,20 @@ def _check_lines(lines: Sequence[DispenseLine], *, contacts: int, confirmed: boo
             )
 
 
+def _check_new_person(code: str, *, by) -> None:
+    if not code or participant_by_code(code) is not None:
+        return
+    near = near_matches(code, user=by, limit=3)
+    if near:
+        closest = near[0]
+        raise NewPersonNotConfirmed(
+            f"New person? {code} is not known, but {closest.code} is ({closest.reason}). "
+            f'Use {closest.code} if it is the same person; tick "New person" to create '
+            f"{code}.",
+            "confirm_new_person",
+        )
+
+
 def _participant_for(
     *, code: str, occurred_on: date, age_band: str = "", zip3: str = ""
 ) -> Participant | None:
@@ -176,6 +200,8 @@ def _dispensed(*, visit: Visit, lines: Sequence[DispenseLine], by: User) -> None
         reference=visit.stock_reference,
         occurred_at=visit.occurred_at,
         record_shortfall=_records_shortfall(),
+        # No savepoint: any error abandons the visit's whole transaction.
+        savepoint=False,
     )
     found: dict[Item, int] = {}
     for movement in movements:
@@ -272,19 +298,22 @@ def visit_record(
     age_band: str = "",
     zip3: str = "",
     confirm_large_quantity: bool = False,
+    confirm_new_person: bool = True,
 ) -> tuple[Visit, bool]:
     """Log a visit (or a street shift, contacts > 1) and dispense its supplies, all or
     nothing. Returns (visit, created): a retried submission with the same client_uuid
-    returns the first visit and moves no stock."""
+    returns the first visit and moves no stock.
+
+    `confirm_new_person=False` (the front desk until staff answer) refuses a new code
+    one edit from an existing one with NewPersonNotConfirmed: "new person?" is asked
+    explicitly. Offline sync keeps the default: a contact that happened is never lost,
+    and a split found later is merged (participant_merge)."""
     try:
         client_uuid = uuid.UUID(str(client_uuid))
     except ValueError:
         raise VisitError("The submission id is not a UUID.", "client_uuid") from None
     submitted = {"site": site, "code": code, "lines": lines, "contacts": contacts}
     submitted.update(syringes_collected=syringes_collected, occurred_at=occurred_at)
-    existing = _replayed(client_uuid, by)
-    if existing is not None:
-        return _with_notice(_same_submission(existing, **submitted)), False
     try:
         visit = _visit_create(
             site=site,
@@ -305,10 +334,14 @@ def visit_record(
             age_band=age_band,
             zip3=zip3,
             confirm_large_quantity=confirm_large_quantity,
+            confirm_new_person=confirm_new_person,
         )
-    except IntegrityError:
-        # A concurrent retry inserted the same uuid first: its insert held ours back
-        # until it committed, so the first visit is visible now and no stock moved twice.
+    except (IntegrityError, VisitError, StockError):
+        # Idempotency by the unique uuid, with no read before the insert: a retry's
+        # insert fails on the first visit's key (a concurrent one waits for it to commit
+        # first), so nothing of the retry is kept and no stock moved twice. A retry
+        # refused for another reason (the stock ran out since) still answers with the
+        # first visit.
         existing = _replayed(client_uuid, by)
         if existing is None:
             raise
@@ -337,6 +370,7 @@ def _visit_create(
     age_band,
     zip3,
     confirm_large_quantity,
+    confirm_new_person,
 ) -> Visit:
     now = timezone.now()
     occurred_at = occurred_at or now
@@ -357,37 +391,50 @@ def _visit_create(
         )
     _check_lines(lines, contacts=contacts, confirmed=confirm_large_quantity)
     notes = _checked_notes(notes)
+    if not confirm_new_person:
+        _check_new_person(code, by=by)
     with attributed(by):
         participant = _participant_for(
             code=code, occurred_on=timezone.localdate(occurred_at), age_band=age_band, zip3=zip3
         )
-        # The visit row goes in before any stock moves: a concurrent retry with the
-        # same uuid waits on this unique key and then fails, without dispensing.
-        with transaction.atomic():
-            visit = Visit.objects.create(
-                uuid=client_uuid,
-                site=site,
-                location=location,
-                occurred_at=occurred_at,
-                recorded_by=by,
-                participant=participant,
-                service_model=service_model or _default_service_model(site, contacts),
-                contacts=contacts,
-                syringes_collected=syringes_collected,
-                collection_method=collection_method,
-                secondary_people=secondary_people,
-                naloxone_refill_reason=naloxone_refill_reason,
-                overdose_reversals=overdose_reversals,
-                notes=notes,
-            )
+        # The visit row goes in before any stock moves: a retry with the same uuid
+        # fails on this unique key (waiting for a concurrent first to commit), without
+        # dispensing. No savepoints: any error abandons the whole transaction.
+        visit = Visit.objects.create(
+            uuid=client_uuid,
+            site=site,
+            location=location,
+            occurred_at=occurred_at,
+            recorded_by=by,
+            participant=participant,
+            service_model=service_model or _default_service_model(site, contacts),
+            contacts=contacts,
+            syringes_collected=syringes_collected,
+            collection_method=collection_method,
+            secondary_people=secondary_people,
+            naloxone_refill_reason=naloxone_refill_reason,
+            overdose_reversals=overdose_reversals,
+            notes=notes,
+        )
+        supplies = []
         if lines:
             _dispensed(visit=visit, lines=lines, by=by)
-            VisitSupply.objects.bulk_create(
+            supplies = VisitSupply.objects.bulk_create(
                 VisitSupply(visit=visit, item=line.item, kit=line.kit, quantity=line.quantity)
                 for line in lines
             )
         participant_first_seen_refresh(participants=[participant])
+        # What was written is what the answer shows: no read back.
+        _supplies_known(visit, supplies)
     return visit
+
+
+def _supplies_known(visit: Visit, supplies: list[VisitSupply]) -> None:
+    """Give `visit.supplies.all()` the rows just written, as a prefetch would."""
+    rows = VisitSupply.objects.filter(visit=visit)
+    rows._result_cache = supplies
+    rows._prefetch_done = True
+    visit._prefetched_objects_cache = {"supplies": rows}
 
 
 def _default_service_model(site: Site, contacts: int) -> str:

@@ -84,6 +84,7 @@ def intake(request):
                     lines=lines,
                     age_band=data.get("age_band") or "",
                     confirm_large_quantity=data.get("confirm_large_quantity", False),
+                    confirm_new_person=data.get("confirm_new_person", False),
                     **form.visit_fields(),
                 )
             except (services.VisitError, StockError, CodeError) as exc:
@@ -103,7 +104,9 @@ def intake(request):
         with contextlib.suppress(ValueError, ValidationError):
             saved = selectors.visit_for_user(user=request.user, uuid=request.GET["saved"])
     large = isinstance(service_error, services.LargeQuantityNotConfirmed)
+    ask_new_person = isinstance(service_error, services.NewPersonNotConfirmed)
     context = {
+        "ask_new_person": ask_new_person,
         "form": form,
         "site": site,
         "sites": sites,

@@ -19,6 +19,7 @@ from .scan import (
     alerts_needing_attention,
     alerts_scan,
     alerts_visible_to,
+    open_alerts_by_severity,
     seed_demo_alerts,
 )
 
@@ -38,5 +39,6 @@ __all__ = [
     "alerts_scan",
     "alerts_send_digest",
     "alerts_visible_to",
+    "open_alerts_by_severity",
     "seed_demo_alerts",
 ]

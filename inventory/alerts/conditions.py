@@ -133,7 +133,7 @@ def alerts_findings(
         if per_day > 0:
             facts["days_left"] = round(on_hand / per_day, 1)
         pair = (level.location.pk, level.item.pk)
-        if level.reorder_point and on_hand < level.reorder_point:
+        if level.below_reorder_point:
             findings.append(Finding(AlertCondition.BELOW_REORDER_POINT, *pair, None, facts))
         # on hand / daily use < N days, in whole numbers so no rounding decides it.
         if level.consumed_90d > 0 and (

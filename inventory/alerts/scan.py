@@ -1,11 +1,12 @@
 """Turning findings into alert rows (raise what is new, refresh what still holds,
 resolve what has cleared), acknowledging them, and who sees them."""
 
+import json
 from collections.abc import Iterable
 from datetime import datetime
 
 from django.db import connection, transaction
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 
 from .. import selectors
@@ -46,8 +47,9 @@ def _lock(*, pairs: Iterable[Pair] | None) -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [location_id, item_id])
 
 
-def _reconcile(*, findings: list[Finding], open_alerts: QuerySet, keep, now) -> ScanResult:
-    """Make the open alerts in scope match the findings, in a fixed number of queries."""
+def _reconcile_orm(*, findings: list[Finding], open_alerts: QuerySet, keep, now) -> ScanResult:
+    """Make the open alerts in scope match the findings, in a fixed number of queries
+    (any database; SQLite's path, and the reference the SQL path is tested against)."""
     found = {f.key: f for f in findings if keep(f.location_id, f.item_id)}
     existing = {}
     for pk, condition, location_id, item_id, lot_id, facts in open_alerts.values_list(
@@ -97,18 +99,124 @@ def _reconcile(*, findings: list[Finding], open_alerts: QuerySet, keep, now) -> 
     return ScanResult(holding=len(found), raised=len(new), resolved=resolved, refreshed=refreshed)
 
 
+ALERT = StockAlert._meta.db_table
+FINDINGS = """
+    SELECT * FROM jsonb_to_recordset(%(findings)s::jsonb) AS f(
+        condition text, severity text, location_id int, item_id int, lot_id int, facts jsonb)
+"""
+SAME_SUBJECT = """
+    f.condition = a.condition AND f.location_id = a.location_id AND f.item_id = a.item_id
+    AND COALESCE(f.lot_id, 0) = COALESCE(a.lot_id, 0)
+"""
+# The open alerts in scope: every one for the scan, the pairs asked for a check.
+EVERYWHERE = "a.resolved_at IS NULL"
+AT_PAIRS = """
+    a.resolved_at IS NULL AND (a.location_id, a.item_id) IN (
+        SELECT * FROM unnest(%(locations)s::int[], %(items)s::int[]))
+"""
+# One statement, so the findings are parsed once. New alerts: the findings with no open
+# alert; the one-open-alert index (stock_alert_one_open_per_subject, named by its
+# expression and predicate) turns away one another writer raised meanwhile. Cleared
+# alerts resolved, changed facts refreshed: the rows to write are locked first in
+# primary-key order, as the digest locks them, so the two never deadlock. The rows the
+# INSERT adds are not seen by the UPDATEs (one snapshot), and need nothing from them.
+RECONCILE_SQL = """
+    WITH f AS MATERIALIZED ({FINDINGS}),
+    raised AS (
+        INSERT INTO {ALERT} AS a
+            (condition, severity, location_id, item_id, lot_id, facts, raised_at)
+        SELECT condition, severity, location_id, item_id, lot_id, facts, %(now)s FROM f
+        WHERE NOT EXISTS (SELECT 1 FROM {ALERT} a WHERE a.resolved_at IS NULL AND {SAME_SUBJECT})
+        ON CONFLICT (condition, location_id, item_id, COALESCE(lot_id, 0))
+            WHERE resolved_at IS NULL DO NOTHING
+        RETURNING a.id
+    ),
+    locked AS (
+        SELECT a.id FROM {ALERT} a
+        WHERE {scope}
+          AND NOT EXISTS (SELECT 1 FROM f WHERE {SAME_SUBJECT} AND f.facts = a.facts)
+        ORDER BY a.id FOR UPDATE
+    ),
+    resolved AS (
+        UPDATE {ALERT} a SET resolved_at = %(now)s FROM locked
+        WHERE a.id = locked.id AND NOT EXISTS (SELECT 1 FROM f WHERE {SAME_SUBJECT})
+        RETURNING a.id
+    ),
+    refreshed AS (
+        UPDATE {ALERT} a SET facts = f.facts FROM locked, f
+        WHERE a.id = locked.id AND {SAME_SUBJECT} AND f.facts <> a.facts
+        RETURNING a.id
+    )
+    SELECT (SELECT count(*) FROM raised), (SELECT count(*) FROM resolved),
+           (SELECT count(*) FROM refreshed)
+"""
+RECONCILE_EVERYWHERE_SQL, RECONCILE_AT_PAIRS_SQL = (
+    RECONCILE_SQL.format(FINDINGS=FINDINGS, ALERT=ALERT, SAME_SUBJECT=SAME_SUBJECT, scope=scope)
+    for scope in (EVERYWHERE, AT_PAIRS)
+)
+
+
+def _reconcile_sql(*, findings: list[Finding], pairs: set[Pair] | None, now) -> ScanResult:
+    """The same as _reconcile_orm in one statement on PostgreSQL: the findings go to the
+    database as one JSON parameter and are compared with the open alerts there."""
+    found = [
+        {
+            "condition": f.condition,
+            "severity": f.severity,
+            "location_id": f.location_id,
+            "item_id": f.item_id,
+            "lot_id": f.lot_id,
+            "facts": f.facts,
+        }
+        for f in findings
+        if pairs is None or (f.location_id, f.item_id) in pairs
+    ]
+    scope = sorted(pairs or ())
+    parameters = {
+        "findings": json.dumps(found),
+        "now": now,
+        "locations": [location_id for location_id, _ in scope],
+        "items": [item_id for _, item_id in scope],
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(
+            RECONCILE_EVERYWHERE_SQL if pairs is None else RECONCILE_AT_PAIRS_SQL, parameters
+        )
+        raised, resolved, refreshed = cursor.fetchone()
+    return ScanResult(holding=len(found), raised=raised, resolved=resolved, refreshed=refreshed)
+
+
+def _reconcile(*, findings: list[Finding], pairs: set[Pair] | None, now) -> ScanResult:
+    """Make the open alerts in scope (all, or those of `pairs`) match the findings."""
+    if connection.vendor == "postgresql":
+        return _reconcile_sql(findings=findings, pairs=pairs, now=now)
+    if pairs is None:
+        return _reconcile_orm(
+            findings=findings,
+            open_alerts=StockAlert.objects.filter(resolved_at__isnull=True),
+            keep=lambda location_id, item_id: True,
+            now=now,
+        )
+    return _reconcile_orm(
+        findings=findings,
+        open_alerts=StockAlert.objects.filter(
+            resolved_at__isnull=True,
+            location_id__in={location_id for location_id, _ in pairs},
+            item_id__in={item_id for _, item_id in pairs},
+        ),
+        # The queries cover every location × every item named; act on the pairs asked only.
+        keep=lambda location_id, item_id: (location_id, item_id) in pairs,
+        now=now,
+    )
+
+
 @transaction.atomic(durable=True)
 def alerts_scan(*, now: datetime | None = None) -> ScanResult:
     """Evaluate every condition everywhere; raise, refresh and resolve alerts."""
     now = now or timezone.now()
     _lock(pairs=None)
     findings = alerts_findings(today=timezone.localdate(now))
-    return _reconcile(
-        findings=findings,
-        open_alerts=StockAlert.objects.filter(resolved_at__isnull=True),
-        keep=lambda location_id, item_id: True,
-        now=now,
-    )
+    return _reconcile(findings=findings, pairs=None, now=now)
 
 
 @transaction.atomic(durable=True)
@@ -124,15 +232,7 @@ def alerts_check(*, pairs: Iterable[Pair], now: datetime | None = None) -> ScanR
     findings = alerts_findings(
         today=timezone.localdate(now), location_ids=location_ids, item_ids=item_ids
     )
-    return _reconcile(
-        findings=findings,
-        open_alerts=StockAlert.objects.filter(
-            resolved_at__isnull=True, location_id__in=location_ids, item_id__in=item_ids
-        ),
-        # The queries cover every location × every item named; act on the pairs asked only.
-        keep=lambda location_id, item_id: (location_id, item_id) in pairs,
-        now=now,
-    )
+    return _reconcile(findings=findings, pairs=pairs, now=now)
 
 
 @transaction.atomic(durable=True)
@@ -169,6 +269,18 @@ def alerts_needing_attention(user) -> int:
         .filter(resolved_at__isnull=True, acknowledged_at__isnull=True)
         .count()
     )
+
+
+def open_alerts_by_severity(user) -> dict[str, int]:
+    """Open alerts (acknowledged or not) per severity, at the person's locations."""
+    rows = (
+        alerts_visible_to(user)
+        .filter(resolved_at__isnull=True)
+        .order_by()
+        .values_list("severity")
+        .annotate(n=Count("pk"))
+    )
+    return dict(rows)
 
 
 # --- Demo ----------------------------------------------------------------------------

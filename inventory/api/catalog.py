@@ -1,6 +1,8 @@
 """Catalog lists: items, kits, funding sources, locations, lots."""
 
 import django_filters
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import viewsets
 
 from .. import selectors
@@ -87,9 +89,30 @@ class LocationViewSet(viewsets.ReadOnlyModelViewSet):
         return selectors.locations_visible_to(self.request.user)
 
 
+def _visible_locations(request):
+    if request is None:
+        return Location.objects.none()
+    return selectors.locations_visible_to(request.user)
+
+
 class LotFilter(django_filters.FilterSet):
     expires_before = django_filters.DateFilter(field_name="expires_on", lookup_expr="lt")
     expires_after = django_filters.DateFilter(field_name="expires_on", lookup_expr="gte")
+    # A location's id in the API schema (the filter's method hides the model field).
+    on_hand_at = extend_schema_field(OpenApiTypes.INT)(
+        django_filters.ModelChoiceFilter(
+            queryset=_visible_locations,
+            method="filter_on_hand_at",
+            label="On hand at",
+            help_text=(
+                "Only lots with units at this location, by item then first expiry first, "
+                "each with `on_hand` (the transfer form's lot menu)."
+            ),
+        )
+    )
+
+    def filter_on_hand_at(self, queryset, name, value):
+        return selectors.lots_on_hand_at(value).filter(pk__in=queryset.values("pk"))
 
     class Meta:
         model = Lot

@@ -99,6 +99,8 @@ class CountLine:
     counted: int
     lot: Lot | None = None
     item: Item | None = None
+    # Why the shelf differs from the books (one of COUNT_REASONS); needed only when it does.
+    reason: str = ""
 
 
 # --- The alerts hook ---------------------------------------------------------------

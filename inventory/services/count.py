@@ -7,7 +7,15 @@ from datetime import datetime
 from django.db import transaction
 from django.db.models import Q
 
-from ..models import Location, MovementKind, StockBalance, StockCount, StockCountLine, StockMovement
+from ..models import (
+    COUNT_REASONS,
+    Location,
+    MovementKind,
+    StockBalance,
+    StockCount,
+    StockCountLine,
+    StockMovement,
+)
 from .common import (
     CountLine,
     Errors,
@@ -45,7 +53,9 @@ def stock_count_record(
     """Record a physical count: each counted figure becomes the balance, and each
     difference is a count movement, so the ledger still sums to the balance.
     Lines counted exactly as booked write no movement; the StockCount record keeps
-    every line (booked and counted) and its reference is the movements' reference."""
+    every line (booked and counted) and its reference is the movements' reference.
+    Each line that differs needs a reason (COUNT_REASONS), kept on the line and on its
+    movements."""
     errors = Errors()
     occurred_at = when(errors, occurred_at)
     check_manages(errors, by, location)
@@ -92,26 +102,46 @@ def stock_count_record(
     for b in rows:
         by_item[b.item_id].append(b)
 
+    def reason_for(line: CountLine, difference: int) -> str:
+        # The books are read under the lock, so only here is it known which lines differ.
+        if not difference:
+            return ""
+        if line.reason not in COUNT_REASONS:
+            errors.line(
+                list(counts).index(line),
+                "reason",
+                f"Choose why the shelf differs from the books ({difference:+d}).",
+            )
+        return line.reason
+
     changed: dict[int, StockBalance] = {}
-    deltas: list[tuple[StockBalance, int]] = []
+    deltas: list[tuple[StockBalance, int, str]] = []
     count_lines: list[StockCountLine] = []
     for line in lot_lines:
         balance = by_lot.get(line.lot.pk)
         booked = balance.quantity if balance else 0
+        reason = reason_for(line, line.counted - booked)
         count_lines.append(
             StockCountLine(
-                item_id=line.lot.item_id, lot=line.lot, expected=booked, counted=line.counted
+                item_id=line.lot.item_id,
+                lot=line.lot,
+                expected=booked,
+                counted=line.counted,
+                reason=reason,
             )
         )
         if balance is not None and line.counted != booked:
-            deltas.append((balance, line.counted - booked))
+            deltas.append((balance, line.counted - booked, reason))
             balance.quantity = line.counted
             changed[balance.pk] = balance
     for line in item_lines:
         held = sorted(by_item.get(line.item.pk, []), key=fefo_key)
         booked = sum(b.quantity for b in held)
-        count_lines.append(StockCountLine(item=line.item, expected=booked, counted=line.counted))
         difference = line.counted - booked
+        reason = reason_for(line, difference)
+        count_lines.append(
+            StockCountLine(item=line.item, expected=booked, counted=line.counted, reason=reason)
+        )
         if difference > 0:
             if not held:
                 errors.line(
@@ -123,10 +153,10 @@ def stock_count_record(
             newest = max(held, key=lambda b: b.lot_id)
             newest.quantity += difference
             changed[newest.pk] = newest
-            deltas.append((newest, difference))
+            deltas.append((newest, difference, reason))
         elif difference < 0:
             for balance, take in take_fefo(usable=held, quantity=-difference, changed=changed):
-                deltas.append((balance, -take))
+                deltas.append((balance, -take, reason))
     errors.raise_if_any()
 
     count = StockCount.objects.create(location=location, occurred_at=occurred_at, recorded_by=by)
@@ -140,11 +170,12 @@ def stock_count_record(
             lot_id=balance.lot_id,
             location=location,
             quantity=delta,
+            reason=reason,
             reference=count.reference,
             occurred_at=occurred_at,
             recorded_by=by,
         )
-        for balance, delta in deltas
+        for balance, delta, reason in deltas
     ]
     created = save(changed, movements)
     movements_recorded(

@@ -83,6 +83,14 @@ def stock_transfer(
     )
     source = {b.lot_id: b for b in rows if b.location_id == from_location.pk}
     target = {b.lot_id: b for b in rows if b.location_id == to_location.pk}
+    for index, line in enumerate(lines):
+        if line.lot is not None and not (line.lot.pk in source and source[line.lot.pk].quantity):
+            errors.line(
+                index,
+                "lot",
+                f"Lot {line.lot.lot_number or 'untracked'} is not on hand at {from_location.name}.",
+            )
+    errors.raise_if_any()
 
     changed: dict[int, StockBalance] = {}
     moves: list[tuple[StockBalance, int]] = []

@@ -1,10 +1,13 @@
 """The physical count sheet: booked figures, counted figures, the differences."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+
+from org.forms import form_errors_from
 
 from .. import selectors, services
 from ..forms import (
@@ -45,48 +48,39 @@ def count(request):
         return _count_sheet(request, location, sheet, lines)
 
     lines = CountLineFormSet(request.POST, prefix="lines", form_kwargs=form_kwargs)
-    counted = {}
+    counted_forms = []
     if lines.is_valid():
-        counted = {
-            f.cleaned_data["lot"]: f.cleaned_data["counted"]
-            for f in lines.forms
-            if f.cleaned_data.get("counted") is not None
-        }
-        if not counted and lines.forms:
+        counted_forms = [f for f in lines.forms if f.cleaned_data.get("counted") is not None]
+        if not counted_forms and lines.forms:
             lines.forms[0].add_error("counted", "Count at least one line.")
-    if not counted:
+    if not counted_forms:
         return _count_sheet(request, location, sheet, lines, status=400)
+    counted = {f.cleaned_data["lot"]: f.cleaned_data["counted"] for f in counted_forms}
 
     if request.POST.get("action") == "edit":
         return _count_sheet(request, location, sheet, lines)
     if request.POST.get("action") != "commit":
         # Preview: nothing is written until the manager confirms the differences.
-        differences = selectors.count_differences(location=location, counted=counted)
-        return render(
-            request,
-            "inventory/count_preview.html",
-            {
-                "location": location,
-                "lines": lines,
-                "differences": differences,
-                "changed": [row for row in differences if row.difference],
-                "uncounted": len(sheet.keys() - counted.keys()),
-            },
-        )
+        return _count_preview(request, location, sheet, lines, counted)
 
     lots = Lot.objects.in_bulk(list(counted))
     try:
         _count, movements = services.stock_count_record(
             location=location,
             counts=[
-                services.CountLine(lot=lots[lot_id], counted=units)
-                for lot_id, units in counted.items()
+                services.CountLine(
+                    lot=lots[f.cleaned_data["lot"]],
+                    counted=f.cleaned_data["counted"],
+                    reason=f.cleaned_data["reason"],
+                )
+                for f in counted_forms
             ],
             by=request.user,
         )
     except services.StockError as exc:
-        messages.error(request, f"The count was not recorded: {exc}")
-        return _count_sheet(request, location, sheet, lines, status=400)
+        form_errors_from(lines.forms[0], exc, line_forms=counted_forms)
+        # A missing reason is fixed on the preview, where the differences are shown.
+        return _count_preview(request, location, sheet, lines, counted, status=400)
     messages.success(
         request,
         f"Count recorded at {location.name}: {len(counted)} line"
@@ -96,9 +90,31 @@ def count(request):
     return redirect(f"{reverse('inventory:stock')}?location={location.pk}")
 
 
+def _count_preview(request, location, sheet, lines, counted, status=200):
+    """The counted figures beside the books, each difference with its reason menu."""
+    differences = selectors.count_differences(location=location, counted=counted)
+    form_of = {f.cleaned_data["lot"]: f for f in lines.forms if f.cleaned_data}
+    rows = [{"row": row, "form": form_of[row.lot.pk]} for row in differences]
+    return render(
+        request,
+        "inventory/count_preview.html",
+        {
+            "location": location,
+            "lines": lines,
+            "rows": rows,
+            "differences": differences,
+            "changed": [row for row in differences if row.difference],
+            "uncounted": len(sheet.keys() - counted.keys()),
+        },
+        status=status,
+    )
+
+
 def _count_sheet(request, location, sheet, lines, status=200):
     """The sheet: each line form beside its lot and what the books say (0 for a lot
-    that left the shelf since the sheet was printed)."""
+    that left the shelf since the sheet was printed). In a blind count
+    (SSP_BLIND_COUNT) the books are not on the page: they first show on the preview,
+    once every figure is entered."""
     lot_ids = [int_or_none(form["lot"].value()) for form in lines.forms]
     lots = Lot.objects.select_related("item", "funding_source").in_bulk(
         [lot_id for lot_id in lot_ids if lot_id is not None]
@@ -114,6 +130,12 @@ def _count_sheet(request, location, sheet, lines, status=200):
     return render(
         request,
         "inventory/count_sheet.html",
-        {"location": location, "lines": lines, "rows": rows, "today": timezone.localdate()},
+        {
+            "location": location,
+            "lines": lines,
+            "rows": rows,
+            "today": timezone.localdate(),
+            "blind": settings.SSP_BLIND_COUNT,
+        },
         status=status,
     )

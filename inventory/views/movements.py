@@ -14,9 +14,9 @@ from ..forms import (
     ReceiveForm,
     TransferForm,
     TransferLineFormSet,
-    lots_at,
 )
-from .common import filled_forms, managed_locations
+from ..selectors import lots_on_hand_at
+from .common import filled_forms, int_or_none, managed_locations
 
 # --- Receive -------------------------------------------------------------------------
 
@@ -77,14 +77,47 @@ def receive(request):
 # --- Transfer ------------------------------------------------------------------------
 
 
+def _transfer_source(request, managed):
+    """The sending location named by the form (posted or in the query), if managed."""
+    value = request.POST.get("from_location") or request.GET.get("from_location")
+    pk = int_or_none(value)
+    return managed.filter(is_active=True, pk=pk).first() if pk else None
+
+
+def _lines_kept(request, lots) -> list[dict]:
+    """What was typed in the lines before the source changed (an htmx refresh), each
+    lot kept only if it is still on hand at the new source."""
+    prefix = "lines"
+    total = min(int_or_none(request.GET.get(f"{prefix}-TOTAL_FORMS")) or 0, 50)
+    lot_ids = set(lots.values_list("pk", flat=True))
+    kept = []
+    for index in range(total):
+        lot = int_or_none(request.GET.get(f"{prefix}-{index}-lot"))
+        kept.append(
+            {
+                "item": int_or_none(request.GET.get(f"{prefix}-{index}-item")),
+                "quantity": int_or_none(request.GET.get(f"{prefix}-{index}-quantity")),
+                "lot": lot if lot in lot_ids else None,
+            }
+        )
+    return kept
+
+
 @permission_required("inventory.manage_stock", raise_exception=True)
 def transfer(request):
     managed = managed_locations(request)
-    initial = {"from_location": request.GET.get("from_location")}
-    form = TransferForm(request.POST or None, managed=managed, initial=initial)
-    lines = TransferLineFormSet(
-        request.POST or None, prefix="lines", form_kwargs={"lots": lots_at(managed)}
-    )
+    source = _transfer_source(request, managed)
+    lots = lots_on_hand_at(source)
+    form = TransferForm(request.POST or None, managed=managed, initial={"from_location": source})
+    if request.headers.get("HX-Request") and request.method == "GET":
+        # The source changed: the lines again, each lot menu now that source's lots.
+        kept = _lines_kept(request, lots)
+        lines = TransferLineFormSet(
+            prefix="lines", initial=kept or None, form_kwargs={"lots": lots}
+        )
+        lines.extra = 0 if kept else lines.extra
+        return render(request, "inventory/_transfer_lines.html", {"lines": lines})
+    lines = TransferLineFormSet(request.POST or None, prefix="lines", form_kwargs={"lots": lots})
     if request.method == "POST" and form.is_valid() and lines.is_valid():
         filled = filled_forms(lines)
         data = form.cleaned_data

@@ -26,14 +26,36 @@ CARD_PAGE_SIZE = 50
 def _stock_filter(request):
     visible = visible_locations(request)
     form = StockFilterForm(request.GET or None, locations=visible)
-    locations, category, status = visible, "", ""
+    locations, category, status, search = visible, "", "", ""
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
         if data["location"]:
             locations = visible.filter(pk=data["location"].pk)
-        category, status = data["category"], data["status"]
-    levels = selectors.stock_levels_for(locations=locations, category=category, status=status)
+        category, status, search = data["category"], data["status"], data["search"].strip()
+    levels = selectors.stock_levels_for(
+        locations=locations, category=category, status=status, search=search
+    )
     return form, levels
+
+
+ATTENTION = {selectors.Band.EMERGENCY, selectors.Band.UNDERSTOCK}
+
+
+def _by_location(levels, *, narrowed: bool) -> list[dict]:
+    """The rows in one group per location (levels come sorted by location). Groups are
+    folded (<details>) except those needing attention; a filtered page, a single
+    location or a page where nothing needs attention opens its first group at least."""
+    groups: list[dict] = []
+    for level in levels:
+        if not groups or groups[-1]["location"] != level.location:
+            groups.append({"location": level.location, "levels": [], "attention": 0})
+        groups[-1]["levels"].append(level)
+        groups[-1]["attention"] += level.status in ATTENTION
+    for group in groups:
+        group["open"] = narrowed or len(groups) == 1 or bool(group["attention"])
+    if groups and not any(group["open"] for group in groups):
+        groups[0]["open"] = True
+    return groups
 
 
 @require_GET
@@ -46,6 +68,7 @@ def stock_list(request):
         {
             "form": form,
             "levels": levels,
+            "groups": _by_location(levels, narrowed=form.is_bound and form.has_changed()),
             "query": request.GET.urlencode(),
             "may_manage": request.user.has_perm("inventory.manage_stock"),
             "bands": {

@@ -254,18 +254,30 @@ def test_count_discrepancy_above_threshold_raises_an_alert_and_a_clean_recount_c
 ):
     settings.SSP_ALERT_COUNT_DISCREPANCY = 10
     receive(downtown, syringe, 500, by=manager_sam, fund=fund)
-    stock_count(location=downtown, counts=[CountLine(item=syringe, counted=492)], by=manager_sam)
+    stock_count(
+        location=downtown,
+        counts=[CountLine(item=syringe, counted=492, reason="correction")],
+        by=manager_sam,
+    )
     alerts_scan()
     assert not open_alerts(condition=AlertCondition.COUNT_DISCREPANCY).exists()  # 8 ≤ 10
 
-    stock_count(location=downtown, counts=[CountLine(item=syringe, counted=470)], by=manager_sam)
+    stock_count(
+        location=downtown,
+        counts=[CountLine(item=syringe, counted=470, reason="correction")],
+        by=manager_sam,
+    )
     alerts_scan()
     alert = open_alerts(condition=AlertCondition.COUNT_DISCREPANCY).get()
     assert alert.severity == AlertSeverity.DISCREPANCY
     assert alert.facts["difference"] == -22
     assert "where the books said 492 (-22; threshold 10)" in alert.summary
 
-    stock_count(location=downtown, counts=[CountLine(item=syringe, counted=470)], by=manager_sam)
+    stock_count(
+        location=downtown,
+        counts=[CountLine(item=syringe, counted=470, reason="correction")],
+        by=manager_sam,
+    )
     alerts_scan()
     alert.refresh_from_db()
     assert alert.resolved_at is not None

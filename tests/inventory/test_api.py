@@ -154,6 +154,64 @@ def test_transfer_to_the_same_location_is_a_field_error(api_as, world, manager_s
     assert StockMovement.objects.count() == 1
 
 
+def test_the_lots_on_hand_at_a_location_first_expiry_first(api_as, world, manager_sam, today):
+    later, sooner = today + timedelta(days=300), today + timedelta(days=40)
+    stock(world, "downtown", "naloxone", 6, manager_sam, lot_number="NX-L", expires_on=later)
+    stock(world, "downtown", "naloxone", 4, manager_sam, lot_number="NX-S", expires_on=sooner)
+    stock(world, "central", "naloxone", 9, manager_sam, lot_number="NX-C", expires_on=sooner)
+    response = api_as(manager_sam).get(f"{API}/lots/", {"on_hand_at": world["downtown"].pk})
+    assert response.status_code == 200
+    rows = [(lot["lot_number"], lot["on_hand"]) for lot in response.json()["results"]]
+    assert rows == [("NX-S", 4), ("NX-L", 6)]
+    # A location the person may not see is a field error, not an empty list.
+    refused = api_as(manager_sam).get(f"{API}/lots/", {"on_hand_at": world["eastside"].pk})
+    assert refused.status_code == 400
+
+
+def test_transfer_of_a_lot_not_at_the_source_is_a_field_error(api_as, world, manager_sam, today):
+    expiry = today + timedelta(days=300)
+    stock(world, "downtown", "naloxone", 6, manager_sam, lot_number="NX-D", expires_on=expiry)
+    stock(world, "central", "naloxone", 9, manager_sam, lot_number="NX-C", expires_on=expiry)
+    before = StockMovement.objects.count()
+    response = api_as(manager_sam).post(
+        f"{API}/transfers/",
+        {
+            "from_location": world["downtown"].pk,
+            "to_location": world["central"].pk,
+            "lines": [
+                {
+                    "item": world["naloxone"].pk,
+                    "quantity": 1,
+                    "lot": Lot.objects.get(lot_number="NX-C").pk,
+                }
+            ],
+        },
+    )
+    assert response.status_code == 400, response.json()
+    assert response.json()["errors"]["lines"] == {
+        "0": {"lot": ["Lot NX-C is not on hand at Downtown drop-in."]}
+    }
+    assert StockMovement.objects.count() == before
+
+
+def test_a_count_line_that_differs_needs_a_reason(api_as, world, manager_sam):
+    stock(world, "downtown", "syringe", 10, manager_sam)
+    client = api_as(manager_sam)
+    body = {"location": world["downtown"].pk, "lines": [{"item": world["syringe"].pk}]}
+    body["lines"][0]["counted"] = 7
+    refused = client.post(f"{API}/counts/record/", body, format="json")
+    assert refused.status_code == 400
+    assert refused.json()["errors"]["lines"] == {
+        "0": {"reason": ["Choose why the shelf differs from the books (-3)."]}
+    }
+    body["lines"][0]["reason"] = "typed a story"
+    assert client.post(f"{API}/counts/record/", body, format="json").status_code == 400
+    assert not StockCount.objects.exists()
+    # A line that matches the books needs none.
+    body["lines"][0] = {"item": world["syringe"].pk, "counted": 10}
+    assert client.post(f"{API}/counts/record/", body, format="json").status_code == 201
+
+
 def test_transfer_short_of_stock_is_409_naming_the_item(api_as, world, manager_sam):
     stock(world, "downtown", "syringe", 3, manager_sam)
     response = api_as(manager_sam).post(
@@ -194,11 +252,15 @@ def test_count_returns_booked_and_counted_figures(api_as, world, manager_sam):
     stock(world, "downtown", "syringe", 10, manager_sam)
     response = api_as(manager_sam).post(
         f"{API}/counts/record/",
-        {"location": world["downtown"].pk, "lines": [{"item": world["syringe"].pk, "counted": 8}]},
+        {
+            "location": world["downtown"].pk,
+            "lines": [{"item": world["syringe"].pk, "counted": 8, "reason": "lost"}],
+        },
     )
     assert response.status_code == 201, response.json()
     (line,) = response.json()["lines"]
     assert (line["expected"], line["counted"], line["difference"]) == (10, 8, -2)
+    assert line["reason"] == "lost"
     assert stock_on_hand(location=world["downtown"], item=world["syringe"]) == 8
 
 

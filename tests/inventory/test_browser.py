@@ -5,9 +5,11 @@ item's detail page, whose trend chart draws without breaking the CSP."""
 from datetime import timedelta
 
 import pytest
+from playwright.sync_api import expect
 
 from inventory.models import Category, Lot, StockMovement
 from inventory.selectors import stock_on_hand
+from inventory.services import ReceiptLine, stock_receive
 
 from ..factories import FundingSourceFactory, ItemFactory, LocationFactory
 from ..support.walk import go_to_menu_entry
@@ -80,11 +82,12 @@ def test_a_manager_receives_a_lot_and_sees_it_on_the_stock_page(
     page.wait_for_url("**/inventory/?location=*")
     message = page.locator(".messages")
     assert "Received 198 units in 2 lot lines at Downtown storeroom." in message.inner_text()
+    # One table per location (its name is the group's heading): item, category, on hand…
     naloxone_row = page.locator("table.stock-table tbody tr", has_text="Naloxone nasal 4 mg")
-    assert naloxone_row.locator("td").nth(3).inner_text() == "48"
-    assert naloxone_row.locator("td").nth(9).inner_text() == expiry.isoformat()
+    assert naloxone_row.locator("td").nth(2).inner_text() == "48"
+    assert naloxone_row.locator("td").nth(8).inner_text() == expiry.isoformat()
     cooker_row = page.locator("table.stock-table tbody tr", has_text="Cooker")
-    assert cooker_row.locator("td").nth(3).inner_text() == "150"
+    assert cooker_row.locator("td").nth(2).inner_text() == "150"
 
     lot = Lot.objects.get(lot_number="NX-2291")
     assert (lot.expires_on, lot.funding_source) == (expiry, catalog["fund"])
@@ -119,3 +122,50 @@ def test_a_refused_receipt_shows_the_message_next_to_the_line(
     assert "tracked by lot: enter the lot" in page.locator("td.lot_number").first.inner_text()
     assert "tracked by lot: enter expiry" in page.locator("td.expires_on").first.inner_text()
     assert not StockMovement.objects.exists()
+
+
+def test_the_transfer_lot_menu_follows_the_sending_location(
+    page, browser_login, manager_sam, admin_ada, catalog, expiry
+):
+    """Choosing the source refreshes every line's lot menu (htmx) with that location's
+    lots and quantities, keeping the item and quantity already typed; the receipt's
+    "Counted in" offers only the chosen item's pack sizes."""
+    central = LocationFactory(name="Central store", kind="central", site=None)
+    for location, lot_number, units in ((catalog["downtown"], "NX-D", 6), (central, "NX-C", 9)):
+        stock_receive(
+            location=location,
+            lines=[
+                ReceiptLine(
+                    item=catalog["naloxone"], quantity=units, lot_number=lot_number,
+                    expires_on=expiry,
+                )
+            ],
+            funding_source=catalog["fund"],
+            by=admin_ada,
+        )  # fmt: skip
+    csp_errors = _csp_errors(page)
+    browser_login(page, manager_sam)
+    page.goto("/inventory/transfer/")
+    page.select_option("#id_lines-0-item", label="Naloxone nasal 4 mg (by lot)")
+    page.fill("#id_lines-0-quantity", "2")
+    lots = page.locator("#id_lines-0-lot option")
+    assert lots.count() == 1  # no source yet: only "earliest expiry first"
+    page.select_option("#id_from_location", label="Central store")
+    expect(page.locator("#id_lines-0-lot option", has_text="NX-C")).to_have_count(1)
+    assert "lot NX-C" in lots.nth(1).inner_text() and "9 on hand" in lots.nth(1).inner_text()
+    assert "NX-D" not in page.locator("#id_lines-0-lot").inner_text()
+    assert page.locator("#id_lines-0-quantity").input_value() == "2"
+    page.select_option("#id_from_location", label="Downtown storeroom")
+    expect(page.locator("#id_lines-0-lot option", has_text="NX-D")).to_have_count(1)
+    assert "NX-C" not in page.locator("#id_lines-0-lot").inner_text()
+    # "Add a line" still works after the swap.
+    page.get_by_role("button", name="Add a line").click()
+    assert page.locator("#id_lines-TOTAL_FORMS").input_value() == "4"
+
+    page.goto("/inventory/receive/")
+    page.select_option("#id_lines-0-item", label="Cooker")
+    enabled = page.locator("#id_lines-0-pack_size option:not([disabled])")
+    assert [enabled.nth(i).inner_text() for i in range(enabled.count())] == ["Single units"]
+    page.select_option("#id_lines-0-item", label="Naloxone nasal 4 mg (by lot)")
+    assert enabled.count() == 2
+    assert csp_errors == []

@@ -195,6 +195,38 @@ def test_stock_page_filters_by_location_category_and_status(sam, stocked, downto
     assert [(lv.location, lv.item.code) for lv in by_status] == [(downtown, "s28")]
 
 
+def test_stock_page_groups_rows_by_location_folding_those_that_need_nothing(
+    sam, stocked, downtown, central
+):
+    page = sam.get("/inventory/")
+    groups = {g["location"].name: g for g in page.context["groups"]}
+    assert {name: len(g["levels"]) for name, g in groups.items()} == {
+        "Central store": 1,
+        "Downtown storeroom": 2,
+    }
+    # Downtown's syringes are in emergency: open; the central store has nothing to do.
+    assert (groups["Downtown storeroom"]["open"], groups["Central store"]["open"]) == (True, False)
+    html = page.content.decode()
+    assert html.count('<details class="stock-group"') == 2
+    assert html.count('<details class="stock-group" open>') == 1
+    assert '<option value="" selected>All my locations</option>' in html
+
+
+def test_stock_page_searches_items_by_name_or_code(sam, stocked, downtown):
+    by_name = sam.get("/inventory/?search=naloxone").context["levels"]
+    assert [(lv.location, lv.item.code) for lv in by_name] == [(downtown, "nx4")]
+    by_code = sam.get("/inventory/?search=S28").context["levels"]
+    assert {lv.item.code for lv in by_code} == {"s28"}
+    page = sam.get("/inventory/?search=s28")
+    assert all(group["open"] for group in page.context["groups"])
+
+
+def test_alert_filters_say_all_rather_than_dashes(sam, stocked):
+    html = sam.get("/inventory/alerts/").content.decode()
+    assert "---------" not in html
+    assert ">All sites<" in html and ">All items<" in html
+
+
 def test_stock_page_refuses_a_location_of_another_site_as_a_filter(sam, stocked, eastside):
     page = sam.get(f"/inventory/?location={eastside.pk}")
     assert page.status_code == 200
@@ -520,6 +552,69 @@ def test_transfer_of_a_named_lot(
     assert StockBalance.objects.get(location=downtown, lot=nx1).quantity == 16
 
 
+def test_the_lot_menu_offers_only_lots_on_hand_at_the_source_first_expiry_first(
+    sam, stocked, central, downtown, naloxone, syringe, state_fund, admin_ada, today
+):
+    soon = receive(
+        downtown, naloxone, 5, by=admin_ada, fund=state_fund, lot_number="NX-0",
+        expires_on=today + timedelta(days=30),
+    )[0].lot  # fmt: skip
+    elsewhere = receive(
+        central, naloxone, 7, by=admin_ada, fund=state_fund, lot_number="NX-C",
+        expires_on=today + timedelta(days=10),
+    )[0].lot  # fmt: skip
+    page = sam.get(f"/inventory/transfer/?from_location={downtown.pk}")
+    lots = page.context["lines"].forms[0].fields["lot"]
+    syringes = Lot.objects.get(item=syringe, balances__location=downtown)
+    # By item, then first expiry first, each with what is on hand at the source.
+    assert list(lots.queryset) == [syringes, soon, stocked["nx1"]]
+    assert [lot.on_hand for lot in lots.queryset] == [30, 5, 20]
+    html = page.content.decode()
+    assert "lot NX-0" in html and "5 on hand" in html and "lot NX-C" not in html
+    # No source chosen yet: no lot to pick, only "earliest expiry first".
+    assert not sam.get("/inventory/transfer/").context["lines"].forms[0].fields["lot"].queryset
+    assert elsewhere.pk not in set(lots.queryset.values_list("pk", flat=True))
+
+
+def test_changing_the_source_refreshes_the_lot_menus_keeping_the_lines(
+    sam, stocked, central, downtown, naloxone, syringe
+):
+    nx1 = stocked["nx1"]
+    query = {
+        "from_location": central.pk,
+        **formset("lines", [{"item": naloxone.pk, "quantity": "3", "lot": nx1.pk}], extra_empty=0),
+    }
+    fragment = sam.get("/inventory/transfer/", query, headers={"HX-Request": "true"})
+    assert fragment.templates[0].name == "inventory/_transfer_lines.html"
+    html = fragment.content.decode()
+    assert 'id="transfer-lines"' in html and "<html" not in html
+    (line,) = fragment.context["lines"].forms
+    # The item and quantity stay; NX-1 is not at the central store, so the lot is dropped.
+    assert line.initial == {"item": naloxone.pk, "quantity": 3, "lot": None}
+    assert nx1 not in line.fields["lot"].queryset
+
+
+def test_a_lot_not_at_the_source_is_refused_on_the_page(sam, stocked, central, downtown, naloxone):
+    before = movement_count()
+    response = sam.post(
+        "/inventory/transfer/",
+        transfer_post(
+            central, downtown, [{"item": naloxone.pk, "quantity": "1", "lot": stocked["nx1"].pk}]
+        ),
+    )
+    assert response.status_code == 200
+    assert "That lot is not on hand at the sending location." in response.content.decode()
+    assert movement_count() == before
+
+
+def test_receipt_pack_sizes_name_their_item(sam, syringe):
+    html = sam.get("/inventory/receive/").content.decode()
+    for pack in syringe.pack_sizes.all():
+        assert f'data-item="{syringe.pk}" value="{pack.pk}"' in html or (
+            f'value="{pack.pk}" data-item="{syringe.pk}"' in html
+        )
+
+
 def test_transfer_to_the_same_location_is_refused(sam, stocked, downtown, syringe):
     before = movement_count()
     response = sam.post(
@@ -624,8 +719,10 @@ def test_a_manager_cannot_adjust_another_sites_stock(sam, stocked, eastside, syr
 # --- Count ---------------------------------------------------------------------------
 
 
-def count_post(location, counted: dict, action: str):
-    lines = [{"lot": lot.pk, "counted": str(units)} for lot, units in counted.items()]
+def count_post(location, counted: dict, action: str, *, reason: str = "correction"):
+    lines = [
+        {"lot": lot.pk, "counted": str(units), "reason": reason} for lot, units in counted.items()
+    ]
     data = formset("lines", lines, extra_empty=0)
     data.update({"location": location.pk, "action": action})
     return data
@@ -684,6 +781,66 @@ def test_committing_the_count_makes_the_counted_figures_the_balance(
         t=Sum("quantity")
     )["t"]
     assert ledger == 26
+
+
+def test_the_blind_count_sheet_hides_the_books_until_the_count_is_entered(
+    sam, stocked, downtown, syringe, settings
+):
+    settings.SSP_BLIND_COUNT = True
+    sheet = sam.get(f"/inventory/count/?location={downtown.pk}").content.decode()
+    assert "Books say" not in sheet and "blind count" in sheet
+    # The books' figures (30 syringes, 20 naloxone) are nowhere in the table.
+    table = sheet[sheet.index("<table") : sheet.index("</table>")]
+    assert ">30<" not in table and ">20<" not in table
+    syringe_lot = Lot.objects.get(item=syringe)
+    preview = sam.post(
+        "/inventory/count/", count_post(downtown, {syringe_lot: 26}, "preview")
+    ).content.decode()
+    assert "Books say" in preview and ">30<" in preview
+
+
+def test_the_count_sheet_shows_the_books_when_blind_counts_are_off(
+    sam, stocked, downtown, settings
+):
+    settings.SSP_BLIND_COUNT = False
+    sheet = sam.get(f"/inventory/count/?location={downtown.pk}").content.decode()
+    assert "Books say" in sheet and '<td class="num">30</td>' in sheet
+
+
+def test_a_difference_without_a_reason_is_refused_and_writes_nothing(
+    sam, stocked, downtown, syringe
+):
+    syringe_lot = Lot.objects.get(item=syringe)
+    before = movement_count()
+    response = sam.post(
+        "/inventory/count/",
+        count_post(downtown, {syringe_lot: 26, stocked["nx1"]: 20}, "commit", reason=""),
+    )
+    assert response.status_code == 400
+    assert "Choose why the shelf differs from the books (-4)." in response.content.decode()
+    # The preview again, with a reason menu on the line that differs only.
+    assert response.templates[0].name == "inventory/count_preview.html"
+    assert response.content.decode().count('name="lines-') and "Why it differs" in (
+        response.content.decode()
+    )
+    assert movement_count() == before
+    assert not StockCount.objects.exists()
+
+
+def test_a_reason_is_a_choice_kept_on_the_count_line_and_its_movement(
+    sam, stocked, downtown, syringe
+):
+    syringe_lot = Lot.objects.get(item=syringe)
+    refused = sam.post(
+        "/inventory/count/",
+        count_post(downtown, {syringe_lot: 26}, "commit", reason="my cat ate them"),
+    )
+    assert refused.status_code == 400 and not StockCount.objects.exists()
+    sam.post("/inventory/count/", count_post(downtown, {syringe_lot: 26}, "commit", reason="lost"))
+    (line,) = StockCount.objects.get().lines.all()
+    assert (line.difference, line.reason) == (-4, AdjustmentReason.LOST)
+    movement = StockMovement.objects.get(kind=MovementKind.COUNT)
+    assert (movement.quantity, movement.reason) == (-4, AdjustmentReason.LOST)
 
 
 def test_a_line_left_empty_is_not_counted(sam, stocked, downtown, syringe):

@@ -165,7 +165,10 @@ def test_a_counts_movements_cannot_be_reversed_or_added_to(api_as, manager_sam, 
     lot = Lot.objects.get(item=supplies["water"])
     counted = client.post(
         f"{API}/counts/record/",
-        {"location": stocked.pk, "lines": [{"lot": lot.pk, "counted": 990}]},
+        {
+            "location": stocked.pk,
+            "lines": [{"lot": lot.pk, "counted": 990, "reason": "correction"}],
+        },
         format="json",
     )
     assert counted.status_code == 201, counted.content

@@ -13,6 +13,7 @@ from inventory import api as inventory_api  # noqa: F401  (registers the API's e
 from inventory.models import (
     AdjustmentReason,
     Category,
+    Kit,
     Lot,
     MovementKind,
     StockBalance,
@@ -270,7 +271,8 @@ def test_dispense_query_count_does_not_grow_with_lines(
     kit = KitFactory(components=[(syringe, 10), (cooker, 2)])
     few = [DispenseLine(kit=kit, quantity=1)]
     many = [
-        DispenseLine(kit=kit, quantity=1),
+        # The kit as the next request loads it: its components are read once per object.
+        DispenseLine(kit=Kit.objects.get(pk=kit.pk), quantity=1),
         DispenseLine(item=naloxone, quantity=5),
         DispenseLine(item=cooker, quantity=1),
         DispenseLine(item=syringe, quantity=3),
@@ -469,7 +471,10 @@ def test_count_becomes_the_balance_and_the_difference_is_a_movement(
 
     movements = stock_count(
         location=downtown,
-        counts=[CountLine(lot=lot, counted=7), CountLine(item=syringe, counted=100)],
+        counts=[
+            CountLine(lot=lot, counted=7, reason="correction"),
+            CountLine(item=syringe, counted=100, reason="correction"),
+        ],
         by=manager_sam,
     )
     (movement,) = movements
@@ -490,16 +495,28 @@ def test_counting_an_untracked_item_as_a_whole(
     cooker_fund = FundingSourceFactory(name="Private donation", code="donation")
     receive(downtown, syringe, 30, manager_sam, state_fund)
     receive(downtown, syringe, 20, manager_sam, cooker_fund)
-    stock_count(location=downtown, counts=[CountLine(item=syringe, counted=45)], by=manager_sam)
+    stock_count(
+        location=downtown,
+        counts=[CountLine(item=syringe, counted=45, reason="correction")],
+        by=manager_sam,
+    )
     assert stock_on_hand(location=downtown, item=syringe) == 45
-    stock_count(location=downtown, counts=[CountLine(item=syringe, counted=60)], by=manager_sam)
+    stock_count(
+        location=downtown,
+        counts=[CountLine(item=syringe, counted=60, reason="correction")],
+        by=manager_sam,
+    )
     assert stock_on_hand(location=downtown, item=syringe) == 60
     assert ledger_sum(downtown, syringe) == 60
 
 
 def test_lot_tracked_items_are_counted_by_lot(downtown, naloxone, manager_sam):
     with pytest.raises(StockError) as refused:
-        stock_count(location=downtown, counts=[CountLine(item=naloxone, counted=3)], by=manager_sam)
+        stock_count(
+            location=downtown,
+            counts=[CountLine(item=naloxone, counted=3, reason="correction")],
+            by=manager_sam,
+        )
     assert "item" in refused.value.field_errors["lines"][0]
 
 
@@ -508,7 +525,11 @@ def test_count_at_a_location_the_user_does_not_manage_is_refused(
 ):
     receive(eastside, syringe, 5, admin_ada, state_fund)
     with pytest.raises(StockError) as refused:
-        stock_count(location=eastside, counts=[CountLine(item=syringe, counted=0)], by=manager_sam)
+        stock_count(
+            location=eastside,
+            counts=[CountLine(item=syringe, counted=0, reason="correction")],
+            by=manager_sam,
+        )
     assert "location" in refused.value.field_errors
     assert stock_on_hand(location=eastside, item=syringe) == 5
 
@@ -516,7 +537,11 @@ def test_count_at_a_location_the_user_does_not_manage_is_refused(
 def test_negative_count_is_refused(downtown, syringe, state_fund, manager_sam):
     receive(downtown, syringe, 5, manager_sam, state_fund)
     with pytest.raises(StockError):
-        stock_count(location=downtown, counts=[CountLine(item=syringe, counted=-1)], by=manager_sam)
+        stock_count(
+            location=downtown,
+            counts=[CountLine(item=syringe, counted=-1, reason="correction")],
+            by=manager_sam,
+        )
 
 
 # --- The database's own guarantees -----------------------------------------------------

@@ -200,11 +200,17 @@ class LedgerMachine(RuleBasedStateMachine):
         lines = []
         held = StockBalance.objects.filter(location=location, item=untracked).exists()
         if data.draw(st.booleans(), label="count untracked item") and held:
-            lines.append(CountLine(item=untracked, counted=data.draw(st.integers(0, 80))))
+            lines.append(
+                CountLine(
+                    item=untracked, counted=data.draw(st.integers(0, 80)), reason="correction"
+                )
+            )
         lots = Lot.objects.filter(balances__location=location, item=tracked).distinct()
         for lot in lots:
             if data.draw(st.booleans(), label=f"count lot {lot.lot_number}"):
-                lines.append(CountLine(lot=lot, counted=data.draw(st.integers(0, 40))))
+                lines.append(
+                    CountLine(lot=lot, counted=data.draw(st.integers(0, 40)), reason="correction")
+                )
         if not lines:
             return
         # What the model expects afterwards: lot lines replace that lot's units.

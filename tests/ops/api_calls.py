@@ -76,7 +76,7 @@ def write_for(op: str, w, s, caller=None) -> Call:
             body = {"location": s.storeroom.pk, "lot": s.balance.lot_id, "quantity": -1}
             return Call(data={**body, "reason": "damaged"})
         case "POST /api/v1/inventory/counts/record/":
-            counted = [{"item": w.syringe.pk, "counted": 190}]
+            counted = [{"item": w.syringe.pk, "counted": 190, "reason": "correction"}]
             return Call(data={"location": s.storeroom.pk, "lines": counted})
         case "POST /api/v1/inventory/dispenses/":
             body = {"location": s.storeroom.pk, "reference": "event:matrix"}

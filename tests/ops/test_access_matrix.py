@@ -154,6 +154,8 @@ POLICY = {
     # One's own account (the language of one's pages): everyone signed in, no site.
     "GET /api/v1/account/": Rule(SIGNED_IN, NO_SITE),
     "PATCH /api/v1/account/": Rule(SIGNED_IN, NO_SITE),
+    # The audit trail: admins only (org.view_audit), every site.
+    "GET /api/v1/audit/": Rule(frozenset({ADMIN}), NO_SITE),
 }
 
 
@@ -249,7 +251,7 @@ def read_for(op: str, w, s) -> Call:
             return Call({"id": s.snapshot.pk, "fmt": "csv"})
         case "GET /api/v1/reports/trends/":
             return Call(data={"site": s.site.pk})
-        case "GET /api/v1/tokens/" | "GET /api/v1/account/":
+        case "GET /api/v1/tokens/" | "GET /api/v1/account/" | "GET /api/v1/audit/":
             return Call()
     raise LookupError(op)
 

@@ -50,6 +50,26 @@ def test_one_client_uuid_with_another_visit_is_a_409(api_client, front_desk_ana,
     assert Visit.objects.count() == 1
 
 
+@pytest.mark.parametrize("not_a_boolean", [0, 1, "yes", "true", None])
+def test_booleans_are_json_booleans_only(
+    api_client, coordinator_cleo, front_desk_ana, site_a, downtown, not_a_boolean
+):
+    """The schema says boolean; DRF alone would take 0, 1, "yes" (found by schemathesis)."""
+    api_client.force_authenticate(coordinator_cleo)
+    new_type = {"code": "drop-in", "name": "Drop-in", "group": "care"}
+    response = api_client.post(
+        "/api/v1/referrals/types/", {**new_type, "is_active": not_a_boolean}, format="json"
+    )
+    assert response.status_code == 400, response.content
+    assert "is_active" in response.json()["errors"]
+    api_client.force_authenticate(front_desk_ana)
+    body = {"client_uuid": str(uuid.uuid4()), "site": site_a.pk, "anonymous": not_a_boolean}
+    response = api_client.post("/api/v1/visits/", body, format="json")
+    assert response.status_code == 400, response.content
+    assert "anonymous" in response.json()["errors"]
+    assert not Visit.objects.exists()
+
+
 def test_zip3_takes_ascii_digits_only(api_client, front_desk_ana, site_a, downtown):
     api_client.force_authenticate(front_desk_ana)
     body = {"client_uuid": str(uuid.uuid4()), "site": site_a.pk, "code": "MAKO1993F"}

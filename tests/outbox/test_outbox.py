@@ -3,6 +3,7 @@
 import pytest
 from django.contrib.auth.decorators import login_not_required
 from django.db import OperationalError, transaction
+from django.http import JsonResponse
 from django.urls import path
 from kombu.exceptions import OperationalError as BrokerError
 
@@ -60,6 +61,33 @@ def test_broker_down_keeps_the_job_and_the_relay_sends_it_later(monkeypatch):
     assert services.jobs_relay(older_than_seconds=0) == 0  # sent once, not again
 
 
+def test_in_a_request_a_job_is_sent_after_the_response_not_at_commit():
+    with services.jobs_after_response() as collected:
+        with transaction.atomic():
+            job = services.job_enqueue(task_name="x.tasks.check", kwargs={"id": 3})
+        # Committed, not sent: the client is not kept waiting on the broker.
+        assert calls == [] and collected == [job.pk]
+    assert OutboxJob.objects.get().dispatched_at is None
+    services.jobs_send_collected(collected)
+    assert calls == [{"id": 3}]
+
+
+@login_not_required
+def _records_a_job(request):
+    with transaction.atomic():
+        services.job_enqueue(task_name="x.tasks.check", kwargs={"id": 4})
+    return JsonResponse({"sent_before_answer": list(calls)})
+
+
+@pytest.mark.urls("tests.outbox.test_outbox")
+def test_a_request_answers_first_and_publishes_its_job_when_the_response_closes(client):
+    response = client.get("/job/")
+    assert response.json() == {"sent_before_answer": []}
+    # The test client closes the response as a WSGI server does, which sends the job.
+    assert calls == [{"id": 4}]
+    assert OutboxJob.objects.get().dispatched_at is not None
+
+
 def test_prune_never_deletes_pending_jobs():
     OutboxJob.objects.create(task_name="x.tasks.check")
     assert services.jobs_prune(older_than_days=0) == 0
@@ -80,6 +108,7 @@ urlpatterns = [
     path("page/", _database_gone),
     path("api/v1/thing/", _database_gone),
     path("bug/", _bug),
+    path("job/", _records_a_job),
 ]
 handler500 = "org.error_views.server_error"
 

@@ -5,12 +5,15 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from referrals import services
 from referrals.defaults import default_types_ensure
 from referrals.models import ReferralStatus, ReferralType
+from ssp.services import visit_record
 
 from ..factories import ParticipantFactory, PartnerFactory
+from ..support.intake import new_uuid
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -163,3 +166,20 @@ def test_at_the_front_desk_a_code_with_an_overdue_referral_shows_the_prompt_and_
     assert page.locator("#save").is_enabled()
     assert page.locator("#code").input_value().upper() == "MAKO1993F"
     assert csp_errors == []
+
+
+@pytest.mark.parametrize(
+    ("at_visit", "first_field"), [(True, "#id_referral_type"), (False, "#id_code")]
+)
+def test_the_referral_page_opens_with_focus_on_its_first_field(
+    page, browser_login, front_desk_ana, site_a, storeroom, at_visit, first_field
+):
+    url = "/referrals/new/"
+    if at_visit:
+        visit, _ = visit_record(
+            site=site_a, by=front_desk_ana, client_uuid=new_uuid(), code="MAKO1993F"
+        )
+        url += f"?visit={visit.uuid}"
+    browser_login(page, front_desk_ana)
+    page.goto(url)
+    expect(page.locator(first_field)).to_be_focused()

@@ -271,3 +271,28 @@ def test_trends_count_by_month_and_hide_small_cells(
     assert published["series"]["visits"]["EAST"][0] is None
     assert published["series"]["visits"]["DTWN"][0] is None
     assert published["suppressed"] is True and raw["suppressed"] is False
+
+
+@pytest.mark.parametrize(
+    ("moment", "days"),
+    [((2026, 3, 1, 0, 30), 1), ((2026, 3, 1, 23, 59), 1), ((2026, 3, 31, 23, 59), 31)],
+)
+def test_the_running_month_is_marked_so_far_not_drawn_as_a_drop(
+    api_as, client, coordinator_cleo, site_a, site_b, moment, days
+):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    import time_machine
+
+    january_visits(site_a, site_b)
+    with time_machine.travel(datetime(*moment, tzinfo=ZoneInfo("America/New_York")), tick=False):
+        trends = api_as(coordinator_cleo).get("/api/v1/reports/trends/?months=3").json()
+        client.force_login(coordinator_cleo)
+        page = client.get("/reports/dashboard/?months=3")
+    # Only March runs: January and February are whole months.
+    assert trends["partial"] == [False, False, True]
+    assert trends["days_so_far"] == days
+    html = page.content.decode()
+    assert f"Mar 2026 (so far, {days} day" in html
+    assert 'id="so-far-note"' in html and "not a drop" in html

@@ -132,7 +132,7 @@ def test_a_merged_away_code_seen_elsewhere_is_not_offered_as_a_near_match(
     assert near_matches(typed, user=front_desk_ana) == []
     offered = near_matches(typed, user=front_desk_ben)
     assert [(s.code, s.reason) for s in offered] == [
-        (ELSEWHERE, f"one character different (merged into {ELSEWHERE})")
+        (ELSEWHERE, f"one letter different (merged into {ELSEWHERE})")
     ]
 
 

@@ -134,9 +134,7 @@ def test_five_visits_and_a_shift_recorded_offline_reach_the_server_exactly_once(
         page.fill("#code", "MAKO1994F")
         panel = page.locator("#participant-panel")
         expect(panel).to_contain_text("offline — suggestions from this device")
-        expect(panel.locator(".use-code[data-code=MAKO1993F]")).to_contain_text(
-            "one character different"
-        )
+        expect(panel.locator(".use-code[data-code=MAKO1993F]")).to_contain_text("birth year ±1")
         panel.locator(".use-code[data-code=MAKO1993F]").click()
         expect(page.locator("#code")).to_have_value("MAKO1993F")
         page.locator(".quick-add").first.click()  # the injection kit

@@ -113,7 +113,7 @@ def test_lookup_panel_offers_the_existing_code_for_a_typo(client, front_desk_ana
     client.force_login(front_desk_ana)
     panel = client.get("/intake/lookup/?code=MAOK1993F").content.decode()
     assert "new code" in panel
-    assert 'data-code="MAKO1993F"' in panel and "swapped letters" in panel
+    assert 'data-code="MAKO1993F"' in panel and "letters swapped" in panel
 
 
 def test_build_code_fragment_builds_and_stores_nothing(client, front_desk_ana):

@@ -5,6 +5,7 @@ refused cleanly; under the default all 50 are saved and the 40 missing units are
 recorded as found at dispense. Never a 5xx, a deadlock or a negative balance."""
 
 import json
+import time
 import urllib.error
 import urllib.request
 from collections import Counter
@@ -21,6 +22,7 @@ from inventory.models import (
     StockMovement,
 )
 from inventory.selectors import balance_drift
+from outbox.models import OutboxJob
 from ssp.models import Visit
 
 from ..support.intake import new_uuid, on_hand, receive
@@ -72,6 +74,15 @@ def race(live_server, user, site) -> list[tuple[int, dict]]:
     return outcomes
 
 
+def jobs_settled(timeout: float = 60) -> None:
+    """Wait until every job the visits queued has run: they are sent after each response
+    (outbox), so the last answers reach the test before their alert checks finish."""
+    deadline = time.monotonic() + timeout
+    while OutboxJob.objects.filter(done_at__isnull=True, failed_at__isnull=True).exists():
+        assert time.monotonic() < deadline, "jobs still not run"
+        time.sleep(0.2)
+
+
 def found_at_dispense_units() -> int:
     found = StockMovement.objects.filter(kind="adjustment", reason=AdjustmentReason.SHORTFALL)
     return found.aggregate(total=Sum("quantity"))["total"] or 0
@@ -112,6 +123,7 @@ def test_by_default_fifty_visits_and_forty_units_found_at_dispense(
     assert -StockMovement.objects.filter(kind="dispense").aggregate(t=Sum("quantity"))["t"] == 50
     assert found_at_dispense_units() == 40
     assert_books_agree(last_ten, supplies["syringe"])
+    jobs_settled()
     alerts = StockAlert.objects.filter(
         condition=AlertCondition.COUNT_DISCREPANCY, resolved_at__isnull=True
     )

@@ -125,7 +125,9 @@ def two_sites(media_root) -> SimpleNamespace:
             reference=reference,
         )
         count, _ = stock_count_record(
-            location=storeroom, counts=[CountLine(item=syringe, counted=195)], by=manager
+            location=storeroom,
+            counts=[CountLine(item=syringe, counted=195, reason="correction")],
+            by=manager,
         )
         visit = VisitFactory(
             site=site, recorded_by=front_desk, participant=ParticipantFactory(code=codes[0])

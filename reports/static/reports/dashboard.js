@@ -6,6 +6,13 @@ document.addEventListener("DOMContentLoaded", () => {
   const trends = JSON.parse(source.textContent);
   const palette = ["#0b5d66", "#b5651d", "#6a3d9a", "#2e7d32", "#c2185b", "#1565c0", "#8d6e63"];
   const percent = (value) => `${Math.round(value * 100)}%`;
+  // The running month is "so far": the segment into it is dotted and its point hollow,
+  // so a month one day old reads as unfinished, not as a drop.
+  const partial = trends.partial || [];
+  const soFar = (i) => Boolean(partial[i]);
+  const charts = document.getElementById("charts");
+  const soFarLabel = (charts && charts.dataset.soFar) || "so far";
+  const labels = trends.month_labels.map((label, i) => (soFar(i) ? `${label} (${soFarLabel})` : label));
 
   document.querySelectorAll("canvas[data-series]").forEach((canvas) => {
     const name = canvas.dataset.series;
@@ -22,11 +29,16 @@ document.addEventListener("DOMContentLoaded", () => {
         borderDash: isTotal ? [] : [4, 3],
         spanGaps: false,
         tension: 0.2,
+        segment: {
+          borderDash: (ctx) => (soFar(ctx.p1DataIndex) ? [2, 5] : undefined),
+        },
+        pointBackgroundColor: trends.month_labels.map((_, i) => (soFar(i) ? "#fff" : colour)),
+        pointRadius: trends.month_labels.map((_, i) => (soFar(i) ? 5 : 3)),
       };
     });
     canvas.chart = new window.Chart(canvas, {
       type: "line",
-      data: { labels: trends.month_labels, datasets },
+      data: { labels, datasets },
       options: {
         responsive: true,
         maintainAspectRatio: false,

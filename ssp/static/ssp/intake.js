@@ -118,6 +118,13 @@
     const quickButtons = setupQuickAdd(form, cart, () => save.focus());
 
     function focusNext() {
+      // A near-match suggestion first: Enter takes it, Escape dismisses it. Otherwise the
+      // habitual Enter, Enter would add quick supplies to a new, split code.
+      const suggestion = panel.querySelector(".suggestions .use-code");
+      if (suggestion) {
+        suggestion.focus();
+        return;
+      }
       const usual = document.getElementById("use-usual");
       if (usual && cart.count() === 0) usual.focus();
       else if (cart.count() > 0) save.focus();
@@ -183,6 +190,20 @@
         focusNext();
       }
     });
+
+    panel.addEventListener("keydown", (event) => {
+      if (event.key !== "Escape" || !event.target.closest(".suggestions")) return;
+      event.preventDefault();
+      const list = event.target.closest(".suggestions");
+      const question = list.previousElementSibling;
+      list.remove();
+      if (question && question.classList.contains("did-you-mean")) question.remove();
+      focusNext();
+    });
+
+    // Asked by the server ("new person?"): the answer is the next key.
+    const askNewPerson = form.querySelector("#confirm-new-person");
+    if (askNewPerson) askNewPerson.focus();
 
     document.body.addEventListener("click", (event) => {
       const usual = event.target.closest("#use-usual");

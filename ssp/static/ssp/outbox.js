@@ -207,9 +207,14 @@
 
   // --- Showing what the device keeps -------------------------------------------------
 
+  // The time alone today; the date too on any other day (a backdated record must say
+  // which day it went to; the server's rule is org/time.py moment_label).
   function clock(iso) {
     const when = new Date(iso);
-    return `${String(when.getHours()).padStart(2, "0")}:${String(when.getMinutes()).padStart(2, "0")}`;
+    const time = `${String(when.getHours()).padStart(2, "0")}:${String(when.getMinutes()).padStart(2, "0")}`;
+    if (when.toDateString() === new Date().toDateString()) return time;
+    const day = when.toLocaleDateString("en-GB", { weekday: "short", day: "numeric", month: "short", year: "numeric" });
+    return `${day.replace(",", "")}, ${time}`;
   }
 
   function cell(row, text, className) {
@@ -417,14 +422,17 @@
 
   // --- Offline code look-up ----------------------------------------------------------
 
+  // The labels are the server's (ssp.codes.near_difference): the real difference.
+  const kind = (char) => (/\d/.test(char) ? "digit" : "letter");
+
   function oneEditApart(a, b) {
     if (a === b) return null;
     if (a.length === b.length) {
       const diffs = [];
       for (let i = 0; i < a.length; i += 1) if (a[i] !== b[i]) diffs.push(i);
-      if (diffs.length === 1) return "one character different";
+      if (diffs.length === 1) return `one ${kind(b[diffs[0]])} different`;
       if (diffs.length === 2 && diffs[1] === diffs[0] + 1 && a[diffs[0]] === b[diffs[1]] && a[diffs[1]] === b[diffs[0]]) {
-        return "swapped letters";
+        return /\d/.test(a[diffs[0]] + a[diffs[1]]) ? "digits swapped" : "letters swapped";
       }
       return null;
     }
@@ -432,7 +440,7 @@
     if (longer.length - shorter.length !== 1) return null;
     for (let i = 0; i < longer.length; i += 1) {
       if (longer.slice(0, i) + longer.slice(i + 1) === shorter) {
-        return a.length < b.length ? "one character missing" : "one character extra";
+        return `one ${kind(longer[i])} ${a.length < b.length ? "missing" : "extra"}`;
       }
     }
     return null;
@@ -453,7 +461,7 @@
     const prefix = [];
     for (const code of codes) {
       if (code === typed) continue;
-      const reason = oneEditApart(typed, code) || (yearApart(typed, code) ? "birth year ±1" : null);
+      const reason = yearApart(typed, code) ? "birth year ±1" : oneEditApart(typed, code);
       if (reason && near.length < MAX_SUGGESTIONS) near.push({ code, reason });
       else if (typed.length >= 2 && code.startsWith(typed) && prefix.length < MAX_PREFIX) prefix.push(code);
     }
