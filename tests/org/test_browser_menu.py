@@ -128,7 +128,7 @@ def test_at_1280_px_more_opens_and_closes_from_the_keyboard(page, browser_login,
 
     # Tabbing on past the last entry closes the list again.
     page.keyboard.press("Enter")
-    last = menu(page).locator("#nav-more a").last
+    last = menu(page).locator("#nav-more a, #nav-more button").last  # the language switch
     last.focus()
     page.keyboard.press("Tab")
     expect(more).to_have_attribute("aria-expanded", "false")
