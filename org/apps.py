@@ -12,14 +12,17 @@ class OrgConfig(AppConfig):
 
     def ready(self):
         # Django's idiom: receivers are registered once the app registry is ready.
-        # Model booleans in every ModelSerializer read only true/false (see the field).
+        # Model booleans and text in every ModelSerializer read only JSON booleans and
+        # strings (see the fields).
         from django.db import models
         from rest_framework.serializers import ModelSerializer
 
         from . import signals  # noqa: F401
-        from .serializers import StrictBooleanField
+        from .serializers import StrictBooleanField, StrictCharField, StrictSlugField
 
         ModelSerializer.serializer_field_mapping[models.BooleanField] = StrictBooleanField
+        ModelSerializer.serializer_field_mapping[models.CharField] = StrictCharField
+        ModelSerializer.serializer_field_mapping[models.SlugField] = StrictSlugField
 
         if not settings.USE_CELERY_WORKER:
             logger.warning(

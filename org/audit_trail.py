@@ -338,11 +338,14 @@ class AuditFilter(django_filters.FilterSet):
         label=_("Kind of record"),
         empty_label=_("All kinds"),
     )
-    action = django_filters.ChoiceFilter(
-        choices=[(key, words) for key, words in ACTION_CHOICES],
-        method="filter_action",
-        label=_("What happened"),
-        empty_label=_("Anything"),
+    # Words, not LogEntry's integer codes, in the API schema too.
+    action = extend_schema_field({"type": "string", "enum": [k for k, _w in ACTION_CHOICES]})(
+        django_filters.ChoiceFilter(
+            choices=[(key, words) for key, words in ACTION_CHOICES],
+            method="filter_action",
+            label=_("What happened"),
+            empty_label=_("Anything"),
+        )
     )
     start = django_filters.DateFilter(method="filter_start", label=_("From"))
     end = django_filters.DateFilter(method="filter_end", label=_("Until (included)"))

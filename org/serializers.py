@@ -7,6 +7,21 @@ from .models import Site
 from .selectors import token_expires_at, token_is_expired
 
 
+class StrictCharField(serializers.CharField):
+    """Text and nothing else: DRF's own turns a number into its digits, which the schema
+    (type: string) does not promise. Model text fields in every ModelSerializer are
+    these (org/apps.py)."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictSlugField(StrictCharField, serializers.SlugField):
+    """A slug that is text, as StrictCharField."""
+
+
 class StrictBooleanField(serializers.BooleanField):
     """A JSON boolean and nothing else: DRF's own takes 0, 1, "yes", "on" and more,
     which the schema (type: boolean) does not promise, and a typo would pass as a

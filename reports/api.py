@@ -74,6 +74,15 @@ class ReportSnapshotViewSet(
     permission_classes = [IsAuthenticated, capability("reports.view_reports")]
     filterset_fields = ["template", "status", "trigger", "period_start", "period_end"]
 
+    def finalize_response(self, request, response, *args, **kwargs):
+        # An error is JSON (the API's error body) even when a CSV or XLSX file was asked
+        # for: otherwise it would go out labelled as a spreadsheet.
+        renderer = getattr(request, "accepted_renderer", None)
+        if response.status_code >= 400 and renderer is not None and renderer.format != "json":
+            request.accepted_renderer = JSONRenderer()
+            request.accepted_media_type = JSONRenderer.media_type
+        return super().finalize_response(request, response, *args, **kwargs)
+
     def get_queryset(self):
         return snapshots_for_user(self.request.user).prefetch_related("sites")
 

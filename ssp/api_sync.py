@@ -115,11 +115,20 @@ class SyncRecordSerializer(serializers.Serializer):
         return attrs
 
 
+RECORD_DESCRIPTION = (
+    "{kind: 'visit', client_uuid, body: what POST /api/v1/visits/ takes}; a record not of "
+    "that shape is refused in its own result, not the batch."
+)
+
+
 class SyncRequestSerializer(serializers.Serializer):
-    records = SyncRecordSerializer(
-        many=True,
-        max_length=SYNC_MAX_RECORDS,
-        help_text=f"In the order they happened; at most {SYNC_MAX_RECORDS}.",
+    """The request as the schema shows it: records are free objects, because each one is
+    read on its own (SyncRecordSerializer) and a bad one is refused in its own result."""
+
+    records = serializers.ListField(
+        child=serializers.JSONField(help_text=RECORD_DESCRIPTION),
+        # No maxItems here: more than SYNC_MAX_RECORDS is answered 413 (too_many_records).
+        help_text=f"In the order they happened; at most {SYNC_MAX_RECORDS} (else 413).",
     )
 
 

@@ -146,7 +146,11 @@ def test_a_count_that_differs_speaks_of_the_count_instead(
 ):
     syringe = supplies["syringe"]
     with committed():
-        stock_count(location=stocked, counts=[CountLine(counted=40, item=syringe)], by=manager_sam)
+        stock_count(
+            location=stocked,
+            counts=[CountLine(counted=40, item=syringe, reason="found")],
+            by=manager_sam,
+        )
     (alert,) = count_alerts(stocked, syringe, resolved_at__isnull=True)
     assert alert.facts["difference"] == 40 and "found_at_dispense" not in alert.facts
     assert on_hand(stocked, syringe) == 40
