@@ -98,6 +98,9 @@ async function pageFromNetworkOrDevice({ request }) {
   try {
     const first = await Promise.race([fromNetwork, slow]);
     if (first !== "slow") return first;
+    // Straight after a login the kept copies may still be the previous person's (the
+    // login page wipes them, asynchronously): wait for the network instead.
+    if (request.referrer && new URL(request.referrer).pathname === LOGIN_PATH) return await fromNetwork;
     return (await keptPage(key)) || (await fromNetwork);
   } catch (error) {
     return (await keptPage(key)) || notKeptPage();
