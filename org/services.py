@@ -1,7 +1,6 @@
 """Writes of the ground floor: roles, staff accounts, passwords and API tokens."""
 
 import secrets
-from importlib import import_module
 
 from auditlog.models import LogEntry
 from django.apps import apps
@@ -16,6 +15,7 @@ from rest_framework.authtoken.models import Token
 
 from .audit import attributed
 from .models import User
+from .plugins import app_modules
 from .roles import ADMIN, ROLES
 from .selectors import token_expires_at
 
@@ -43,15 +43,10 @@ def _declared_capabilities() -> dict[str, Permission]:
 def _grants() -> dict[str, set[str]]:
     """role → {"app.codename"} from each app's capabilities.py."""
     grants = {role: set() for role in ROLES}
-    for config in apps.get_app_configs():
-        try:
-            module = import_module(f"{config.name}.capabilities")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{config.name}.capabilities":
-                raise
-            continue
+    for module in app_modules("capabilities"):
+        label = apps.get_containing_app_config(module.__name__).label
         for role, codenames in module.GRANTS.items():
-            grants[role].update(f"{config.label}.{codename}" for codename in codenames)
+            grants[role].update(f"{label}.{codename}" for codename in codenames)
     return grants
 
 

@@ -10,7 +10,6 @@ finds the demo accounts without it starts over.
 
 import time
 from contextlib import ExitStack
-from importlib import import_module
 
 from django.apps import apps
 from django.core.management import call_command
@@ -19,15 +18,13 @@ from django.utils import timezone
 
 from org.demo import DEMO_STAFF
 from org.models import DemoSeed, Site, User
+from org.plugins import app_modules
 
 
 def demo_modules():
-    for config in apps.get_app_configs():
-        try:
-            yield config.label, import_module(f"{config.name}.demo")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{config.name}.demo":
-                raise
+    """(app label, its demo module) for each app that has one, in INSTALLED_APPS order."""
+    for module in app_modules("demo"):
+        yield apps.get_containing_app_config(module.__name__).label, module
 
 
 class Command(BaseCommand):
