@@ -2,12 +2,11 @@
 connection and transaction, hitting the same balances at once."""
 
 import random
-import threading
 from collections import Counter
 from datetime import timedelta
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 from django.db.models import Sum
 from django.utils import timezone
 
@@ -24,33 +23,15 @@ from inventory.services import (
 )
 
 from ..factories import FundingSourceFactory, ItemFactory, LocationFactory
+from ..support.threads import run_together
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
 def run_in_threads(count: int, work) -> list:
-    """Run work(i) in `count` threads released together; return each outcome
-    ("ok", or the exception's class name) and close every thread's connection."""
-    barrier = threading.Barrier(count)
-    outcomes = [None] * count
-
-    def target(i):
-        try:
-            barrier.wait(timeout=30)
-            work(i)
-            outcomes[i] = "ok"
-        except Exception as exc:
-            outcomes[i] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=target, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "a thread hung (lock wait?)"
-    return outcomes
+    """run_together, each outcome "ok" or the exception raised."""
+    outcomes = run_together(count, work)
+    return [o if isinstance(o, Exception) else "ok" for o in outcomes]
 
 
 @pytest.fixture

@@ -4,13 +4,11 @@ and through the HTTP API. Exactly one visit and one set of stock movements must 
 and every caller gets an answer pointing at that visit."""
 
 import json
-import threading
 import urllib.error
 import urllib.request
 from collections import Counter
 
 import pytest
-from django.db import connections
 from rest_framework.authtoken.models import Token
 
 from inventory.models import StockMovement
@@ -18,34 +16,11 @@ from ssp.models import Participant, Visit
 from ssp.services import visit_record
 
 from ..support.intake import item_line, kit_line, movements_of, new_uuid, on_hand
+from ..support.threads import run_together
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 CALLERS = 20
-
-
-def run_together(count: int, work) -> list:
-    """Run work(i) in `count` threads released at once by a barrier; return each result
-    (or the exception raised) and close every thread's database connection."""
-    barrier = threading.Barrier(count)
-    outcomes: list = [None] * count
-
-    def target(i):
-        try:
-            barrier.wait(timeout=30)
-            outcomes[i] = work(i)
-        except Exception as exc:
-            outcomes[i] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=target, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "a caller hung (lock wait?)"
-    return outcomes
 
 
 def stock_of(location, supplies) -> dict[str, int]:

@@ -26,7 +26,7 @@ from outbox.models import OutboxJob
 from ssp.models import Visit
 
 from ..support.intake import new_uuid, on_hand, receive
-from .test_concurrency import run_together
+from ..support.threads import run_together
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
