@@ -22,7 +22,7 @@ from .audit_trail import CSV_COLUMNS, AuditFilter, audit_entries, audit_lines, c
 from .csv_download import csv_download
 from .home import home_sections
 from .models import User
-from .offline import OFFLINE_HEADER, available_offline
+from .offline import OFFLINE_HEADER, OFFLINE_USER_HEADER, available_offline
 from .selectors import (
     sites_for_user,
     staff_accounts,
@@ -140,7 +140,10 @@ def service_worker(request):
     response = render(
         request,
         "org/sw.js",
-        {"offline_header": OFFLINE_HEADER, "login_path": reverse_lazy("login")},
+        {
+            "offline_header": OFFLINE_HEADER,
+            "offline_user_header": OFFLINE_USER_HEADER,
+        },
         content_type="text/javascript; charset=utf-8",
     )
     # A new deployment's worker is picked up at the next page load, not in a day.

@@ -9,7 +9,7 @@ from org.services import token_create
 
 from ..factories import PASSWORD
 from ..support.accessibility import assert_no_serious_axe_violations
-from ..support.walk import go_to_menu_entry, horizontal_overflow, open_menu
+from ..support.walk import go_to_menu_entry, horizontal_overflow, log_out
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -78,8 +78,7 @@ def test_an_admin_resets_a_password_and_the_person_must_choose_a_new_one(
     temporary = page.locator("#temporary-password").input_value()
     assert_fits(page)
     assert_no_serious_axe_violations(page)
-    open_menu(page)  # on a phone, Log out is in the folded menu
-    page.get_by_role("button", name="Log out").click()
+    log_out(page)  # on a phone, Log out is in the folded menu
 
     browser_login(page, front_desk_ana, password=temporary)
     assert page.url.endswith("/account/password/")

@@ -446,3 +446,31 @@ def test_a_save_whose_request_fails_on_the_way_is_kept_by_the_service_worker(
         expect(page.locator("#device-status")).to_have_attribute("data-waiting", "0")
         visit = Visit.objects.get(uuid=kept["client_uuid"])
         assert visit.participant.code == "JOSA1988M"
+
+
+def test_a_page_kept_for_one_person_is_never_shown_to_the_next_on_the_same_phone(
+    chromium, live_server, tmp_path, browser_login, outreach_olu, van, van_stock, street
+):
+    """Each kept copy says whose it is; with no connection the worker shows it only to
+    the person the device is used by now. (Logout and the login page wipe the copies; this
+    is the case where a wipe came too late: a session ended under a page still fetching.)"""
+    other = make_staff("bea", roles.FRONT_DESK, [van])
+    with phone(chromium, tmp_path / "phone", live_server.url) as context:
+        page = context.pages[0]
+        log_in(page, outreach_olu, browser_login)
+        open_front_desk(page, van)
+        assert "/intake/" in kept_pages(page)
+        page.evaluate("(user) => window.sspDevice.cachePut('user', user)", str(other.pk))
+        go_offline(context)
+        page.goto(f"/intake/?site={van.pk}")
+        expect(page.locator("h1")).to_have_text("No connection")
+        assert "olu" not in page.content()
+
+        # Back with its own person (whose page, opened online, says so): offline, the copy
+        # is shown again.
+        go_online(context)
+        open_front_desk(page, van)
+        go_offline(context)
+        page.goto(f"/intake/?site={van.pk}")
+        expect(page.locator("#intake-form")).to_be_visible()
+        assert "olu" in page.locator(".who").inner_text()

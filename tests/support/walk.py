@@ -78,6 +78,14 @@ def open_menu(page) -> None:
             toggle.click()
 
 
+def log_out(page) -> None:
+    """Log out from the menu as a person handing the phone on would, and wait for the
+    login page (the logout form first wipes the device, then submits)."""
+    open_menu(page)
+    page.get_by_role("button", name="Log out").click()
+    page.wait_for_url("**/login/")
+
+
 def go_to_menu_entry(page, label: str) -> None:
     """Open the menu as far as needed and follow one of its entries."""
     open_menu(page)

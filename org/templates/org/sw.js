@@ -19,7 +19,7 @@ importScripts("{% static 'vendor/idb-8.0.3.umd.js' %}", "{% static 'org/device.j
 
 const STATIC_PREFIX = "{% get_static_prefix %}";
 const OFFLINE_HEADER = "{{ offline_header }}";
-const LOGIN_PATH = "{{ login_path }}";
+const OFFLINE_USER_HEADER = "{{ offline_user_header }}";
 const STATIC_CACHE = "ssp-static";
 const PAGES_CACHE = self.sspDevice.PAGES_CACHE;
 const PAGE_FRESH_MS = 5 * 60 * 1000; // a menu page kept this recently is not fetched again
@@ -57,10 +57,20 @@ function pageKey(address) {
   return url.href;
 }
 
-function keptPage(key) {
-  return caches
-    .open(PAGES_CACHE)
-    .then((cache) => cache.match(key).then((hit) => hit || cache.match(key, { ignoreSearch: true })));
+/** The person this device is used by now: set by each page they open, wiped by the login
+ * page and at logout. A kept page is shown and kept only for that person. */
+async function deviceUser() {
+  const user = await self.sspDevice.cacheGet("user");
+  return user ? String(user) : null;
+}
+
+async function keptPage(key) {
+  const cache = await caches.open(PAGES_CACHE);
+  const hit = (await cache.match(key)) || (await cache.match(key, { ignoreSearch: true }));
+  const user = await deviceUser();
+  // Never someone else's copy: straight after a login, or after a session ended under
+  // a page still fetching in the background, the kept copy may be the previous person's.
+  return hit && user && hit.headers.get(OFFLINE_USER_HEADER) === user ? hit : undefined;
 }
 
 function notKeptPage() {
@@ -81,11 +91,10 @@ function notKeptPage() {
 
 async function keep(key, response) {
   if (response.ok && response.headers.get(OFFLINE_HEADER) === "page") {
-    await (await caches.open(PAGES_CACHE)).put(key, response.clone());
-  }
-  // (A navigation's own redirects reach the browser unopened; the login page wipes.)
-  if (response.redirected && new URL(response.url).pathname === LOGIN_PATH) {
-    await self.sspDevice.wipe(); // the session ended: forget what it kept
+    const user = await deviceUser();
+    if (user && response.headers.get(OFFLINE_USER_HEADER) === user) {
+      await (await caches.open(PAGES_CACHE)).put(key, response.clone());
+    }
   }
   return response;
 }
@@ -98,9 +107,6 @@ async function pageFromNetworkOrDevice({ request }) {
   try {
     const first = await Promise.race([fromNetwork, slow]);
     if (first !== "slow") return first;
-    // Straight after a login the kept copies may still be the previous person's (the
-    // login page wipes them, asynchronously): wait for the network instead.
-    if (request.referrer && new URL(request.referrer).pathname === LOGIN_PATH) return await fromNetwork;
     return (await keptPage(key)) || (await fromNetwork);
   } catch (error) {
     return (await keptPage(key)) || notKeptPage();
@@ -170,7 +176,11 @@ async function cacheUrls(urls) {
       const key = pageKey(url.href);
       const kept = await (await caches.open(PAGES_CACHE)).match(key);
       const age = kept ? Date.now() - Date.parse(kept.headers.get("Date") || 0) : Infinity;
-      if (!(age < PAGE_FRESH_MS)) await keep(key, await fetch(url.href, { credentials: "same-origin" }));
+      if (age < PAGE_FRESH_MS) continue;
+      // Redirects are not followed: a session that ended meanwhile would otherwise render
+      // the login page here, and its new CSRF cookie would spoil the login form on screen.
+      const response = await fetch(url.href, { credentials: "same-origin", redirect: "manual" });
+      await keep(key, response); // (a redirect is not ok: nothing is kept)
     }
   }
 }
