@@ -11,14 +11,16 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
+from django.utils.text import format_lazy
+from django.utils.translation import gettext, gettext_lazy, gettext_noop
 
 from org.privacy import PHONE, STREET_ADDRESS, NoPersonalDetails, no_personal_details
 
 from .capabilities import CAPABILITIES
 
 # A code seen only at other sites gets the same answer as an unknown one.
-NO_VISIT_YET = "No visit with this code at your sites yet: log a visit first."
-PII_WARNING = (
+NO_VISIT_YET = gettext_lazy("No visit with this code at your sites yet: log a visit first.")
+PII_WARNING = gettext_lazy(
     "Never enter names, birth dates, addresses, phone numbers or other details that "
     "could identify the person: phone numbers, emails, SSNs, street addresses and birth "
     "dates are refused."
@@ -26,10 +28,11 @@ PII_WARNING = (
 
 
 class ReferralGroup(models.TextChoices):
-    TREATMENT = "treatment", "Treatment"
-    TESTING = "testing", "Testing"
-    CARE = "care", "Care"
-    SOCIAL = "social", "Social"
+    # Labels stay English in the database, the API and the CSV; pages translate them.
+    TREATMENT = "treatment", gettext_noop("Treatment")
+    TESTING = "testing", gettext_noop("Testing")
+    CARE = "care", gettext_noop("Care")
+    SOCIAL = "social", gettext_noop("Social")
 
 
 class ReferralType(models.Model):
@@ -79,7 +82,11 @@ class Partner(models.Model):
         blank=True,
         max_length=1000,
         validators=[no_personal_details],
-        help_text="About the organisation (intake process, contact person). " + PII_WARNING,
+        help_text=format_lazy(
+            "{} {}",
+            gettext_lazy("About the organisation (intake process, contact person)."),
+            PII_WARNING,
+        ),
     )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -93,11 +100,12 @@ class Partner(models.Model):
 
 
 class ReferralStatus(models.TextChoices):
-    REFERRED = "referred", "Referred"
-    LINKED = "linked", "Linked"
-    DECLINED = "declined", "Declined"
-    LOST = "lost", "Lost to follow-up"
-    NOT_NEEDED = "not_needed", "No longer needed"
+    # Labels stay English in the database, the API and the CSV; pages translate them.
+    REFERRED = "referred", gettext_noop("Referred")
+    LINKED = "linked", gettext_noop("Linked")
+    DECLINED = "declined", gettext_noop("Declined")
+    LOST = "lost", gettext_noop("Lost to follow-up")
+    NOT_NEEDED = "not_needed", gettext_noop("No longer needed")
 
 
 # The only allowed moves. Linked and "no longer needed" are final; a declined or lost
@@ -221,9 +229,9 @@ class ReferralStatusChange(models.Model):
     def description(self) -> str:
         """The change in staff words, for history lists."""
         if not self.from_status:
-            return "Referred"
+            return gettext("Referred")
         if self.from_status == self.to_status == ReferralStatus.REFERRED:
-            return "Asked: not linked yet"
+            return gettext("Asked: not linked yet")
         if self.to_status == ReferralStatus.REFERRED:
-            return "Reopened"
-        return self.get_to_status_display()
+            return gettext("Reopened")
+        return gettext(self.get_to_status_display())

@@ -1,5 +1,6 @@
 from datetime import timedelta
 
+from django.utils.translation import gettext
 from rest_framework import serializers
 
 from org.models import Site
@@ -135,21 +136,21 @@ class ReferralCreateSerializer(serializers.Serializer):
                 .first()
             )
             if visit is None:
-                raise serializers.ValidationError({"visit": ["No visit with this id."]})
+                raise serializers.ValidationError({"visit": [gettext("No visit with this id.")]})
             attrs["visit"] = visit
             if attrs.get("code"):
                 person = participant_for_user(attrs["code"], user=user)
                 if person is None or person.pk != visit.participant_id:
                     raise serializers.ValidationError(
-                        {"code": ["The code does not match the visit's code."]}
+                        {"code": [gettext("The code does not match the visit's code.")]}
                     )
             attrs.pop("code", None)
             return attrs
         errors = {}
         if not attrs.get("code"):
-            errors["code"] = ["Give a visit, or the person's code and a site."]
+            errors["code"] = [gettext("Give a visit, or the person's code and a site.")]
         if not attrs.get("site"):
-            errors["site"] = ["Give a visit, or the person's code and a site."]
+            errors["site"] = [gettext("Give a visit, or the person's code and a site.")]
         if errors:
             raise serializers.ValidationError(errors)
         person = participant_for_user(attrs.pop("code"), user=user)
@@ -200,11 +201,11 @@ class StatusChangeInputSerializer(serializers.Serializer):
     def validate(self, attrs):
         if "linked_on" in attrs and attrs["to_status"] != ReferralStatus.LINKED:
             raise serializers.ValidationError(
-                {"linked_on": ["Only a linked referral has a linked date."]}
+                {"linked_on": [gettext("Only a linked referral has a linked date.")]}
             )
         if "follow_up_on" in attrs and attrs["to_status"] != ReferralStatus.REFERRED:
             raise serializers.ValidationError(
-                {"follow_up_on": ["A follow-up date only goes with an open referral."]}
+                {"follow_up_on": [gettext("A follow-up date only goes with an open referral.")]}
             )
         return attrs
 
@@ -226,12 +227,14 @@ class LinkageQuerySerializer(serializers.Serializer):
 
     def validate_site(self, site):
         if not self.context["request"].user.can_access_site(site.pk):
-            raise serializers.ValidationError("You do not have access to this site.")
+            raise serializers.ValidationError(gettext("You do not have access to this site."))
         return site
 
     def validate(self, attrs):
         if attrs["end"] <= attrs["start"]:
-            raise serializers.ValidationError({"end": ["The end must be after the start."]})
+            raise serializers.ValidationError(
+                {"end": [gettext("The end must be after the start.")]}
+            )
         return attrs
 
 

@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from org.models import Site, User
 from org.privacy import personal_detail_error
@@ -55,9 +56,16 @@ def _check_partner(partner: Partner | None, referral_type: ReferralType) -> None
     if partner is None:
         return
     if not partner.is_active:
-        raise ReferralError(f"{partner} is no longer an active partner.", field="partner")
+        raise ReferralError(
+            gettext("%(partner)s is no longer an active partner.") % {"partner": partner},
+            field="partner",
+        )
     if not partner.types.filter(pk=referral_type.pk).exists():
-        raise ReferralError(f"{partner} does not offer {referral_type}.", field="partner")
+        raise ReferralError(
+            gettext("%(partner)s does not offer %(type)s.")
+            % {"partner": partner, "type": referral_type},
+            field="partner",
+        )
 
 
 def _checked_note(note: str) -> str:
@@ -65,7 +73,9 @@ def _checked_note(note: str) -> str:
     note = (note or "").strip()
     limit = ReferralStatusChange._meta.get_field("note").max_length
     if len(note) > limit:
-        raise ReferralError(f"Keep the note to {limit} characters.", field="note")
+        raise ReferralError(
+            gettext("Keep the note to %(limit)s characters.") % {"limit": limit}, field="note"
+        )
     message = personal_detail_error(note)
     if message:
         raise ReferralError(message, field="note")
@@ -104,47 +114,56 @@ def referral_create(
     today = timezone.localdate()
     if visit is not None:
         if not can_record_at(by, visit.site_id):
-            raise ReferralError("This visit is at a site you do not record at.", field="visit")
+            raise ReferralError(
+                gettext("This visit is at a site you do not record at."), field="visit"
+            )
         if visit.voided_at is not None:
-            raise ReferralError("This visit was voided.", field="visit")
+            raise ReferralError(gettext("This visit was voided."), field="visit")
         if visit.participant_id is None:
             raise ReferralError(
-                "This visit is anonymous: a referral needs the person's code so staff "
-                "can ask about it later.",
+                gettext(
+                    "This visit is anonymous: a referral needs the person's code so staff "
+                    "can ask about it later."
+                ),
                 field="visit",
             )
         if participant is not None and participant.pk != visit.participant_id:
-            raise ReferralError("The code does not match the visit's code.", field="code")
+            raise ReferralError(gettext("The code does not match the visit's code."), field="code")
         participant = visit.participant
         if site is not None and site.pk != visit.site_id:
-            raise ReferralError("The site does not match the visit's site.", field="site")
+            raise ReferralError(gettext("The site does not match the visit's site."), field="site")
         site = visit.site
         visit_day = timezone.localdate(visit.occurred_at)
         if referred_on is not None and referred_on != visit_day:
             raise ReferralError(
-                "A referral made at a visit is dated on the day of the visit.",
+                gettext("A referral made at a visit is dated on the day of the visit."),
                 field="referred_on",
             )
         referred_on = visit_day
     else:
         if participant is None:
-            raise ReferralError("Enter the person's code.", field="code")
+            raise ReferralError(gettext("Enter the person's code."), field="code")
         if site is None:
-            raise ReferralError("Choose the site making the referral.", field="site")
+            raise ReferralError(gettext("Choose the site making the referral."), field="site")
         if not can_record_at(by, site.pk):
-            raise ReferralError("You do not record at this site.", field="site")
+            raise ReferralError(gettext("You do not record at this site."), field="site")
         referred_on = referred_on or today
         if referred_on > today:
-            raise ReferralError("The referral date cannot be in the future.", field="referred_on")
+            raise ReferralError(
+                gettext("The referral date cannot be in the future."), field="referred_on"
+            )
     # A merged code lives on as its surviving code: refer that one.
     participant = participant_surviving(participant)
     if not referral_type.is_active:
-        raise ReferralError(f"{referral_type} is no longer offered.", field="type")
+        raise ReferralError(
+            gettext("%(type)s is no longer offered.") % {"type": referral_type}, field="type"
+        )
     _check_partner(partner, referral_type)
     follow_up_on = follow_up_on or default_follow_up_on(referred_on)
     if follow_up_on < referred_on:
         raise ReferralError(
-            "The follow-up date cannot be before the referral date.", field="follow_up_on"
+            gettext("The follow-up date cannot be before the referral date."),
+            field="follow_up_on",
         )
     now = timezone.now()
     referral = Referral.objects.create(
@@ -167,7 +186,7 @@ def _lock(referral: Referral, by: User) -> Referral:
     """Reload the referral under a row lock, so two desks answering at once serialise."""
     locked = Referral.objects.select_for_update().select_related("type").get(pk=referral.pk)
     if not can_record_at(by, locked.site_id):
-        raise ReferralGone("No such referral at your sites.")
+        raise ReferralGone(gettext("No such referral at your sites."))
     return locked
 
 
@@ -185,8 +204,11 @@ def _transition(
     from_status = locked.status
     if to_status not in TRANSITIONS[from_status]:
         raise ReferralError(
-            f"A referral that is {locked.get_status_display().lower()} cannot become "
-            f"{ReferralStatus(to_status).label.lower()}.",
+            gettext("A referral that is %(status)s cannot become %(next)s.")
+            % {
+                "status": gettext(locked.get_status_display()).lower(),
+                "next": gettext(ReferralStatus(to_status).label).lower(),
+            },
             field="to_status",
         )
     now = timezone.now()
@@ -216,10 +238,11 @@ def referral_mark_linked(
     today = timezone.localdate()
     linked_on = linked_on or today
     if linked_on > today:
-        raise ReferralError("The linked date cannot be in the future.", field="linked_on")
+        raise ReferralError(gettext("The linked date cannot be in the future."), field="linked_on")
     if linked_on < referral.referred_on:
         raise ReferralError(
-            f"The linked date cannot be before the referral date ({referral.referred_on}).",
+            gettext("The linked date cannot be before the referral date (%(day)s).")
+            % {"day": referral.referred_on},
             field="linked_on",
         )
     return _transition(
@@ -253,7 +276,7 @@ def _next_ask(follow_up_on: date | None, *, days: int, field: str) -> date:
     today = timezone.localdate()
     follow_up_on = follow_up_on or today + timedelta(days=days)
     if follow_up_on <= today:
-        raise ReferralError("The next follow-up date must be after today.", field=field)
+        raise ReferralError(gettext("The next follow-up date must be after today."), field=field)
     return follow_up_on
 
 
@@ -287,7 +310,9 @@ def referral_not_yet(
     locked = _lock(referral, by)
     if locked.status != ReferralStatus.REFERRED:
         raise ReferralError(
-            f"This referral is already {locked.get_status_display().lower()}.", field="to_status"
+            gettext("This referral is already %(status)s.")
+            % {"status": gettext(locked.get_status_display()).lower()},
+            field="to_status",
         )
     now = timezone.now()
     locked.follow_up_on = follow_up_on
@@ -320,7 +345,7 @@ def partner_save(*, types, partner: Partner | None = None, **fields) -> Partner:
     types = list(types)
     if not types:
         raise ReferralError(
-            "Choose at least one referral type this partner accepts.", field="types"
+            gettext("Choose at least one referral type this partner accepts."), field="types"
         )
     partner = partner or Partner()
     for name, value in fields.items():
@@ -346,7 +371,7 @@ def referral_type_save(*, referral_type: ReferralType | None = None, **fields) -
         and referral_type.referrals.exists()
     ):
         raise ReferralError(
-            "This code is used by existing referrals and reports; it cannot change.",
+            gettext("This code is used by existing referrals and reports; it cannot change."),
             field="code",
         )
     referral_type = referral_type or ReferralType()
@@ -379,5 +404,5 @@ def referral_change_status(
         ReferralStatus.NOT_NEEDED: referral_mark_not_needed,
     }
     if to_status not in operations:
-        raise ReferralError("Unknown status.", field="to_status")
+        raise ReferralError(gettext("Unknown status."), field="to_status")
     return operations[to_status](referral=referral, by=by, note=note)

@@ -12,6 +12,9 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
 from org.csv_download import csv_download
@@ -191,8 +194,8 @@ def linkage(request):
             "start": start,
             "end": end,
             "tables": [
-                ("By type", "Referral type", summary.by_type),
-                ("By site", "Site", summary.by_site),
+                (_("By type"), _("Referral type"), summary.by_type),
+                (_("By site"), _("Site"), summary.by_site),
             ],
         },
     )
@@ -239,7 +242,7 @@ def referral_change_status(request, pk):
         except services.ReferralError as error:
             form_errors_from(form, error, rename=SERVICE_FIELDS)
         else:
-            messages.success(request, "Status recorded.")
+            messages.success(request, gettext("Status recorded."))
             return redirect(referral)
     return render(
         request,
@@ -306,7 +309,9 @@ def referral_create(request):
             form_errors_from(form, error, rename=SERVICE_FIELDS)
         else:
             messages.success(
-                request, f"Referral to {referral.type} recorded for {referral.participant}."
+                request,
+                gettext("Referral to %(type)s recorded for %(code)s.")
+                % {"type": referral.type, "code": referral.participant},
             )
             if visit is not None:
                 return redirect(f"{reverse('referrals:create')}?visit={visit.uuid}")
@@ -390,15 +395,17 @@ def follow_up_answer(request, pk, answer):
         if answer == "linked":
             linked_on = _parse_date(request.POST.get("linked_on"))
             services.referral_mark_linked(referral=referral, linked_on=linked_on, by=request.user)
-            message = f"{referral.type}: marked linked."
+            message = gettext("%(type)s: marked linked.") % {"type": referral.type}
         elif answer == "not-yet":
             referral = services.referral_not_yet(referral=referral, by=request.user)
-            message = (
-                f"{referral.type}: not yet — we will ask again on {referral.follow_up_on:%b %-d}."
-            )
+            message = gettext("%(type)s: not yet — we will ask again on %(day)s.") % {
+                "type": referral.type,
+                # The month named in the person's language ("June 29", "29 de junio").
+                "day": date_format(referral.follow_up_on, "MONTH_DAY_FORMAT"),
+            }
         else:
             services.referral_mark_declined(referral=referral, by=request.user)
-            message = f"{referral.type}: marked declined."
+            message = gettext("%(type)s: marked declined.") % {"type": referral.type}
     except services.ReferralError as exc:
         error = str(exc)
     if not request.htmx:
@@ -417,7 +424,7 @@ def _parse_date(value):
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise services.ReferralError("Enter a valid date.", field="linked_on") from None
+        raise services.ReferralError(gettext("Enter a valid date."), field="linked_on") from None
 
 
 def ask(request):
@@ -454,7 +461,7 @@ def partner_edit(request, pk=None):
         data = dict(form.cleaned_data)
         types = data.pop("types")
         partner = services.partner_save(partner=partner, types=types, **data)
-        messages.success(request, f"Partner “{partner}” saved.")
+        messages.success(request, gettext("Partner “%(partner)s” saved.") % {"partner": partner})
         return redirect("referrals:partner-list")
     return render(
         request,
@@ -485,7 +492,9 @@ def type_edit(request, pk=None):
         except services.ReferralError as error:
             form_errors_from(form, error)
         else:
-            messages.success(request, f"Referral type “{referral_type}” saved.")
+            messages.success(
+                request, gettext("Referral type “%(type)s” saved.") % {"type": referral_type}
+            )
             return redirect("referrals:type-list")
     return render(
         request,

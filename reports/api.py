@@ -7,6 +7,7 @@ from pathlib import Path
 from auditlog.signals import accessed
 from django.http import FileResponse, Http404
 from django.urls import reverse
+from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -89,7 +90,7 @@ class ReportSnapshotViewSet(
     def _unsuppressed(self, request) -> bool:
         wanted = request.query_params.get("unsuppressed", "").lower() in ("1", "true", "yes")
         if wanted and not may_view_unsuppressed(request.user):
-            raise PermissionDenied("Your role does not allow unsuppressed figures.")
+            raise PermissionDenied(gettext("Your role does not allow unsuppressed figures."))
         return wanted
 
     @extend_schema(
@@ -219,7 +220,11 @@ class ReportSnapshotViewSet(
             wanted = {int(pk) for pk in request.query_params.getlist("site")}
         except ValueError:
             return Response(
-                {"detail": "months and site are whole numbers.", "code": "invalid", "errors": {}},
+                {
+                    "detail": gettext("months and site are whole numbers."),
+                    "code": "invalid",
+                    "errors": {},
+                },
                 status=status.HTTP_400_BAD_REQUEST,
             )
         if wanted - allowed:

@@ -3,6 +3,7 @@ against the same days of last month, and reports ready this month."""
 
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from org import roles
@@ -29,8 +30,9 @@ def tiles(request, role) -> list[HomeTile]:
                     _("Day %(days)s of %(month)s, against the same days of %(last)s.")
                     % {
                         "days": mtd.days,
-                        "month": mtd.this_month.label,
-                        "last": mtd.last_month.label,
+                        # Month names in the person's language, not the funder's label.
+                        "month": date_format(mtd.this_month.start, "YEAR_MONTH_FORMAT"),
+                        "last": date_format(mtd.last_month.start, "YEAR_MONTH_FORMAT"),
                     }
                 ),
                 parts=(

@@ -20,6 +20,8 @@ the corrected values, and the ledger nets reversals); a street shift logged in b
 from collections import defaultdict
 from collections.abc import Callable
 
+from django.utils.translation import gettext_noop
+
 from inventory.selectors import (
     Category,
     NaloxoneFormulation,
@@ -159,7 +161,7 @@ def compute_figures(
     within = {"start": start, "end": end, "site_ids": list(site_scope)}
 
     # --- Reach, service model, returns, refills: one pass over the period's visits.
-    progress(10, "Counting visits")
+    progress(10, gettext_noop("Counting visits"))
     book.key("visits", "Visits (encounters)")
     book.key("identified_visits", "Visits by people with a code")
     book.key("anonymous_visits", "Anonymous visits (incl. street-shift contacts)")
@@ -187,12 +189,12 @@ def compute_figures(
     # Deduplicated across sites: a person seen at two sites is one participant.
     book.add(TOTAL, "unique_participants", unique_participants_across(**within))
 
-    progress(25, "Finding new participants")
+    progress(25, gettext_noop("Finding new participants"))
     for site_id, count in new_participants_by_site(**within, first_day=period.start).items():
         book.add(site_scope[site_id], "new_participants", count)
 
     # --- Supplies from the visit lines (kits expanded to their components).
-    progress(40, "Counting supplies")
+    progress(40, gettext_noop("Counting supplies"))
     items = items_by_id()
     for code, label in Category.choices:
         book.key(f"supplies.{code}", label)
@@ -223,18 +225,18 @@ def compute_figures(
             book.add(scope, "naloxone_doses", units * item.naloxone_doses_per_unit)
 
     # --- Supplies by funding source, from the stock ledger.
-    progress(55, "Tracing supplies to funding sources")
+    progress(55, gettext_noop("Tracing supplies to funding sources"))
     _funding(book, references=visit_stock_references(**within), site_scope=site_scope)
 
     # --- Referrals, from the referrals app.
-    progress(70, "Counting referrals")
+    progress(70, gettext_noop("Counting referrals"))
     _referrals(book, period=period, site_scope=site_scope)
 
     # Program totals of additive figures are the sum of the sites' aggregates.
     for key in book.keys:
         if key not in NON_ADDITIVE:
             book.values[TOTAL][key] = sum(book.values[code][key] for code in site_scope.values())
-    progress(80, "Figures computed")
+    progress(80, gettext_noop("Figures computed"))
     return {
         "schema": 1,
         "period": {

@@ -6,6 +6,7 @@ Built by reports/services.py only; a ready snapshot is never changed again.
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_noop
 
 from org.models import Site
 
@@ -13,15 +14,16 @@ from .capabilities import CAPABILITIES
 
 
 class ReportStatus(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    RUNNING = "running", "Running"
-    READY = "ready", "Ready"
-    FAILED = "failed", "Failed"
+    # Labels stay English in the database and the API; pages show them translated.
+    QUEUED = "queued", gettext_noop("Queued")
+    RUNNING = "running", gettext_noop("Running")
+    READY = "ready", gettext_noop("Ready")
+    FAILED = "failed", gettext_noop("Failed")
 
 
 class ReportTrigger(models.TextChoices):
-    SCHEDULED = "scheduled", "Monthly job"
-    ON_DEMAND = "on_demand", "On demand"
+    SCHEDULED = "scheduled", gettext_noop("Monthly job")
+    ON_DEMAND = "on_demand", gettext_noop("On demand")
 
 
 def report_file_path(snapshot, filename: str) -> str:

@@ -9,6 +9,7 @@ from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext
 
 
 class PeriodError(ValueError):
@@ -53,7 +54,9 @@ class Period:
         """A range of days; recognised as a month, quarter, year or fiscal year when it is
         exactly one."""
         if end < start:
-            raise PeriodError("The period must end on or after its first day.", field="end")
+            raise PeriodError(
+                gettext("The period must end on or after its first day."), field="end"
+            )
         if start.day == 1:
             candidates = [cls.month(start.year, start.month)]
             if start.month % 3 == 1:
@@ -83,8 +86,10 @@ class Period:
         if match := re.fullmatch(r"FY-?(\d{4})", text):
             return cls.fiscal_year(int(match[1]))
         raise PeriodError(
-            "Give a month as YYYY-MM, a quarter as YYYY-Q1 … YYYY-Q4, a year as YYYY "
-            "or a fiscal year as FY2026."
+            gettext(
+                "Give a month as YYYY-MM, a quarter as YYYY-Q1 … YYYY-Q4, a year as YYYY "
+                "or a fiscal year as FY2026."
+            )
         )
 
     @classmethod

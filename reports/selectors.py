@@ -6,7 +6,8 @@ from datetime import date, datetime, time, timedelta
 from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.formats import date_format, number_format
+from django.utils.translation import gettext, gettext_lazy
 
 from inventory.selectors import Category
 from org.models import Site, User
@@ -79,14 +80,15 @@ def snapshot_rendered(snapshot: ReportSnapshot, *, unsuppressed: bool = False) -
 
 # --- Dashboard ---------------------------------------------------------------------
 
+# The dashboard's own words, in the person's language (the funder files have theirs).
 TREND_SERIES = {
-    "visits": "Visits",
-    "unique_participants": "Unique participants",
-    "syringes_distributed": "Syringes distributed",
-    "syringes_collected": "Syringes collected",
-    "naloxone_doses": "Naloxone doses distributed",
-    "referred": "Referrals made",
-    "linked": "Linked during the month",
+    "visits": gettext_lazy("Visits"),
+    "unique_participants": gettext_lazy("Unique participants"),
+    "syringes_distributed": gettext_lazy("Syringes distributed"),
+    "syringes_collected": gettext_lazy("Syringes collected"),
+    "naloxone_doses": gettext_lazy("Naloxone doses distributed"),
+    "referred": gettext_lazy("Referrals made"),
+    "linked": gettext_lazy("Linked during the month"),
 }
 
 
@@ -222,13 +224,17 @@ def monthly_trends(
     partial = [p.start <= today <= p.end for p in periods]
     return {
         "months": month_keys,
-        "month_labels": [p.start.strftime("%b %Y") for p in periods],
+        # Month names in the person's language ("Dec 2026", "Dic 2026").
+        "month_labels": [date_format(p.start, "M Y") for p in periods],
         "partial": partial,
         "days_so_far": today.day if any(partial) else None,
         "scopes": [{"key": s.code, "label": s.name} for s in sites]
-        + [{"key": TOTAL, "label": "All selected sites"}],
+        + [{"key": TOTAL, "label": gettext("All selected sites")}],
         "series": out,
-        "series_labels": {**TREND_SERIES, "linkage_rate": "Linkage rate"},
+        "series_labels": {
+            **{name: str(label) for name, label in TREND_SERIES.items()},
+            "linkage_rate": gettext("Linkage rate"),
+        },
         "suppressed": suppressed,
         "threshold": threshold,
     }
@@ -243,11 +249,11 @@ def trend_table(trends: dict) -> list[dict]:
             for name in trends["series_labels"]:
                 value = trends["series"][name][scope["key"]][i]
                 if value is None:
-                    values.append("–" if name == "linkage_rate" else "suppressed")
+                    values.append("–" if name == "linkage_rate" else gettext("suppressed"))
                 elif name == "linkage_rate":
                     values.append(f"{value:.0%}")
                 else:
-                    values.append(f"{value:,}")
+                    values.append(number_format(value, force_grouping=True))
             month = trends["month_labels"][i]
             if trends.get("partial", [False] * (i + 1))[i]:
                 month = gettext("%(month)s (so far, %(days)s days)") % {

@@ -1,4 +1,5 @@
 from django.urls import reverse
+from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -32,7 +33,11 @@ class ReportRequestSerializer(serializers.Serializer):
         has_dates = "period_start" in attrs or "period_end" in attrs
         if attrs.get("period") and has_dates:
             raise serializers.ValidationError(
-                {"period": ["Give either period or period_start and period_end, not both."]}
+                {
+                    "period": [
+                        gettext("Give either period or period_start and period_end, not both.")
+                    ]
+                }
             )
         try:
             if attrs.get("period"):
@@ -45,8 +50,10 @@ class ReportRequestSerializer(serializers.Serializer):
                 raise serializers.ValidationError(
                     {
                         "period": [
-                            "Give a period (YYYY-MM, YYYY-Qn, YYYY or FYYYYY) or period_start and "
-                            "period_end."
+                            gettext(
+                                "Give a period (YYYY-MM, YYYY-Qn, YYYY or FYYYYY) or period_start "
+                                "and period_end."
+                            )
                         ]
                     }
                 )
@@ -56,7 +63,12 @@ class ReportRequestSerializer(serializers.Serializer):
         if attrs["resolved_period"].start < EARLIEST_DATE:
             field = "period" if attrs.get("period") else "period_start"
             raise serializers.ValidationError(
-                {field: [f"Reports start from {EARLIEST_DATE:%Y-%m-%d}."]}
+                {
+                    field: [
+                        gettext("Reports start from %(day)s.")
+                        % {"day": f"{EARLIEST_DATE:%Y-%m-%d}"}
+                    ]
+                }
             )
         return attrs
 

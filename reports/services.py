@@ -14,7 +14,8 @@ from django.core.mail import send_mass_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext, gettext_noop, ngettext
 
 from org.models import Site, User
 from outbox.services import job_enqueue
@@ -56,15 +57,19 @@ def _validated(
 ) -> tuple[list[int] | None, int]:
     errors: dict[str, list[str]] = {}
     if template not in TEMPLATES:
-        errors["template"] = [f"Unknown template. Choose one of: {', '.join(TEMPLATES)}."]
+        errors["template"] = [
+            gettext("Unknown template. Choose one of: %(templates)s.")
+            % {"templates": ", ".join(TEMPLATES)}
+        ]
     if period.start > today:
-        errors["period_start"] = ["The period has not started yet."]
+        errors["period_start"] = [gettext("The period has not started yet.")]
     if (period.end - period.start).days + 1 > MAX_PERIOD_DAYS:
-        errors["period_end"] = ["A report covers at most two years."]
+        errors["period_end"] = [gettext("A report covers at most two years.")]
     threshold = settings.SSP_SUPPRESSION_THRESHOLD if threshold in (None, "") else threshold
     if not isinstance(threshold, int) or not 2 <= threshold <= MAX_THRESHOLD:
         errors["threshold"] = [
-            f"The suppression threshold is a whole number from 2 to {MAX_THRESHOLD}."
+            gettext("The suppression threshold is a whole number from 2 to %(most)s.")
+            % {"most": MAX_THRESHOLD}
         ]
     if site_ids:
         site_ids = sorted(set(site_ids))
@@ -73,13 +78,14 @@ def _validated(
         refused = [pk for pk in site_ids if pk not in known or pk not in allowed]
         if refused:
             errors["site_ids"] = [
-                f"Unknown site or not one of yours: {', '.join(map(str, refused))}."
+                gettext("Unknown site or not one of yours: %(sites)s.")
+                % {"sites": ", ".join(map(str, refused))}
             ]
     elif by is not None and not by.is_program_wide:
         # "Every site" means the person's own sites unless they are program-wide.
         site_ids = sorted(by.accessible_site_ids())
         if not site_ids:
-            errors["site_ids"] = ["You do not belong to any site."]
+            errors["site_ids"] = [gettext("You do not belong to any site.")]
     else:
         site_ids = None
     if errors:
@@ -163,7 +169,9 @@ def report_request(
             continue  # a concurrent request took this version number: take the next
         _enqueue_build(snapshot.pk)
         return snapshot
-    raise ReportRequestError({"non_field_errors": ["Too many requests at once; try again."]})
+    raise ReportRequestError(
+        {"non_field_errors": [gettext("Too many requests at once; try again.")]}
+    )
 
 
 def report_regenerate(*, snapshot: ReportSnapshot, by: User) -> ReportSnapshot:
@@ -266,7 +274,8 @@ def report_build(*, snapshot_id: int) -> ReportSnapshot | None:
             status=ReportStatus.RUNNING,
             started_at=now,
             progress=1,
-            progress_message="Starting",
+            # Stored in English; the progress fragment translates it for whoever looks.
+            progress_message=gettext_noop("Starting"),
             error="",
         )
     )
@@ -280,7 +289,7 @@ def report_build(*, snapshot_id: int) -> ReportSnapshot | None:
             site_ids=_site_ids_of(snapshot),
             progress=lambda percent, message: _set_progress(snapshot_id, percent, message),
         )
-        _set_progress(snapshot_id, 85, "Writing CSV and XLSX")
+        _set_progress(snapshot_id, 85, gettext_noop("Writing CSV and XLSX"))
         generated_at = timezone.now()
         snapshot.generated_at = generated_at
         template = TEMPLATES[snapshot.template]
@@ -302,7 +311,7 @@ def report_build(*, snapshot_id: int) -> ReportSnapshot | None:
         ReportSnapshot.objects.filter(pk=snapshot_id, status=ReportStatus.RUNNING).update(
             status=ReportStatus.READY,
             progress=100,
-            progress_message="Ready",
+            progress_message=gettext_noop("Ready"),
             figures=figures,
             content_hash=content_hash(parameters=snapshot.parameters, figures=figures),
             csv_file=csv_name,
@@ -313,7 +322,7 @@ def report_build(*, snapshot_id: int) -> ReportSnapshot | None:
         logger.exception("Report %s failed", snapshot_id)
         ReportSnapshot.objects.filter(pk=snapshot_id).update(
             status=ReportStatus.FAILED,
-            progress_message="Failed",
+            progress_message=gettext_noop("Failed"),
             error=f"{type(exc).__name__}: {exc}"[:500],
         )
         raise
@@ -375,28 +384,55 @@ def snapshots_recheck(*, today: date | None = None) -> list[SnapshotCheck]:
 def _changed_lines(checks: list[SnapshotCheck]) -> list[str]:
     base = settings.SITE_BASE_URL.rstrip("/")
     return [
-        f"- {c.snapshot.parameters.get('template_name', c.snapshot.template)} "
-        f"(version {c.snapshot.version}): figures changed since — {c.cells_differ} "
-        f"cell{'s' if c.cells_differ != 1 else ''} differ. A new version can be built from "
-        f"{base}{reverse('reports:detail', args=[c.snapshot.pk])}"
+        "- "
+        + ngettext(
+            "%(report)s (version %(version)s): figures changed since — %(cells)s cell "
+            "differs. A new version can be built from %(url)s",
+            "%(report)s (version %(version)s): figures changed since — %(cells)s cells "
+            "differ. A new version can be built from %(url)s",
+            c.cells_differ,
+        )
+        % {
+            "report": c.snapshot.parameters.get("template_name", c.snapshot.template),
+            "version": c.snapshot.version,
+            "cells": c.cells_differ,
+            "url": f"{base}{reverse('reports:detail', args=[c.snapshot.pk])}",
+        }
         for c in checks
     ]
+
+
+def _mail_each(write) -> int:
+    """One email per recipient, written by `write()` in that person's language (the
+    report names and periods inside stay the funder's)."""
+    messages = []
+    for user in report_recipients():
+        with translation.override(user.language or settings.LANGUAGE_CODE):
+            subject, body = write()
+        messages.append((subject, body, settings.DEFAULT_FROM_EMAIL, [user.email]))
+    return send_mass_mail(messages, fail_silently=False) if messages else 0
 
 
 def reports_changed_notify(*, checks: list[SnapshotCheck]) -> int:
     """Email coordinators that a published month's figures changed since its report."""
     period = checks[0].snapshot.parameters.get("period_label", str(checks[0].snapshot.period_start))
-    subject = f"Funder reports for {period}: figures changed since they were built"
-    body = (
-        f"Records of {period} were corrected or added after its reports were built:\n\n"
-        + "\n".join(_changed_lines(checks))
-        + "\n\nThe versions already sent stay as they were. Sign in to build a new "
-        "version if the funder should have the corrected figures.\n"
-    )
-    messages = [
-        (subject, body, settings.DEFAULT_FROM_EMAIL, [user.email]) for user in report_recipients()
-    ]
-    return send_mass_mail(messages, fail_silently=False) if messages else 0
+
+    def write():
+        subject = gettext("Funder reports for %(period)s: figures changed since they were built")
+        body = (
+            gettext("Records of %(period)s were corrected or added after its reports were built:")
+            + "\n\n"
+            + "\n".join(_changed_lines(checks))
+            + "\n\n"
+            + gettext(
+                "The versions already sent stay as they were. Sign in to build a new "
+                "version if the funder should have the corrected figures."
+            )
+            + "\n"
+        )
+        return subject % {"period": period}, body % {"period": period}
+
+    return _mail_each(write)
 
 
 def monthly_reports_build(*, today: date | None = None) -> list[ReportSnapshot]:
@@ -473,30 +509,44 @@ def reports_notify(*, snapshots: list[ReportSnapshot]) -> int:
     labels = list(
         dict.fromkeys(s.parameters.get("period_label", str(s.period_start)) for s in snapshots)
     )
-    period = " and ".join(labels)
-    lines = [
-        f"- {s.parameters.get('template_name', s.template)}, "
-        f"{s.parameters.get('period_label', s.period_start)} (version {s.version}): "
-        f"{base}{reverse('reports:detail', args=[s.pk])}"
-        for s in snapshots
-    ]
-    subject = f"Funder reports for {period} are ready"
-    body = (
-        f"The scheduled funder reports for {period} have been generated:\n\n"
-        + "\n".join(lines)
-        + "\n\nSign in to view them and download the CSV and XLSX files. "
-        "Published files are small-cell suppressed.\n"
-    )
     # Monthly mail: the month before's reports may have changed since (daily re-check).
     monthly = snapshots[0].parameters.get("period_kind") == "month"
     changed = _changed_before(snapshots[0]) if monthly else []
-    if changed:
-        body += (
-            "\nEarlier reports whose figures changed since they were built:\n\n"
-            + "\n".join(_changed_lines(changed))
+
+    def write():
+        period = gettext(" and ").join(labels)
+        lines = [
+            "- "
+            + gettext("%(report)s, %(period)s (version %(version)s): %(url)s")
+            % {
+                "report": s.parameters.get("template_name", s.template),
+                "period": s.parameters.get("period_label", s.period_start),
+                "version": s.version,
+                "url": f"{base}{reverse('reports:detail', args=[s.pk])}",
+            }
+            for s in snapshots
+        ]
+        subject = gettext("Funder reports for %(period)s are ready") % {"period": period}
+        body = (
+            gettext("The scheduled funder reports for %(period)s have been generated:")
+            % {"period": period}
+            + "\n\n"
+            + "\n".join(lines)
+            + "\n\n"
+            + gettext(
+                "Sign in to view them and download the CSV and XLSX files. "
+                "Published files are small-cell suppressed."
+            )
             + "\n"
         )
-    messages = [
-        (subject, body, settings.DEFAULT_FROM_EMAIL, [user.email]) for user in report_recipients()
-    ]
-    return send_mass_mail(messages, fail_silently=False) if messages else 0
+        if changed:
+            body += (
+                "\n"
+                + gettext("Earlier reports whose figures changed since they were built:")
+                + "\n\n"
+                + "\n".join(_changed_lines(changed))
+                + "\n"
+            )
+        return subject, body
+
+    return _mail_each(write)

@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 
 from org.models import Site
@@ -53,7 +54,7 @@ def report_list(request):
                 for error in errors:
                     form.add_error(target if target in form.fields else None, error)
         else:
-            messages.success(request, "Report requested. It is being built now.")
+            messages.success(request, gettext("Report requested. It is being built now."))
             return redirect("reports:detail", snapshot.pk)
     snapshots = snapshots_for_user(request.user).prefetch_related("sites")
     template = request.GET.get("template")
@@ -78,7 +79,7 @@ def report_detail(request, pk):
     snapshot = _snapshot_for(request, pk)
     unsuppressed = request.GET.get("view") == "unsuppressed"
     if unsuppressed and not may_view_unsuppressed(request.user):
-        raise PermissionDenied("Your role does not allow unsuppressed figures.")
+        raise PermissionDenied(gettext("Your role does not allow unsuppressed figures."))
     accessed.send(snapshot.__class__, instance=snapshot)
     versions = list(snapshot_versions(snapshot))
     previous = next((v for v in versions if v.version < snapshot.version and v.is_ready), None)
@@ -109,7 +110,7 @@ def report_print(request, pk):
     snapshot = _snapshot_for(request, pk)
     rendered = snapshot_rendered(snapshot)
     if rendered is None:
-        raise Http404("This report has no figures yet.")
+        raise Http404(gettext("This report has no figures yet."))
     accessed.send(snapshot.__class__, instance=snapshot)
     return render(request, "reports/print.html", {"snapshot": snapshot, "rendered": rendered})
 
@@ -132,7 +133,7 @@ def report_download(request, pk, fmt):
     snapshot = _snapshot_for(request, pk)
     field = {"csv": snapshot.csv_file, "xlsx": snapshot.xlsx_file}.get(fmt)
     if field is None or not snapshot.is_ready or not field:
-        raise Http404("No such file.")
+        raise Http404(gettext("No such file."))
     accessed.send(snapshot.__class__, instance=snapshot)
     return FileResponse(field.open("rb"), as_attachment=True, filename=Path(field.name).name)
 
@@ -146,7 +147,11 @@ def report_regenerate_view(request, pk):
     except ReportRequestError as exc:
         messages.error(request, str(exc))
         return redirect("reports:detail", snapshot.pk)
-    messages.success(request, f"Version {new.version} requested; version {snapshot.version} stays.")
+    messages.success(
+        request,
+        gettext("Version %(new)s requested; version %(old)s stays.")
+        % {"new": new.version, "old": snapshot.version},
+    )
     return redirect("reports:detail", new.pk)
 
 

@@ -113,7 +113,8 @@ def test_not_yet_pushes_the_follow_up_and_the_prompt_goes_quiet(
         {"code": "MAKO1993F"},
         headers={"HX-Request": "true"},
     ).content.decode()
-    assert "we will ask again on Jun 29" in html
+    # The month as the language writes it (MONTH_DAY_FORMAT): "June 29", "29 de junio".
+    assert "we will ask again on June 29" in html
     overdue.refresh_from_db()
     assert overdue.status == ReferralStatus.REFERRED
     assert overdue.follow_up_on == date(2026, 6, 29)

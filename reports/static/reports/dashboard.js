@@ -11,7 +11,11 @@ document.addEventListener("DOMContentLoaded", () => {
   const partial = trends.partial || [];
   const soFar = (i) => Boolean(partial[i]);
   const charts = document.getElementById("charts");
+  // Words from the page, so the charts speak the person's language (data-* on #charts).
   const soFarLabel = (charts && charts.dataset.soFar) || "so far";
+  const suppressedLabel = (charts && charts.dataset.suppressed) || "suppressed";
+  // Numbers in the page's language (<html lang>), not the browser's.
+  const locale = document.documentElement.lang || undefined;
   const labels = trends.month_labels.map((label, i) => (soFar(i) ? `${label} (${soFarLabel})` : label));
 
   document.querySelectorAll("canvas[data-series]").forEach((canvas) => {
@@ -40,6 +44,7 @@ document.addEventListener("DOMContentLoaded", () => {
       type: "line",
       data: { labels, datasets },
       options: {
+        locale,
         responsive: true,
         maintainAspectRatio: false,
         animation: false,
@@ -57,9 +62,9 @@ document.addEventListener("DOMContentLoaded", () => {
               label: (ctx) => {
                 const value = ctx.raw;
                 if (value === null || value === undefined) {
-                  return `${ctx.dataset.label}: ${isRate ? "–" : "suppressed"}`;
+                  return `${ctx.dataset.label}: ${isRate ? "–" : suppressedLabel}`;
                 }
-                return `${ctx.dataset.label}: ${isRate ? percent(value) : value.toLocaleString()}`;
+                return `${ctx.dataset.label}: ${isRate ? percent(value) : value.toLocaleString(locale)}`;
               },
             },
           },
