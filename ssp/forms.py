@@ -69,6 +69,7 @@ class VisitDetailsForm(Form):
         min_value=0, max_value=1000, required=False, label=_("Overdose reversals reported")
     )
     notes = forms.CharField(
+        label=_("Notes"),
         required=False,
         max_length=VISIT_NOTES_MAX,
         validators=[no_personal_details],

@@ -20,9 +20,29 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 ROLES = ["front_desk", "manager", "coordinator", "admin"]
 # The pages translated so far (see STILL_ENGLISH in test_i18n.py for the rest).
 TRANSLATED_PAGES = {
-    "front_desk": ["/", "/intake/", "/intake/shift/", "/account/", "/help/"],
+    "front_desk": [
+        "/",
+        "/intake/",
+        "/intake/shift/",
+        "/account/",
+        "/help/",
+        "/referrals/",
+        "/referrals/ask/",
+        "/referrals/new/",
+    ],
     "manager": ["/", "/account/", "/help/"],
-    "coordinator": ["/", "/account/", "/help/"],
+    "coordinator": [
+        "/",
+        "/account/",
+        "/help/",
+        "/referrals/",
+        "/referrals/overdue/",
+        "/referrals/linkage/",
+        "/referrals/partners/",
+        "/referrals/types/",
+        "/reports/",
+        "/reports/dashboard/",
+    ],
     "admin": ["/", "/account/", "/help/"],
 }
 
