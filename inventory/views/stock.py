@@ -152,6 +152,7 @@ def item_detail(request, pk):
                 "labels": [point["date"].isoformat() for point in trend],
                 "on_hand": [point["on_hand"] for point in trend],
                 "dispensed": [point["dispensed"] for point in trend],
+                "legend": {"on_hand": gettext("On hand"), "dispensed": gettext("Dispensed")},
             },
             "trend_table": trend[-14:],
             "today": today,

@@ -1,13 +1,14 @@
 """The stock pages in Spanish: a manager whose language is "es" reads the pages, the
-menus' choices, the services' refusals and the success messages in Spanish; the API
-answers in the request's language; funders' category names stay English."""
+menus' choices, the services' refusals, the success messages and the alert digest in
+Spanish; the API answers in the request's language; funders' category names stay English."""
 
 from datetime import timedelta
 
 import pytest
+from django.core import mail
 from django.utils import translation
 
-from inventory.alerts import alerts_scan
+from inventory.alerts import alerts_scan, alerts_send_digest
 from inventory.models import AdjustmentReason, Category, MovementKind, StockMovement
 
 from ..support.alerts import dispense, receive, stock_dropping_below_reorder_point
@@ -96,6 +97,9 @@ def test_item_detail_and_stock_card_are_in_spanish(sam_es, shelf, naloxone):
         ),
         ("Lots and expiry", "Funding source", "Nasal spray 4 mg", "Never received."),
     )
+    # The chart's legend comes with its data, already translated (item_trend.js).
+    legend = sam_es.get(f"/inventory/items/{naloxone.pk}/").context["trend"]["legend"]
+    assert legend == {"on_hand": "En existencia", "dispensed": "Entregadas"}
     card = page(sam_es, "/inventory/card/", location=shelf.pk, item=naloxone.pk)
     assert_spanish(
         card,
@@ -257,3 +261,24 @@ def test_funders_category_names_stay_english_while_stock_words_follow_the_langua
         assert dict(Category.choices)[Category.SYRINGE] == "Syringe"
         assert str(dict(MovementKind.choices)[MovementKind.COUNT]) == "Conteo físico"
         assert str(AdjustmentReason.LOST.label) == "Perdido o robado"
+
+
+def test_each_manager_reads_the_alert_digest_in_their_language(shelf, manager_sam, admin_ada):
+    manager_sam.language = "es"
+    manager_sam.email = "sam@program.example"
+    manager_sam.save(update_fields=["language", "email"])
+    alerts_scan()
+    alerts_send_digest()
+    (email,) = mail.outbox
+    assert email.subject == "Alertas de inventario: 2 nuevas"
+    assert_spanish(
+        email.body,
+        (
+            "Hola, sam:",
+            "2 alertas de inventario nuevas",
+            "Por debajo del punto de pedido",
+            "Véalas y confírmelas en http://",
+            "no contiene información de participantes",
+        ),
+        ("Hello", "Below reorder point", "See and acknowledge"),
+    )
