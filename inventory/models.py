@@ -116,11 +116,13 @@ class KitComponent(models.Model):
         return f"{self.quantity} × {self.item}"
 
 
+# Not translated: no page shows a location's kind, and "Central store" is also the name
+# staff give the central location (a translated label would read as untranslated data).
 class LocationKind(models.TextChoices):
-    CENTRAL = "central", _("Central store")
-    SITE = "site", _("Site")
-    VAN = "van", _("Van")
-    PEER = "peer", _("Peer distributor")
+    CENTRAL = "central", "Central store"
+    SITE = "site", "Site"
+    VAN = "van", "Van"
+    PEER = "peer", "Peer distributor"
 
 
 class Location(models.Model):

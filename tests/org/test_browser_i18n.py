@@ -21,7 +21,14 @@ ROLES = ["front_desk", "manager", "coordinator", "admin"]
 # The pages translated so far (see STILL_ENGLISH in test_i18n.py for the rest).
 TRANSLATED_PAGES = {
     "front_desk": ["/", "/intake/", "/intake/shift/", "/account/", "/help/"],
-    "manager": ["/", "/account/", "/help/"],
+    "manager": [
+        "/",
+        "/account/",
+        "/help/",
+        "/inventory/",
+        "/inventory/alerts/",
+        "/inventory/receive/",
+    ],
     "coordinator": ["/", "/account/", "/help/"],
     "admin": ["/", "/account/", "/help/"],
 }
