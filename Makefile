@@ -89,7 +89,7 @@ format: install
 # Needs GNU gettext (msgfmt, msgmerge). The .mo is committed, so running the app does not;
 # tests/org/test_i18n.py fails when the .mo and the .po disagree.
 messages: install
-	$(PY) manage.py makemessages -l es --no-location --no-obsolete -i .venv -i staticfiles -i tests -i var -i bench -i "*/vendor/*"
+	$(PY) manage.py makemessages -l es --no-location --no-obsolete --no-wrap -i .venv -i staticfiles -i tests -i var -i bench -i "*/vendor/*"
 	$(PY) manage.py compilemessages -l es
 
 bench: install

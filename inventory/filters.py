@@ -17,10 +17,10 @@ class AlertStatus:
     RESOLVED = "resolved"
 
     CHOICES = [
-        (CURRENT, "Current (open or acknowledged)"),
-        (OPEN, "Open, not yet acknowledged"),
-        (ACKNOWLEDGED, "Acknowledged"),
-        (RESOLVED, "Resolved"),
+        (CURRENT, _("Current (open or acknowledged)")),
+        (OPEN, _("Open, not yet acknowledged")),
+        (ACKNOWLEDGED, _("Acknowledged")),
+        (RESOLVED, _("Resolved")),
     ]
     FILTERS = {
         CURRENT: Q(resolved_at__isnull=True),
@@ -44,25 +44,25 @@ class AlertFilter(django_filters.FilterSet):
     """Shared by the alerts page and the API, so both filter alike."""
 
     site = django_filters.ModelChoiceFilter(
-        field_name="location__site", queryset=_sites, label="Site", empty_label=_("All sites")
+        field_name="location__site", queryset=_sites, label=_("Site"), empty_label=_("All sites")
     )
     location = django_filters.ModelChoiceFilter(
-        queryset=_locations, label="Location", empty_label=_("All locations")
+        queryset=_locations, label=_("Location"), empty_label=_("All locations")
     )
     item = django_filters.ModelChoiceFilter(
-        queryset=Item.objects.all(), label="Item", empty_label=_("All items")
+        queryset=Item.objects.all(), label=_("Item"), empty_label=_("All items")
     )
     status = django_filters.ChoiceFilter(
         choices=AlertStatus.CHOICES,
         method="filter_status",
-        label="Status",
+        label=_("Status"),
         empty_label=_("Any status"),
     )
     severity = django_filters.ChoiceFilter(
-        choices=AlertSeverity.choices, label="Severity", empty_label=_("Any severity")
+        choices=AlertSeverity.choices, label=_("Severity"), empty_label=_("Any severity")
     )
     condition = django_filters.ChoiceFilter(
-        choices=AlertCondition.choices, label="Alert", empty_label=_("Any alert")
+        choices=AlertCondition.choices, label=_("Alert"), empty_label=_("Any alert")
     )
 
     class Meta:

@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.forms import formset_factory
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from org.forms import Form
 from org.privacy import no_personal_details
@@ -24,18 +25,19 @@ from .models import (
 from .selectors import STOCK_STATUS_CHOICES
 
 MAX_QUANTITY = 1_000_000
-REFERENCE_HELP = (
+REFERENCE_HELP = _(
     "Packing slip, invoice or order number. Never a person's name or anything that "
     "could identify a participant: phone numbers, emails, SSNs, street addresses and "
     "birth dates are refused."
 )
-WHEN_HELP = "Leave empty for now."
+WHEN_HELP = _("Leave empty for now.")
+WHOLE_NUMBER = _("Enter a whole number.")
 
 
 def _when_field():
     return forms.DateTimeField(
         required=False,
-        label="When",
+        label=_("When"),
         help_text=WHEN_HELP,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
@@ -46,6 +48,7 @@ def _reference_field():
         required=False,
         max_length=80,
         validators=[no_personal_details],
+        label=_("Reference"),
         help_text=REFERENCE_HELP,
     )
 
@@ -54,14 +57,14 @@ def _quantity_field(**kwargs):
     return forms.IntegerField(
         min_value=kwargs.pop("min_value", 1),
         max_value=MAX_QUANTITY,
-        error_messages={"invalid": "Enter a whole number."},
+        error_messages={"invalid": WHOLE_NUMBER},
         **kwargs,
     )
 
 
 class ItemChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj):
-        return f"{obj.name} (by lot)" if obj.is_lot_tracked else obj.name
+        return _("%(item)s (by lot)") % {"item": obj.name} if obj.is_lot_tracked else obj.name
 
 
 class PackSizeSelect(forms.Select):
@@ -85,9 +88,9 @@ class PackSizeChoiceField(forms.ModelChoiceField):
 
 class LotChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj):
-        parts = [obj.item.name, f"lot {obj.lot_number or 'untracked'}"]
+        parts = [obj.item.name, _("lot %(lot)s") % {"lot": obj.lot_number or _("untracked")}]
         if obj.expires_on:
-            parts.append(f"exp. {obj.expires_on:%Y-%m-%d}")
+            parts.append(_("exp. %(expiry)s") % {"expiry": f"{obj.expires_on:%Y-%m-%d}"})
         parts.append(obj.funding_source.name)
         on_hand = getattr(obj, "on_hand", None)
         if on_hand is not None:
@@ -114,12 +117,20 @@ def lots_at(locations) -> "forms.QuerySet[Lot]":
 
 class StockFilterForm(Form):
     location = forms.ModelChoiceField(
-        queryset=Location.objects.none(), required=False, empty_label="All my locations"
+        queryset=Location.objects.none(),
+        required=False,
+        label=_("Location"),
+        empty_label=_("All my locations"),
     )
     category = forms.ChoiceField(
-        choices=[("", "All categories"), *Category.choices], required=False
+        # The labels stay English in the model for the funders' reports (gettext_noop).
+        choices=[("", _("All categories")), *((v, _(label)) for v, label in Category.choices)],
+        required=False,
+        label=_("Category"),
     )
-    status = forms.ChoiceField(choices=[("", "Any status"), *STOCK_STATUS_CHOICES], required=False)
+    status = forms.ChoiceField(
+        choices=[("", _("Any status")), *STOCK_STATUS_CHOICES], required=False, label=_("Status")
+    )
     search = forms.CharField(
         required=False,
         max_length=60,
@@ -134,8 +145,8 @@ class StockFilterForm(Form):
 
 
 class StockCardForm(Form):
-    location = forms.ModelChoiceField(queryset=Location.objects.none())
-    item = ItemChoiceField(queryset=Item.objects.order_by("name"))
+    location = forms.ModelChoiceField(queryset=Location.objects.none(), label=_("Location"))
+    item = ItemChoiceField(queryset=Item.objects.order_by("name"), label=_("Item"))
 
     def __init__(self, *args, locations, **kwargs):
         super().__init__(*args, **kwargs)
@@ -146,17 +157,17 @@ class StockCardForm(Form):
 
 
 class ReceiveForm(Form):
-    location = forms.ModelChoiceField(queryset=Location.objects.none(), label="Receive into")
+    location = forms.ModelChoiceField(queryset=Location.objects.none(), label=_("Receive into"))
     funding_source = forms.ModelChoiceField(
         queryset=FundingSource.objects.filter(is_active=True),
-        label="Bought with",
-        help_text="Every lot keeps its funding source, so each dispense traces to the money.",
+        label=_("Bought with"),
+        help_text=_("Every lot keeps its funding source, so each dispense traces to the money."),
     )
     occurred_at = _when_field()
     reference = _reference_field()
     # Shown once a line was found above SSP_LARGE_QUANTITY units (the view decides).
     confirm_large_quantity = forms.BooleanField(
-        required=False, label="Yes, the large quantity is right"
+        required=False, label=_("Yes, the large quantity is right")
     )
 
     def __init__(self, *args, managed, **kwargs):
@@ -165,22 +176,24 @@ class ReceiveForm(Form):
 
 
 class ReceiptLineForm(Form):
-    item = ItemChoiceField(queryset=_active_items())
-    quantity = _quantity_field(help_text="In packs when a pack size is chosen, else in units.")
+    item = ItemChoiceField(queryset=_active_items(), label=_("Item"))
+    quantity = _quantity_field(
+        label=_("Quantity"), help_text=_("In packs when a pack size is chosen, else in units.")
+    )
     pack_size = PackSizeChoiceField(
         queryset=PackSize.objects.select_related("item").order_by("item__name", "units"),
         required=False,
-        empty_label="Single units",
-        label="Counted in",
+        empty_label=_("Single units"),
+        label=_("Counted in"),
     )
     lot_number = forms.CharField(
-        required=False, max_length=60, validators=[no_personal_details], label="Lot"
+        required=False, max_length=60, validators=[no_personal_details], label=_("Lot")
     )
     expires_on = forms.DateField(
-        required=False, label="Expiry", widget=forms.DateInput(attrs={"type": "date"})
+        required=False, label=_("Expiry"), widget=forms.DateInput(attrs={"type": "date"})
     )
     unit_cost = forms.DecimalField(
-        required=False, min_value=0, max_digits=10, decimal_places=4, label="Cost per unit"
+        required=False, min_value=0, max_digits=10, decimal_places=4, label=_("Cost per unit")
     )
 
 
@@ -191,9 +204,12 @@ ReceiptLineFormSet = formset_factory(ReceiptLineForm, extra=2, min_num=1, valida
 
 
 class TransferForm(Form):
-    from_location = forms.ModelChoiceField(queryset=Location.objects.none(), label="From")
+    from_location = forms.ModelChoiceField(
+        queryset=Location.objects.none(), label=pgettext_lazy("location", "From")
+    )
     to_location = forms.ModelChoiceField(
-        queryset=Location.objects.filter(is_active=True).order_by("name"), label="To"
+        queryset=Location.objects.filter(is_active=True).order_by("name"),
+        label=pgettext_lazy("location", "To"),
     )
     occurred_at = _when_field()
     reference = _reference_field()
@@ -218,11 +234,12 @@ class TransferLineForm(Form):
     """`lots` are those on hand at the sending location (`lots_on_hand_at`); a lot not
     there is refused here and, for the API, by the service."""
 
-    item = ItemChoiceField(queryset=_active_items())
-    quantity = _quantity_field(help_text="Units.")
+    item = ItemChoiceField(queryset=_active_items(), label=_("Item"))
+    quantity = _quantity_field(label=_("Quantity"), help_text=_("Units."))
     lot = LotChoiceField(
         queryset=Lot.objects.none(),
         required=False,
+        label=_("Lot"),
         empty_label=_("Earliest expiry first"),
         help_text=_("Leave as is to send the lots that expire first."),
         error_messages={
@@ -242,21 +259,23 @@ TransferLineFormSet = formset_factory(TransferLineForm, extra=2, min_num=1, vali
 
 
 class AdjustForm(Form):
-    location = forms.ModelChoiceField(queryset=Location.objects.none())
-    lot = LotChoiceField(queryset=Lot.objects.none())
+    location = forms.ModelChoiceField(queryset=Location.objects.none(), label=_("Location"))
+    lot = LotChoiceField(queryset=Lot.objects.none(), label=_("Lot"))
     reason = forms.ChoiceField(
+        label=_("Reason"),
         choices=[
             (value, label)
             for value, label in AdjustmentReason.choices
             # Written by the ledger itself: reversals, stock found at a dispense.
             if value not in (AdjustmentReason.REVERSAL, AdjustmentReason.SHORTFALL)
-        ]
+        ],
     )
     quantity = forms.IntegerField(
         min_value=-MAX_QUANTITY,
         max_value=MAX_QUANTITY,
-        error_messages={"invalid": "Enter a whole number."},
-        help_text=(
+        label=_("Quantity"),
+        error_messages={"invalid": WHOLE_NUMBER},
+        help_text=_(
             "Negative to take units off (damaged, expired, lost), positive to add (found); "
             "a correction goes either way."
         ),
@@ -272,7 +291,7 @@ class AdjustForm(Form):
     def clean_quantity(self):
         quantity = self.cleaned_data["quantity"]
         if quantity == 0:
-            raise forms.ValidationError("Enter a quantity other than 0.")
+            raise forms.ValidationError(_("Enter a quantity other than 0."))
         return quantity
 
 
@@ -285,11 +304,12 @@ class CountLineForm(Form):
     lot = forms.IntegerField(widget=forms.HiddenInput)
     counted = forms.IntegerField(
         required=False,
+        label=_("Counted"),
         min_value=0,
         max_value=MAX_QUANTITY,
         error_messages={
-            "invalid": "Enter a whole number.",
-            "min_value": "A count cannot be negative.",
+            "invalid": WHOLE_NUMBER,
+            "min_value": _("A count cannot be negative."),
         },
     )
 
@@ -313,7 +333,7 @@ class CountLineForm(Form):
     def clean_lot(self):
         lot_id = self.cleaned_data["lot"]
         if lot_id not in self.sheet_lots:
-            raise forms.ValidationError("This lot is not on this location's sheet.")
+            raise forms.ValidationError(_("This lot is not on this location's sheet."))
         return lot_id
 
 

@@ -8,28 +8,32 @@ from django.db import models
 from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop, pgettext_lazy
 
 from org.privacy import no_personal_details
 
 from .capabilities import CAPABILITIES
 
 
+# Category and formulation labels name funders' figures (reports/metrics.py), which stay
+# in English: gettext_noop puts them in the catalogue and pages translate them on show.
 class Category(models.TextChoices):
-    SYRINGE = "syringe", "Syringe"
-    NEEDLE = "needle", "Needle"
-    NALOXONE = "naloxone", "Naloxone"
-    DRUG_CHECKING = "drug_checking", "Drug-checking strip"
-    INJECTION_SUPPLIES = "injection", "Injection supplies"
-    SAFER_SMOKING = "smoking", "Safer smoking"
-    WOUND_CARE = "wound_care", "Wound care"
-    HYGIENE = "hygiene", "Hygiene"
-    SAFER_SEX = "safer_sex", "Safer sex"
-    OTHER = "other", "Other"
+    SYRINGE = "syringe", gettext_noop("Syringe")
+    NEEDLE = "needle", gettext_noop("Needle")
+    NALOXONE = "naloxone", gettext_noop("Naloxone")
+    DRUG_CHECKING = "drug_checking", gettext_noop("Drug-checking strip")
+    INJECTION_SUPPLIES = "injection", gettext_noop("Injection supplies")
+    SAFER_SMOKING = "smoking", gettext_noop("Safer smoking")
+    WOUND_CARE = "wound_care", gettext_noop("Wound care")
+    HYGIENE = "hygiene", gettext_noop("Hygiene")
+    SAFER_SEX = "safer_sex", gettext_noop("Safer sex")
+    OTHER = "other", gettext_noop("Other")
 
 
 class NaloxoneFormulation(models.TextChoices):
-    NASAL_4MG = "nasal_4mg", "Nasal spray 4 mg"
-    INJECTABLE_0_4MG = "im_0_4mg", "Injectable 0.4 mg/mL"
+    NASAL_4MG = "nasal_4mg", gettext_noop("Nasal spray 4 mg")
+    INJECTABLE_0_4MG = "im_0_4mg", gettext_noop("Injectable 0.4 mg/mL")
 
 
 class Item(models.Model):
@@ -112,6 +116,8 @@ class KitComponent(models.Model):
         return f"{self.quantity} × {self.item}"
 
 
+# Not translated: no page shows a location's kind, and "Central store" is also the name
+# staff give the central location (a translated label would read as untranslated data).
 class LocationKind(models.TextChoices):
     CENTRAL = "central", "Central store"
     SITE = "site", "Site"
@@ -181,24 +187,25 @@ class Lot(models.Model):
 
 
 class MovementKind(models.TextChoices):
-    RECEIPT = "receipt", "Receipt"
-    DISPENSE = "dispense", "Dispense"
-    TRANSFER_OUT = "transfer_out", "Transfer out"
-    TRANSFER_IN = "transfer_in", "Transfer in"
-    ADJUSTMENT = "adjustment", "Adjustment"
-    COUNT = "count", "Physical count"
+    RECEIPT = "receipt", _("Receipt")
+    DISPENSE = "dispense", _("Dispense")
+    TRANSFER_OUT = "transfer_out", _("Transfer out")
+    TRANSFER_IN = "transfer_in", _("Transfer in")
+    ADJUSTMENT = "adjustment", _("Adjustment")
+    COUNT = "count", _("Physical count")
 
 
 class AdjustmentReason(models.TextChoices):
-    DAMAGED = "damaged", "Damaged"
-    EXPIRED = "expired", "Expired"
-    LOST = "lost", "Lost or stolen"
-    FOUND = "found", "Found"
-    CORRECTION = "correction", "Correction"
-    REVERSAL = "reversal", "Reversal of an earlier movement"
+    DAMAGED = "damaged", _("Damaged")
+    # "stock" context: Spanish agrees these with the stock (masculine), not naloxone.
+    EXPIRED = "expired", pgettext_lazy("stock", "Expired")
+    LOST = "lost", pgettext_lazy("stock", "Lost or stolen")
+    FOUND = "found", _("Found")
+    CORRECTION = "correction", _("Correction")
+    REVERSAL = "reversal", _("Reversal of an earlier movement")
     # Written only by the dispense that recorded a shortfall (and, negative, by the
     # reversal of that dispense): see inventory/services/dispense.py.
-    SHORTFALL = "shortfall", "Unrecorded stock found at dispense"
+    SHORTFALL = "shortfall", _("Unrecorded stock found at dispense")
 
 
 # Why a physical count differs from the books: the adjustment reasons a person can give
@@ -353,19 +360,19 @@ class StockCountLine(models.Model):
 
 
 class AlertCondition(models.TextChoices):
-    BELOW_REORDER_POINT = "below_reorder", "Below reorder point"
-    STOCKOUT_SOON = "stockout_soon", "Projected stock-out"
-    EXPIRING = "expiring", "Lot expiring soon"
-    EXPIRED = "expired", "Expired lot on hand"
-    COUNT_DISCREPANCY = "count_discrepancy", "Count discrepancy"
+    BELOW_REORDER_POINT = "below_reorder", _("Below reorder point")
+    STOCKOUT_SOON = "stockout_soon", _("Projected stock-out")
+    EXPIRING = "expiring", _("Lot expiring soon")
+    EXPIRED = "expired", _("Expired lot on hand")
+    COUNT_DISCREPANCY = "count_discrepancy", _("Count discrepancy")
 
 
 class AlertSeverity(models.TextChoices):
-    EMERGENCY = "emergency", "Emergency"
-    UNDERSTOCK = "understock", "Understock"
-    EXPIRY = "expiry", "Expiry"
+    EMERGENCY = "emergency", _("Emergency")
+    UNDERSTOCK = "understock", _("Understock")
+    EXPIRY = "expiry", _("Expiry")
     # A count that disagreed with the books is neither a shortage nor an expiry.
-    DISCREPANCY = "discrepancy", "Count discrepancy"
+    DISCREPANCY = "discrepancy", _("Count discrepancy")
 
 
 class AlertDigest(models.Model):

@@ -25,6 +25,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 # Category, FundingSource and NaloxoneFormulation are also re-exported: the reports label
 # their figures with them without reading inventory's models.
@@ -170,11 +171,11 @@ class Band:
     NO_USE = "no_use"
 
     LABELS = {
-        EMERGENCY: "Emergency",
-        UNDERSTOCK: "Understock",
-        OK: "OK",
-        OVERSTOCK: "Overstock",
-        NO_USE: "No use in 90 days",
+        EMERGENCY: _("Emergency"),
+        UNDERSTOCK: _("Understock"),
+        OK: _("OK"),
+        OVERSTOCK: _("Overstock"),
+        NO_USE: _("No use in 90 days"),
     }
 
 

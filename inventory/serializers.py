@@ -3,6 +3,8 @@ the rules (funding, lots, stock, who manages what) live in inventory.services.""
 
 from datetime import timedelta
 
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from org.serializers import StrictBooleanField
@@ -26,21 +28,29 @@ from .models import (
 from .selectors import STOCK_STATUS_CHOICES
 
 QUANTITY_MESSAGES = {
-    "invalid": "Enter a whole number.",
-    "min_value": "Enter a quantity of at least {min_value}.",
-    "max_integer": "That number is too large.",
+    "invalid": _("Enter a whole number."),
+    "min_value": _("Enter a quantity of at least {min_value}."),
+    "max_integer": _("That number is too large."),
+}
+
+# Each noun's messages whole, so that a translation need not assemble them.
+LOOKUP_MESSAGES = {
+    "item": (_("Unknown item."), _("Give the item's id.")),
+    "kit": (_("Unknown kit."), _("Give the kit's id.")),
+    "location": (_("Unknown location."), _("Give the location's id.")),
+    "lot": (_("Unknown lot."), _("Give the lot's id.")),
+    "funding source": (_("Unknown funding source."), _("Give the funding source's id.")),
+    "pack size": (_("Unknown pack size."), _("Give the pack size's id.")),
 }
 
 
 def _lookup(queryset, noun: str, *, optional: bool = False):
     extra = {"required": False, "allow_null": True, "default": None} if optional else {}
+    unknown, give_id = LOOKUP_MESSAGES[noun]
     return serializers.PrimaryKeyRelatedField(
         queryset=queryset,
         **extra,
-        error_messages={
-            "does_not_exist": f"Unknown {noun}.",
-            "incorrect_type": f"Give the {noun}'s id.",
-        },
+        error_messages={"does_not_exist": unknown, "incorrect_type": give_id},
     )
 
 
@@ -317,7 +327,9 @@ class CountLineSerializer(serializers.Serializer):
 
     def validate(self, attrs):
         if (attrs.get("lot") is None) == (attrs.get("item") is None):
-            raise serializers.ValidationError({"lot": "Give a lot, or an item not tracked by lot."})
+            raise serializers.ValidationError(
+                {"lot": gettext("Give a lot, or an item not tracked by lot.")}
+            )
         return attrs
 
 
@@ -334,7 +346,7 @@ class DispenseLineSerializer(serializers.Serializer):
 
     def validate(self, attrs):
         if (attrs.get("item") is None) == (attrs.get("kit") is None):
-            raise serializers.ValidationError({"item": "Give an item or a kit."})
+            raise serializers.ValidationError({"item": gettext("Give an item or a kit.")})
         return attrs
 
 

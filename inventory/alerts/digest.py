@@ -8,7 +8,8 @@ from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext, ngettext
 
 from ..models import AlertDigest, AlertSeverity, StockAlert
 
@@ -88,17 +89,21 @@ def alerts_send_digest() -> AlertDigest | None:
 
 
 def _digest_email(user, alerts: list[StockAlert]) -> EmailMessage:
+    """One manager's digest, in the language saved on their account (blank: the site's)."""
     alerts = sorted(alerts, key=lambda a: (a.location.name, a.severity, a.item.name))
     emergencies = sum(a.severity == AlertSeverity.EMERGENCY for a in alerts)
-    subject = f"Stock alerts: {len(alerts)} new" + (
-        f", {emergencies} emergency" if emergencies else ""
-    )
-    body = render_to_string(
-        "inventory/alert_digest_email.txt",
-        {
-            "user": user,
-            "alerts": alerts,
-            "url": settings.SITE_BASE_URL.rstrip("/") + reverse("inventory:alerts"),
-        },
-    )
+    with translation.override(user.language or settings.LANGUAGE_CODE):
+        subject = gettext("Stock alerts: %(count)s new") % {"count": len(alerts)}
+        if emergencies:
+            subject += ngettext(", %(count)s emergency", ", %(count)s emergencies", emergencies) % {
+                "count": emergencies
+            }
+        body = render_to_string(
+            "inventory/alert_digest_email.txt",
+            {
+                "user": user,
+                "alerts": alerts,
+                "url": settings.SITE_BASE_URL.rstrip("/") + reverse("inventory:alerts"),
+            },
+        )
     return EmailMessage(subject=subject, body=body, to=[user.email])

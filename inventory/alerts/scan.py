@@ -8,6 +8,7 @@ from datetime import datetime
 from django.db import connection, transaction
 from django.db.models import Count, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from .. import selectors
 from ..models import AlertSeverity, StockAlert
@@ -239,7 +240,9 @@ def alerts_check(*, pairs: Iterable[Pair], now: datetime | None = None) -> ScanR
 def alert_acknowledge(*, alert: StockAlert, by) -> StockAlert:
     """A manager of the alert's location says they have seen it (who, when). Idempotent."""
     if not selectors.can_manage_location(by, alert.location):
-        raise AlertNotAllowed(f"You do not manage stock at {alert.location.name}.")
+        raise AlertNotAllowed(
+            gettext("You do not manage stock at %(location)s.") % {"location": alert.location.name}
+        )
     now = timezone.now()
     # Conditional: a second click, or a scan resolving it meanwhile, changes nothing.
     StockAlert.objects.filter(
@@ -248,8 +251,8 @@ def alert_acknowledge(*, alert: StockAlert, by) -> StockAlert:
     alert.refresh_from_db(fields=["acknowledged_at", "acknowledged_by", "resolved_at"])
     if alert.acknowledged_at is None:
         raise AlertAlreadyResolved(
-            f"This alert cleared on {timezone.localtime(alert.resolved_at):%Y-%m-%d %H:%M}; "
-            "there is nothing left to acknowledge."
+            gettext("This alert cleared on %(when)s; there is nothing left to acknowledge.")
+            % {"when": f"{timezone.localtime(alert.resolved_at):%Y-%m-%d %H:%M}"}
         )
     return alert
 

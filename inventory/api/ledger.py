@@ -2,6 +2,7 @@
 balances, movements, counts, stock levels, the stock card and the trend."""
 
 import django_filters
+from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, viewsets
@@ -116,14 +117,14 @@ def _visible_location(request, value):
     try:
         return selectors.locations_visible_to(request.user).get(pk=int(value))
     except (TypeError, ValueError, Location.DoesNotExist):
-        raise ValidationError({"location": ["Unknown location."]}) from None
+        raise ValidationError({"location": [gettext("Unknown location.")]}) from None
 
 
 def _item(value):
     try:
         return Item.objects.get(pk=int(value))
     except (TypeError, ValueError, Item.DoesNotExist):
-        raise ValidationError({"item": ["Unknown item."]}) from None
+        raise ValidationError({"item": [gettext("Unknown item.")]}) from None
 
 
 class StockLevelView(APIView):
@@ -207,8 +208,8 @@ class StockTrendView(APIView):
         try:
             days = int(params.get("days", 90))
         except ValueError:
-            raise ValidationError({"days": ["Enter a whole number of days."]}) from None
+            raise ValidationError({"days": [gettext("Enter a whole number of days.")]}) from None
         if not 7 <= days <= 365:
-            raise ValidationError({"days": ["Choose between 7 and 365 days."]})
+            raise ValidationError({"days": [gettext("Choose between 7 and 365 days.")]})
         series = selectors.stock_trend(item=item, locations=locations, days=days)
         return Response(TrendPointSerializer(series, many=True).data)

@@ -1,6 +1,7 @@
 """One endpoint per stock operation. Thin: the services do the work and their
 errors become the one error body (409 when short)."""
 
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
@@ -147,14 +148,23 @@ class ReversalView(_Operation):
             # Before looking at the movements: the answer is the same whether any exist.
             prefix, owner = owned
             raise ValidationError(
-                {"reference": [f"References starting with “{prefix}” belong to {owner}."]}
+                {
+                    "reference": [
+                        gettext("References starting with “%(prefix)s” belong to %(owner)s.")
+                        % {"prefix": prefix, "owner": owner}
+                    ]
+                }
             )
         managed = selectors.locations_managed_by(request.user)
         moved = StockMovement.objects.filter(reference=reference)
         if not moved.exists():
-            raise ValidationError({"reference": ["No movement carries this reference."]})
+            raise ValidationError({"reference": [gettext("No movement carries this reference.")]})
         if moved.exclude(location__in=managed).exists():
             raise ValidationError(
-                {"reference": ["Some of these movements are at locations you do not manage."]}
+                {
+                    "reference": [
+                        gettext("Some of these movements are at locations you do not manage.")
+                    ]
+                }
             )
         return self.created(services.stock_reverse(reference=reference, by=request.user))

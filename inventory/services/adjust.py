@@ -4,6 +4,7 @@ from datetime import datetime
 
 from django.db import transaction
 from django.db.models import Q
+from django.utils.translation import gettext
 
 from ..models import AdjustmentReason, Location, Lot, MovementKind, StockMovement
 from .common import (
@@ -43,15 +44,18 @@ def stock_adjust(
     check_reference(errors, reference)
     check_manages(errors, by, location)
     if reason not in AdjustmentReason.values or reason in RESERVED_REASONS:
-        errors.add("reason", "Choose damaged, expired, lost, found or correction.")
+        errors.add("reason", gettext("Choose damaged, expired, lost, found or correction."))
     if not is_count(quantity):
-        errors.add("quantity", "Enter a whole number.")
+        errors.add("quantity", gettext("Enter a whole number."))
     elif quantity == 0:
-        errors.add("quantity", "Enter a quantity other than 0.")
+        errors.add("quantity", gettext("Enter a quantity other than 0."))
     elif reason in REMOVING_REASONS and quantity > 0:
-        errors.add("quantity", "Damaged, expired or lost stock is removed: use a negative number.")
+        errors.add(
+            "quantity",
+            gettext("Damaged, expired or lost stock is removed: use a negative number."),
+        )
     elif reason in ADDING_REASONS and quantity < 0:
-        errors.add("quantity", "Found stock is added: use a positive number.")
+        errors.add("quantity", gettext("Found stock is added: use a positive number."))
     errors.raise_if_any()
 
     if quantity > 0:

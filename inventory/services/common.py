@@ -15,6 +15,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 
 from org.privacy import personal_detail_error
 from org.time import is_in_future
@@ -49,8 +50,16 @@ class InsufficientStock(StockError):
         self.requested = requested
         self.available = available
         super().__init__(
-            f"Not enough {item.name} at {location.name}: "
-            f"{requested} requested, {available} available."
+            gettext(
+                "Not enough %(item)s at %(location)s: %(requested)s requested, "
+                "%(available)s available."
+            )
+            % {
+                "item": item.name,
+                "location": location.name,
+                "requested": requested,
+                "available": available,
+            }
         )
 
 
@@ -160,7 +169,10 @@ class Errors:
 
     def line(self, index: int, field: str, message: str) -> None:
         self.lines.setdefault(index, {}).setdefault(field, []).append(message)
-        self.first = self.first or f"Line {index + 1}: {message}"
+        self.first = self.first or gettext("Line %(number)s: %(message)s") % {
+            "number": index + 1,
+            "message": message,
+        }
 
     def raise_if_any(self) -> None:
         if not self.first:
@@ -182,10 +194,10 @@ def is_count(value) -> bool:
 
 def check_positive(errors: Errors, index: int, quantity, field: str = "quantity") -> bool:
     if not is_count(quantity):
-        errors.line(index, field, "Enter a whole number.")
+        errors.line(index, field, gettext("Enter a whole number."))
         return False
     if quantity < 1:
-        errors.line(index, field, "Enter a quantity of at least 1.")
+        errors.line(index, field, gettext("Enter a quantity of at least 1."))
         return False
     return True
 
@@ -197,7 +209,7 @@ def when(errors: Errors, occurred_at: datetime | None) -> datetime:
     if timezone.is_naive(occurred_at):
         occurred_at = timezone.make_aware(occurred_at)
     if is_in_future(occurred_at, now=now):
-        errors.add("occurred_at", "This date is in the future.")
+        errors.add("occurred_at", gettext("This date is in the future."))
     return occurred_at
 
 
@@ -205,14 +217,21 @@ def check_reference(errors: Errors, reference: str, *, by_owner: bool = False) -
     """`by_owner`: the write comes from the in-transaction form its owner calls (a
     registered prefix is then the caller's own); every other write refuses one."""
     if len(reference or "") > REFERENCE_MAX:
-        errors.add("reference", f"Keep the reference to {REFERENCE_MAX} characters.")
+        errors.add(
+            "reference",
+            gettext("Keep the reference to %(max)s characters.") % {"max": REFERENCE_MAX},
+        )
     message = personal_detail_error(reference)
     if message:
         errors.add("reference", message)
     owned = reference_owned(reference)
     if owned is not None and not by_owner:
         prefix, owner = owned
-        errors.add("reference", f"References starting with “{prefix}” belong to {owner}.")
+        errors.add(
+            "reference",
+            gettext("References starting with “%(prefix)s” belong to %(owner)s.")
+            % {"prefix": prefix, "owner": owner},
+        )
 
 
 # --- References owned by other records ---------------------------------------------
@@ -245,12 +264,17 @@ def reference_owned(reference: str) -> tuple[str, str] | None:
 
 
 # The ledger's own records: a count's movements are what the count found.
-reference_owner_register(prefix="count:", owner="stock counts: record a new count instead")
+# Lazy: the owner is named in the language of whoever is refused.
+reference_owner_register(
+    prefix="count:", owner=gettext_lazy("stock counts: record a new count instead")
+)
 
 
 def check_manages(errors: Errors, by, location: Location, field: str = "location") -> None:
     if not can_manage_location(by, location):
-        errors.add(field, f"You do not manage stock at {location.name}.")
+        errors.add(
+            field, gettext("You do not manage stock at %(location)s.") % {"location": location.name}
+        )
 
 
 def is_expired(lot: Lot, on_day: date) -> bool:

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from django.db import transaction
 from django.db.models import Q
+from django.utils.translation import gettext
 
 from ..models import (
     COUNT_REASONS,
@@ -60,29 +61,33 @@ def stock_count_record(
     occurred_at = when(errors, occurred_at)
     check_manages(errors, by, location)
     if not counts:
-        errors.add("lines", "Count at least one line.")
+        errors.add("lines", gettext("Count at least one line."))
     seen_lots, seen_items = set(), set()
     for index, line in enumerate(counts):
         if not is_count(line.counted):
-            errors.line(index, "counted", "Enter a whole number.")
+            errors.line(index, "counted", gettext("Enter a whole number."))
         elif line.counted < 0:
-            errors.line(index, "counted", "A count cannot be negative.")
+            errors.line(index, "counted", gettext("A count cannot be negative."))
         if (line.lot is None) == (line.item is None):
-            errors.line(index, "lot", "Count a lot, or an item not tracked by lot.")
+            errors.line(index, "lot", gettext("Count a lot, or an item not tracked by lot."))
             continue
         item = line.item or line.lot.item
         if line.item is not None and item.is_lot_tracked:
-            errors.line(index, "item", f"{item.name} is tracked by lot: count each lot.")
+            errors.line(
+                index,
+                "item",
+                gettext("%(item)s is tracked by lot: count each lot.") % {"item": item.name},
+            )
         key = line.lot.pk if line.lot else None
         if (key in seen_lots) if key else (item.pk in seen_items):
-            errors.line(index, "lot", "This line is counted twice.")
+            errors.line(index, "lot", gettext("This line is counted twice."))
         if key:
             seen_lots.add(key)
         else:
             seen_items.add(item.pk)
     overlap = {line.lot.item_id for line in counts if line.lot} & seen_items
     if overlap:
-        errors.add("lines", "Count an item either as a whole or by lot, not both.")
+        errors.add("lines", gettext("Count an item either as a whole or by lot, not both."))
     errors.raise_if_any()
 
     lot_lines = [line for line in counts if line.lot is not None]
@@ -110,7 +115,8 @@ def stock_count_record(
             errors.line(
                 list(counts).index(line),
                 "reason",
-                f"Choose why the shelf differs from the books ({difference:+d}).",
+                gettext("Choose why the shelf differs from the books (%(difference)s).")
+                % {"difference": f"{difference:+d}"},
             )
         return line.reason
 
@@ -147,7 +153,8 @@ def stock_count_record(
                 errors.line(
                     list(counts).index(line),
                     "item",
-                    f"No {line.item.name} was ever received here: record a receipt first.",
+                    gettext("No %(item)s was ever received here: record a receipt first.")
+                    % {"item": line.item.name},
                 )
                 continue
             newest = max(held, key=lambda b: b.lot_id)

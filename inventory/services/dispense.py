@@ -19,6 +19,7 @@ from django.db import transaction
 from django.db.models import Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from ..models import (
     AdjustmentReason,
@@ -54,21 +55,28 @@ def _expand_dispense_lines(errors: Errors, lines: Sequence[DispenseLine]) -> dic
     components = kit_components(line.kit for line in lines if line.kit is not None)
     for index, line in enumerate(lines):
         if (line.item is None) == (line.kit is None):
-            errors.line(index, "item", "Choose an item or a kit.")
+            errors.line(index, "item", gettext("Choose an item or a kit."))
             continue
         if not check_positive(errors, index, line.quantity):
             continue
         if line.item is not None:
             if not line.item.is_active:
-                errors.line(index, "item", f"{line.item.name} is no longer stocked.")
+                errors.line(
+                    index,
+                    "item",
+                    gettext("%(item)s is no longer stocked.") % {"item": line.item.name},
+                )
             continue
         if not line.kit.is_active or not components[line.kit.pk]:
-            errors.line(index, "kit", f"{line.kit.name} is not available.")
+            errors.line(index, "kit", gettext("%(kit)s is not available.") % {"kit": line.kit.name})
             continue
         for component in components[line.kit.pk]:
             if not component.item.is_active:
                 errors.line(
-                    index, "kit", f"{line.kit.name} contains {component.item.name}, not stocked."
+                    index,
+                    "kit",
+                    gettext("%(kit)s contains %(item)s, not stocked.")
+                    % {"kit": line.kit.name, "item": component.item.name},
                 )
                 break
     errors.raise_if_any()
@@ -155,9 +163,9 @@ def _dispense(
     occurred_at = when(errors, occurred_at)
     check_reference(errors, reference, by_owner=by_owner)
     if not lines:
-        errors.add("lines", "Add at least one line.")
+        errors.add("lines", gettext("Add at least one line."))
     if not location.is_active:
-        errors.add("location", f"{location.name} is closed.")
+        errors.add("location", gettext("%(location)s is closed.") % {"location": location.name})
     demand = _expand_dispense_lines(errors, lines)
 
     on_day = timezone.localdate(occurred_at)
@@ -216,7 +224,7 @@ def _reverse(
     errors = Errors()
     occurred_at = when(errors, occurred_at)
     if not reference:
-        errors.add("reference", "Name the reference to reverse.")
+        errors.add("reference", gettext("Name the reference to reverse."))
     check_reference(errors, reference, by_owner=by_owner)
     errors.raise_if_any()
 

@@ -8,6 +8,8 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.translation import gettext
 
 from org.privacy import personal_detail_error
 
@@ -33,6 +35,11 @@ MAX_RECEIPT_UNITS = 10_000_000
 MAX_BALANCE = 2_147_483_647
 
 
+def grouped(number: int) -> str:
+    """A count with thousands separators as the reader's language writes them."""
+    return number_format(number, force_grouping=True)
+
+
 def receipt_line_units(line: ReceiptLine) -> int:
     return line.quantity * (line.pack_size.units if line.pack_size is not None else 1)
 
@@ -54,10 +61,9 @@ def receipt_check_confirmed(lines: Sequence[ReceiptLine], *, confirmed: bool) ->
     if not large or confirmed:
         return
     line = lines[large[0]]
-    message = (
-        f"{receipt_line_units(line):,} units of {line.item.name} is unusually large: "
-        "check the quantity and confirm to save."
-    )
+    message = gettext(
+        "%(units)s units of %(item)s is unusually large: check the quantity and confirm to save."
+    ) % {"units": grouped(receipt_line_units(line)), "item": line.item.name}
     raise LargeQuantityNotConfirmed(message, field_errors={"confirm_large_quantity": [message]})
 
 
@@ -102,8 +108,12 @@ def _receipt_lots(
             errors.line(
                 index,
                 "expires_on",
-                f"Lot {lot.lot_number} of {line.item.name} was recorded with expiry "
-                f"{lot.expires_on:%Y-%m-%d}.",
+                gettext("Lot %(lot)s of %(item)s was recorded with expiry %(expiry)s.")
+                % {
+                    "lot": lot.lot_number,
+                    "item": line.item.name,
+                    "expiry": f"{lot.expires_on:%Y-%m-%d}",
+                },
             )
     return existing
 
@@ -128,31 +138,45 @@ def stock_receive(
     check_reference(errors, reference)
     check_manages(errors, by, location)
     if not location.is_active:
-        errors.add("location", f"{location.name} is closed.")
+        errors.add("location", gettext("%(location)s is closed.") % {"location": location.name})
     if not funding_source.is_active:
-        errors.add("funding_source", f"{funding_source.name} is no longer in use.")
+        errors.add(
+            "funding_source",
+            gettext("%(source)s is no longer in use.") % {"source": funding_source.name},
+        )
     if not lines:
-        errors.add("lines", "Add at least one line.")
+        errors.add("lines", gettext("Add at least one line."))
     units = []
     for index, line in enumerate(lines):
         item = line.item
         units.append(0)
         if not item.is_active:
-            errors.line(index, "item", f"{item.name} is no longer stocked.")
+            errors.line(
+                index, "item", gettext("%(item)s is no longer stocked.") % {"item": item.name}
+            )
             continue
         if not funding_source.allows(item.category):
             errors.line(
                 index,
                 "item",
-                f"{funding_source.name} may not buy {item.get_category_display().lower()} "
-                f"items such as {item.name}.",
+                gettext("%(source)s may not buy %(category)s items such as %(item)s.")
+                % {
+                    "source": funding_source.name,
+                    # The label stays English in the model (for funders); shown translated.
+                    "category": gettext(item.get_category_display()).lower(),
+                    "item": item.name,
+                },
             )
         if not check_positive(errors, index, line.quantity):
             continue
         multiplier = 1
         if line.pack_size is not None:
             if line.pack_size.item_id != item.pk:
-                errors.line(index, "pack_size", f"That pack size is not one of {item.name}'s.")
+                errors.line(
+                    index,
+                    "pack_size",
+                    gettext("That pack size is not one of %(item)s's.") % {"item": item.name},
+                )
                 continue
             multiplier = line.pack_size.units
         units[index] = line.quantity * multiplier
@@ -163,28 +187,47 @@ def stock_receive(
             errors.line(
                 index,
                 "quantity",
-                f"{units[index]:,} units is more than one receipt line may hold "
-                f"({MAX_RECEIPT_LINE_UNITS:,}); check the quantity.",
+                gettext(
+                    "%(units)s units is more than one receipt line may hold (%(max)s); "
+                    "check the quantity."
+                )
+                % {"units": grouped(units[index]), "max": grouped(MAX_RECEIPT_LINE_UNITS)},
             )
             continue
         if item.is_lot_tracked:
             if not line.lot_number.strip():
-                errors.line(index, "lot_number", f"{item.name} is tracked by lot: enter the lot.")
+                errors.line(
+                    index,
+                    "lot_number",
+                    gettext("%(item)s is tracked by lot: enter the lot.") % {"item": item.name},
+                )
             if line.expires_on is None:
-                errors.line(index, "expires_on", f"{item.name} is tracked by lot: enter expiry.")
+                errors.line(
+                    index,
+                    "expires_on",
+                    gettext("%(item)s is tracked by lot: enter expiry.") % {"item": item.name},
+                )
             elif line.expires_on < on_day:
-                errors.line(index, "expires_on", "This lot has expired; do not receive it.")
+                errors.line(
+                    index, "expires_on", gettext("This lot has expired; do not receive it.")
+                )
         elif line.lot_number.strip() or line.expires_on:
             errors.line(
-                index, "lot_number", f"{item.name} is not tracked by lot: leave lot and expiry."
+                index,
+                "lot_number",
+                gettext("%(item)s is not tracked by lot: leave lot and expiry.")
+                % {"item": item.name},
             )
         if line.unit_cost is not None and line.unit_cost < 0:
-            errors.line(index, "unit_cost", "A cost cannot be negative.")
+            errors.line(index, "unit_cost", gettext("A cost cannot be negative."))
     if sum(units) > MAX_RECEIPT_UNITS:
         errors.add(
             "lines",
-            f"This receipt totals {sum(units):,} units, more than one receipt may hold "
-            f"({MAX_RECEIPT_UNITS:,}); split it or check the quantities.",
+            gettext(
+                "This receipt totals %(units)s units, more than one receipt may hold "
+                "(%(max)s); split it or check the quantities."
+            )
+            % {"units": grouped(sum(units)), "max": grouped(MAX_RECEIPT_UNITS)},
         )
     errors.raise_if_any()
 
@@ -206,8 +249,15 @@ def stock_receive(
         if balance.quantity + quantity > MAX_BALANCE:
             errors.add(
                 "lines",
-                f"{location.name} would hold more than {MAX_BALANCE:,} units of lot "
-                f"{lot.lot_number or lot.item}: the stock cannot be recorded.",
+                gettext(
+                    "%(location)s would hold more than %(max)s units of lot %(lot)s: "
+                    "the stock cannot be recorded."
+                )
+                % {
+                    "location": location.name,
+                    "max": grouped(MAX_BALANCE),
+                    "lot": lot.lot_number or lot.item,
+                },
             )
             continue
         balance.quantity += quantity

@@ -7,6 +7,7 @@ from datetime import datetime
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from ..models import Location, MovementKind, StockBalance, StockMovement
 from .common import (
@@ -48,24 +49,35 @@ def stock_transfer(
     check_reference(errors, reference)
     check_manages(errors, by, from_location, field="from_location")
     if from_location.pk == to_location.pk:
-        errors.add("to_location", "Choose a different location to send to.")
+        errors.add("to_location", gettext("Choose a different location to send to."))
     if not to_location.is_active:
-        errors.add("to_location", f"{to_location.name} is closed.")
+        errors.add(
+            "to_location", gettext("%(location)s is closed.") % {"location": to_location.name}
+        )
     if not lines:
-        errors.add("lines", "Add at least one line.")
+        errors.add("lines", gettext("Add at least one line."))
     for index, line in enumerate(lines):
         if not line.item.is_active:
-            errors.line(index, "item", f"{line.item.name} is no longer stocked.")
+            errors.line(
+                index, "item", gettext("%(item)s is no longer stocked.") % {"item": line.item.name}
+            )
         check_positive(errors, index, line.quantity)
         if line.lot is not None:
             if line.lot.item_id != line.item.pk:
-                errors.line(index, "lot", f"That lot is not a lot of {line.item.name}.")
+                errors.line(
+                    index,
+                    "lot",
+                    gettext("That lot is not a lot of %(item)s.") % {"item": line.item.name},
+                )
             elif is_expired(line.lot, on_day):
                 errors.line(
                     index,
                     "lot",
-                    f"Lot {line.lot.lot_number} expired on {line.lot.expires_on:%Y-%m-%d}; "
-                    "write it off with an adjustment instead.",
+                    gettext(
+                        "Lot %(lot)s expired on %(expiry)s; write it off with an adjustment "
+                        "instead."
+                    )
+                    % {"lot": line.lot.lot_number, "expiry": f"{line.lot.expires_on:%Y-%m-%d}"},
                 )
     errors.raise_if_any()
     reference = reference or f"transfer:{uuid.uuid4().hex[:12]}"
@@ -88,7 +100,11 @@ def stock_transfer(
             errors.line(
                 index,
                 "lot",
-                f"Lot {line.lot.lot_number or 'untracked'} is not on hand at {from_location.name}.",
+                gettext("Lot %(lot)s is not on hand at %(location)s.")
+                % {
+                    "lot": line.lot.lot_number or gettext("untracked"),
+                    "location": from_location.name,
+                },
             )
     errors.raise_if_any()
 

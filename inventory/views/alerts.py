@@ -6,6 +6,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from ..alerts import AlertError, alert_acknowledge, alerts_visible_to
@@ -60,7 +61,7 @@ def alert_acknowledge_view(request, pk):
     if error:
         messages.error(request, error)
     else:
-        messages.success(request, f"Acknowledged: {alert}.")
+        messages.success(request, gettext("Acknowledged: %(alert)s.") % {"alert": alert})
     target = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()

@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import permission_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 
 from org.forms import form_errors_from
 
@@ -52,7 +53,7 @@ def count(request):
     if lines.is_valid():
         counted_forms = [f for f in lines.forms if f.cleaned_data.get("counted") is not None]
         if not counted_forms and lines.forms:
-            lines.forms[0].add_error("counted", "Count at least one line.")
+            lines.forms[0].add_error("counted", gettext("Count at least one line."))
     if not counted_forms:
         return _count_sheet(request, location, sheet, lines, status=400)
     counted = {f.cleaned_data["lot"]: f.cleaned_data["counted"] for f in counted_forms}
@@ -83,9 +84,19 @@ def count(request):
         return _count_preview(request, location, sheet, lines, counted, status=400)
     messages.success(
         request,
-        f"Count recorded at {location.name}: {len(counted)} line"
-        f"{'s' if len(counted) != 1 else ''} counted, {len(movements)} difference"
-        f"{'s' if len(movements) != 1 else ''} written to the ledger.",
+        # Two plurals in one sentence: each half is its own entry.
+        gettext("Count recorded at %(location)s: %(lines)s, %(differences)s.")
+        % {
+            "location": location.name,
+            "lines": ngettext("%(n)s line counted", "%(n)s lines counted", len(counted))
+            % {"n": len(counted)},
+            "differences": ngettext(
+                "%(n)s difference written to the ledger",
+                "%(n)s differences written to the ledger",
+                len(movements),
+            )
+            % {"n": len(movements)},
+        },
     )
     return redirect(f"{reverse('inventory:stock')}?location={location.pk}")
 

@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext, ngettext
 
 from org.forms import form_errors_from
 
@@ -61,8 +62,12 @@ def receive(request):
             units = sum(m.quantity for m in movements)
             messages.success(
                 request,
-                f"Received {units} units in {len(movements)} lot line"
-                f"{'s' if len(movements) != 1 else ''} at {data['location'].name}.",
+                ngettext(
+                    "Received %(units)s units in %(lines)s lot line at %(location)s.",
+                    "Received %(units)s units in %(lines)s lot lines at %(location)s.",
+                    len(movements),
+                )
+                % {"units": units, "lines": len(movements), "location": data["location"].name},
             )
             return redirect(f"{reverse('inventory:stock')}?location={data['location'].pk}")
     # Once asked, the tick box stays until the receipt is saved.
@@ -143,8 +148,12 @@ def transfer(request):
             units = sum(m.quantity for m in movements if m.quantity > 0)
             messages.success(
                 request,
-                f"Sent {units} units from {data['from_location'].name} "
-                f"to {data['to_location'].name}.",
+                gettext("Sent %(units)s units from %(source)s to %(destination)s.")
+                % {
+                    "units": units,
+                    "source": data["from_location"].name,
+                    "destination": data["to_location"].name,
+                },
             )
             return redirect(f"{reverse('inventory:stock')}?location={data['from_location'].pk}")
     return render(request, "inventory/transfer.html", {"form": form, "lines": lines})
@@ -175,8 +184,13 @@ def adjust(request):
         else:
             messages.success(
                 request,
-                f"Recorded {movement.get_reason_display().lower()}: {movement.quantity:+d} "
-                f"{movement.lot.item.name} at {movement.location.name}.",
+                gettext("Recorded %(reason)s: %(quantity)s %(item)s at %(location)s.")
+                % {
+                    "reason": movement.get_reason_display().lower(),
+                    "quantity": f"{movement.quantity:+d}",
+                    "item": movement.lot.item.name,
+                    "location": movement.location.name,
+                },
             )
             return redirect(
                 f"{reverse('inventory:card')}?location={movement.location_id}"

@@ -5,6 +5,7 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET
 
 from org.csv_download import csv_download
@@ -151,6 +152,7 @@ def item_detail(request, pk):
                 "labels": [point["date"].isoformat() for point in trend],
                 "on_hand": [point["on_hand"] for point in trend],
                 "dispensed": [point["dispensed"] for point in trend],
+                "legend": {"on_hand": gettext("On hand"), "dispensed": gettext("Dispensed")},
             },
             "trend_table": trend[-14:],
             "today": today,
@@ -168,7 +170,7 @@ def stock_card(request):
     location_value = request.GET.get("location")
     if location_value and not visible.filter(pk=int_or_none(location_value)).exists():
         # Someone else's location, or none at all: the same answer, so it says nothing.
-        raise Http404("No such location.")
+        raise Http404(gettext("No such location."))
     if form.is_bound and form.is_valid():
         location, item = form.cleaned_data["location"], form.cleaned_data["item"]
         movements = selectors.stock_card(location=location, item=item)

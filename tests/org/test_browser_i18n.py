@@ -30,7 +30,14 @@ TRANSLATED_PAGES = {
         "/referrals/ask/",
         "/referrals/new/",
     ],
-    "manager": ["/", "/account/", "/help/"],
+    "manager": [
+        "/",
+        "/account/",
+        "/help/",
+        "/inventory/",
+        "/inventory/alerts/",
+        "/inventory/receive/",
+    ],
     "coordinator": [
         "/",
         "/account/",

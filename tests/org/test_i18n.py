@@ -19,19 +19,6 @@ ROOT = Path(settings.BASE_DIR)
 # Templates whose every visible string is marked; the rest of the walk is still English
 # (listed in the report of the i18n branch). A template leaves STILL_ENGLISH when marked.
 STILL_ENGLISH = {
-    "inventory/templates/inventory/_subnav.html",
-    "inventory/templates/inventory/_transfer_lines.html",
-    "inventory/templates/inventory/adjust.html",
-    "inventory/templates/inventory/alert_list.html",
-    "inventory/templates/inventory/alert_row.html",
-    "inventory/templates/inventory/count_choose.html",
-    "inventory/templates/inventory/count_preview.html",
-    "inventory/templates/inventory/count_sheet.html",
-    "inventory/templates/inventory/item_detail.html",
-    "inventory/templates/inventory/receive.html",
-    "inventory/templates/inventory/stock_card.html",
-    "inventory/templates/inventory/stock_list.html",
-    "inventory/templates/inventory/transfer.html",
     "org/templates/error.html",
     "org/templates/org/_pager.html",
     "org/templates/org/password_change.html",

@@ -1,5 +1,6 @@
 // Item detail: units on hand (line) and dispensed per day (bars) over 90 days.
-// Data come from the json_script tag "item-trend-data" (not executable, so CSP allows it).
+// Data come from the json_script tag "item-trend-data" (not executable, so CSP allows it),
+// with the legend already in the reader's language (the view translates it).
 document.addEventListener("DOMContentLoaded", () => {
   const source = document.getElementById("item-trend-data");
   const canvas = document.getElementById("item-trend");
@@ -11,7 +12,7 @@ document.addEventListener("DOMContentLoaded", () => {
       datasets: [
         {
           type: "line",
-          label: "On hand",
+          label: trend.legend.on_hand,
           data: trend.on_hand,
           borderColor: "#0b5d66",
           backgroundColor: "#0b5d66",
@@ -22,7 +23,7 @@ document.addEventListener("DOMContentLoaded", () => {
         },
         {
           type: "bar",
-          label: "Dispensed",
+          label: trend.legend.dispensed,
           data: trend.dispensed,
           backgroundColor: "#b5651d",
           yAxisID: "y",
