@@ -14,7 +14,9 @@ from django.core.mail import send_mass_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext, pgettext
 
 from org.models import Site, User
 from outbox.services import job_enqueue
@@ -373,29 +375,54 @@ def snapshots_recheck(*, today: date | None = None) -> list[SnapshotCheck]:
 
 
 def _changed_lines(checks: list[SnapshotCheck]) -> list[str]:
+    # The report's name and period stay as the funder's template writes them.
     base = settings.SITE_BASE_URL.rstrip("/")
     return [
-        f"- {c.snapshot.parameters.get('template_name', c.snapshot.template)} "
-        f"(version {c.snapshot.version}): figures changed since — {c.cells_differ} "
-        f"cell{'s' if c.cells_differ != 1 else ''} differ. A new version can be built from "
-        f"{base}{reverse('reports:detail', args=[c.snapshot.pk])}"
+        ngettext(
+            "- %(report)s (version %(version)s): figures changed since — %(cells)s cell "
+            "differs. A new version can be built from %(url)s",
+            "- %(report)s (version %(version)s): figures changed since — %(cells)s cells "
+            "differ. A new version can be built from %(url)s",
+            c.cells_differ,
+        )
+        % {
+            "report": c.snapshot.parameters.get("template_name", c.snapshot.template),
+            "version": c.snapshot.version,
+            "cells": c.cells_differ,
+            "url": f"{base}{reverse('reports:detail', args=[c.snapshot.pk])}",
+        }
         for c in checks
     ]
 
 
+def _in_language_of(user):
+    """The recipient's language for a mail (the program's when they chose none)."""
+    return translation.override(user.language or settings.LANGUAGE_CODE)
+
+
 def reports_changed_notify(*, checks: list[SnapshotCheck]) -> int:
-    """Email coordinators that a published month's figures changed since its report."""
+    """Email coordinators that a published month's figures changed since its report,
+    each in their own language."""
     period = checks[0].snapshot.parameters.get("period_label", str(checks[0].snapshot.period_start))
-    subject = f"Funder reports for {period}: figures changed since they were built"
-    body = (
-        f"Records of {period} were corrected or added after its reports were built:\n\n"
-        + "\n".join(_changed_lines(checks))
-        + "\n\nThe versions already sent stay as they were. Sign in to build a new "
-        "version if the funder should have the corrected figures.\n"
-    )
-    messages = [
-        (subject, body, settings.DEFAULT_FROM_EMAIL, [user.email]) for user in report_recipients()
-    ]
+    messages = []
+    for user in report_recipients():
+        with _in_language_of(user):
+            subject = _("Funder reports for %(period)s: figures changed since they were built") % {
+                "period": period
+            }
+            body = (
+                _("Records of %(period)s were corrected or added after its reports were built:")
+                % {"period": period}
+                + "\n\n"
+                + "\n".join(_changed_lines(checks))
+                + "\n\n"
+                + _(
+                    "The versions already sent stay as they were. Sign in to build a new "
+                    "version if the funder should have the corrected figures."
+                )
+                + "\n"
+            )
+        messages.append((subject, body, settings.DEFAULT_FROM_EMAIL, [user.email]))
     return send_mass_mail(messages, fail_silently=False) if messages else 0
 
 
@@ -466,37 +493,53 @@ def _changed_before(snapshot: ReportSnapshot) -> list[SnapshotCheck]:
 
 
 def reports_notify(*, snapshots: list[ReportSnapshot]) -> int:
-    """Email a link to each new report; figures stay behind the login."""
+    """Email a link to each new report, to each recipient in their own language; figures
+    stay behind the login, and the reports' names and periods are the funders'."""
     if not snapshots:
         return 0
     base = settings.SITE_BASE_URL.rstrip("/")
     labels = list(
         dict.fromkeys(s.parameters.get("period_label", str(s.period_start)) for s in snapshots)
     )
-    period = " and ".join(labels)
-    lines = [
-        f"- {s.parameters.get('template_name', s.template)}, "
-        f"{s.parameters.get('period_label', s.period_start)} (version {s.version}): "
-        f"{base}{reverse('reports:detail', args=[s.pk])}"
-        for s in snapshots
-    ]
-    subject = f"Funder reports for {period} are ready"
-    body = (
-        f"The scheduled funder reports for {period} have been generated:\n\n"
-        + "\n".join(lines)
-        + "\n\nSign in to view them and download the CSV and XLSX files. "
-        "Published files are small-cell suppressed.\n"
-    )
     # Monthly mail: the month before's reports may have changed since (daily re-check).
     monthly = snapshots[0].parameters.get("period_kind") == "month"
     changed = _changed_before(snapshots[0]) if monthly else []
-    if changed:
-        body += (
-            "\nEarlier reports whose figures changed since they were built:\n\n"
-            + "\n".join(_changed_lines(changed))
-            + "\n"
-        )
-    messages = [
-        (subject, body, settings.DEFAULT_FROM_EMAIL, [user.email]) for user in report_recipients()
-    ]
+    messages = []
+    for user in report_recipients():
+        with _in_language_of(user):
+            # xgettext reads no call inside an f-string: the word is fetched first.
+            joined_by = pgettext("joining periods", "and")
+            period = f" {joined_by} ".join(labels)
+            lines = [
+                _("- %(report)s, %(period)s (version %(version)s): %(url)s")
+                % {
+                    "report": s.parameters.get("template_name", s.template),
+                    "period": s.parameters.get("period_label", s.period_start),
+                    "version": s.version,
+                    "url": f"{base}{reverse('reports:detail', args=[s.pk])}",
+                }
+                for s in snapshots
+            ]
+            subject = _("Funder reports for %(period)s are ready") % {"period": period}
+            body = (
+                _("The scheduled funder reports for %(period)s have been generated:")
+                % {"period": period}
+                + "\n\n"
+                + "\n".join(lines)
+                + "\n\n"
+                + _(
+                    "Sign in to view them and download the CSV and XLSX files. "
+                    "Published files are small-cell suppressed."
+                )
+                + "\n"
+            )
+            if changed:
+                body += (
+                    "\n"
+                    + _("Earlier reports whose figures changed since they were built:")
+                    + "\n\n"
+                    + "\n".join(_changed_lines(changed))
+                    + "\n"
+                )
+        messages.append((subject, body, settings.DEFAULT_FROM_EMAIL, [user.email]))
     return send_mass_mail(messages, fail_silently=False) if messages else 0

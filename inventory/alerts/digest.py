@@ -8,7 +8,9 @@ from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from ..models import AlertDigest, AlertSeverity, StockAlert
 
@@ -88,17 +90,21 @@ def alerts_send_digest() -> AlertDigest | None:
 
 
 def _digest_email(user, alerts: list[StockAlert]) -> EmailMessage:
+    """The digest for one manager, in their language (the program's when they chose none)."""
     alerts = sorted(alerts, key=lambda a: (a.location.name, a.severity, a.item.name))
     emergencies = sum(a.severity == AlertSeverity.EMERGENCY for a in alerts)
-    subject = f"Stock alerts: {len(alerts)} new" + (
-        f", {emergencies} emergency" if emergencies else ""
-    )
-    body = render_to_string(
-        "inventory/alert_digest_email.txt",
-        {
-            "user": user,
-            "alerts": alerts,
-            "url": settings.SITE_BASE_URL.rstrip("/") + reverse("inventory:alerts"),
-        },
-    )
+    with translation.override(user.language or settings.LANGUAGE_CODE):
+        subject = ngettext(
+            "Stock alerts: %(count)s new", "Stock alerts: %(count)s new", len(alerts)
+        ) % {"count": len(alerts)}
+        if emergencies:
+            subject += _(", %(count)s emergency") % {"count": emergencies}
+        body = render_to_string(
+            "inventory/alert_digest_email.txt",
+            {
+                "user": user,
+                "alerts": alerts,
+                "url": settings.SITE_BASE_URL.rstrip("/") + reverse("inventory:alerts"),
+            },
+        )
     return EmailMessage(subject=subject, body=body, to=[user.email])

@@ -5,13 +5,14 @@ document.addEventListener("DOMContentLoaded", () => {
   const canvas = document.getElementById("item-trend");
   if (!source || !canvas || typeof window.Chart === "undefined") return;
   const trend = JSON.parse(source.textContent);
+  const { t } = window.sspStrings;
   canvas.chart = new window.Chart(canvas, {
     data: {
       labels: trend.labels,
       datasets: [
         {
           type: "line",
-          label: "On hand",
+          label: t("stock.on_hand"),
           data: trend.on_hand,
           borderColor: "#0b5d66",
           backgroundColor: "#0b5d66",
@@ -22,7 +23,7 @@ document.addEventListener("DOMContentLoaded", () => {
         },
         {
           type: "bar",
-          label: "Dispensed",
+          label: t("stock.dispensed"),
           data: trend.dispensed,
           backgroundColor: "#b5651d",
           yAxisID: "y",
