@@ -98,6 +98,7 @@ TEMPLATES = [
                 "csp.context_processors.nonce",
                 "org.context_processors.navigation",
                 "org.context_processors.help_link",
+                "org.context_processors.js_strings",
             ],
         },
     },

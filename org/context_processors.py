@@ -21,3 +21,19 @@ def navigation(request):
 def help_link(request):
     """The anchor of the help page's section for this screen (the `?` in the top bar)."""
     return {"help_section": help_section(getattr(request, "resolver_match", None))}
+
+
+def js_strings(request):
+    """The words the page's scripts show (every app's js_strings.py), in the request's
+    language: base.html puts them in the page as JSON, so a page kept for offline use
+    keeps its scripts' words with it and needs no fetch of a catalogue."""
+
+    def gather():
+        # Called by the template only where it is used (base.html), not for every
+        # fragment htmx asks for.
+        words = {}
+        for module in app_modules("js_strings"):
+            words.update(module.strings())
+        return words
+
+    return {"js_strings": gather}

@@ -1,10 +1,15 @@
 """Fixtures of the cross-cutting proofs: the two-site world of the access matrix and
-the audit coverage."""
+the audit coverage, and the world the browser walks (accessibility, Spanish) go through."""
 
 import pytest
 from django.db import connection, transaction
 from django.test import override_settings
 
+from org.models import ServiceModel
+from referrals.defaults import default_types_ensure
+from referrals.models import ReferralType
+
+from ..factories import ParticipantFactory, VisitFactory
 from ..support.services import require_service
 from ..support.world import two_sites
 
@@ -31,3 +36,21 @@ def module_world(request, django_db_setup, django_db_blocker, tmp_path_factory):
         with override_settings(MEDIA_ROOT=media_root):
             yield world
         transaction.set_rollback(True)
+
+
+@pytest.fixture
+def walk_world(settings, tmp_path, outreach_olu):
+    """Two sites' records (a visit, a referral, an alert, a count, built reports) and the
+    demo's outreach account, with a visit on a street shift."""
+    settings.MEDIA_ROOT = tmp_path
+    # An earlier transactional test may have flushed the referral types migrate seeds.
+    default_types_ensure(ReferralType)
+    world = two_sites(tmp_path)
+    world.people.outreach = outreach_olu
+    VisitFactory(
+        site=outreach_olu.sites.get(code="OUTR"),
+        recorded_by=outreach_olu,
+        participant=ParticipantFactory(code="JUPE1969M"),
+        service_model=ServiceModel.OUTREACH,
+    )
+    return world

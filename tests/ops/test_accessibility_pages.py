@@ -16,18 +16,15 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from inventory.models import AlertCondition, AlertSeverity, StockAlert
-from org.models import ServiceModel
-from referrals.defaults import default_types_ensure
 from referrals.models import ReferralType
 from referrals.services import referral_create
 from reports.services import report_build, report_request
 from ssp.services import visit_record
 
-from ..factories import ParticipantFactory, VisitFactory
 from ..support.accessibility import assert_no_serious_axe_violations, axe_violations, describe
 from ..support.intake import kit_line, new_uuid
 from ..support.walk import PHONE, horizontal_overflow, menu_paths, walk
-from ..support.world import report_period, two_sites
+from ..support.world import report_period
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -123,24 +120,6 @@ def test_referrals_list(page, browser_login, front_desk_ana, returning_visit):
 
 
 # --- The walk --------------------------------------------------------------------------
-
-
-@pytest.fixture
-def walk_world(settings, tmp_path, outreach_olu):
-    """Two sites' records (a visit, a referral, an alert, a count, built reports) and the
-    demo's outreach account, with a visit on a street shift."""
-    settings.MEDIA_ROOT = tmp_path
-    # An earlier transactional test may have flushed the referral types migrate seeds.
-    default_types_ensure(ReferralType)
-    world = two_sites(tmp_path)
-    world.people.outreach = outreach_olu
-    VisitFactory(
-        site=outreach_olu.sites.get(code="OUTR"),
-        recorded_by=outreach_olu,
-        participant=ParticipantFactory(code="JUPE1969M"),
-        service_model=ServiceModel.OUTREACH,
-    )
-    return world
 
 
 @pytest.mark.parametrize("role", ["front_desk", "outreach", "manager", "coordinator", "admin"])

@@ -316,7 +316,7 @@ def test_logout_and_the_end_of_the_session_wipe_the_device_cache_but_keep_the_ou
         open_menu(page)  # on a phone Log out sits in the folded menu
         page.click(".logout-form button")
         page.wait_for_url("**/login/")
-        assert "have not reached the server" in dialogs[0]
+        assert "1 record has not reached the server yet" in dialogs[0]
         expect(page.locator("#id_username")).to_be_visible()
         for key in ["codes", "catalog", "csrf", "user", "sent"]:
             assert device_cache(page, key) is None, key

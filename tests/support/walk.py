@@ -16,8 +16,9 @@ NOT_PAGES = ("/logout/", "/admin/", "/api/", ".csv", "/download/")
 
 
 def menu_paths(page) -> list[str]:
-    """The addresses of the signed-in person's menu, folded entries included."""
-    return page.locator("nav[aria-label=Main] a").evaluate_all(
+    """The addresses of the signed-in person's menu, folded entries included (found by
+    place, not by the nav's label, which is translated)."""
+    return page.locator("#menu-panel nav a").evaluate_all(
         "links => links.map(a => a.getAttribute('href'))"
     )
 

@@ -108,7 +108,9 @@
       // Refused: stays, marked with the server's words, until staff fix or discard it.
       record.status = "refused";
       record.errors = result.errors || null;
-      record.message = flatErrors(result.errors) || result.notice || "The server refused this record.";
+      const words = scope.sspStrings;
+      const fallback = "The server refused this record.";
+      record.message = flatErrors(result.errors) || result.notice || (words ? words.t("device.refused", null, fallback) : fallback);
       await (await db()).put(OUTBOX, record);
     }
   }

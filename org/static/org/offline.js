@@ -8,6 +8,7 @@
   const RETRY_SECONDS = 60;
   const device = window.sspDevice;
   if (!device) return;
+  const { t } = window.sspStrings;
 
   let lastOutcome = { state: "idle" };
   let sending = null;
@@ -35,11 +36,11 @@
     const waiting = records.filter((r) => r.status !== "refused").length;
     const refused = records.length - waiting;
     const online = navigator.onLine;
-    const parts = [online ? "Online" : "Offline"];
-    if (waiting) parts.push(`${waiting} waiting to send`);
-    if (refused) parts.push(`${refused} not accepted`);
-    if (online && waiting && ["login", "no-session"].includes(lastOutcome.state)) parts.push("log in again to send");
-    if (online && waiting && lastOutcome.state === "forbidden") parts.push("reload the page to send");
+    const parts = [online ? t("shell.online") : t("shell.offline")];
+    if (waiting) parts.push(t("shell.waiting", { n: waiting }));
+    if (refused) parts.push(t("shell.refused", { n: refused }));
+    if (online && waiting && ["login", "no-session"].includes(lastOutcome.state)) parts.push(t("shell.log_in_again"));
+    if (online && waiting && lastOutcome.state === "forbidden") parts.push(t("shell.reload"));
     // Online with nothing waiting is the usual case: a dot, so the menu keeps its one
     // line; the words are still there for a screen reader and on hover.
     const quiet = online && parts.length === 1;
@@ -118,16 +119,24 @@
     if (ends && Date.parse(ends) <= Date.now()) await wipe();
   }
 
+  /** The words of this page's language, for the service worker's own page and its
+   * messages (it has no page to read them from). Not personal: kept again after a wipe. */
+  async function keepWords() {
+    await device.cachePut("strings", { language: window.sspStrings.lang(), words: window.sspStrings.all() });
+  }
+
   document.addEventListener("DOMContentLoaded", async () => {
     const user = document.body.dataset.deviceUser;
     if (user === undefined) return;
     if (!user) {
       // The login page: logged out, or the session ended. Nothing of it stays behind.
       await wipe();
+      await keepWords();
       return;
     }
     const previous = await device.cacheGet("user");
     if (previous && String(previous) !== String(user)) await wipe(); // someone else's cache
+    await keepWords();
     await device.cachePut("user", user);
     await device.cachePut("csrf", csrfToken());
     await checkSessionEnd();
@@ -146,7 +155,7 @@
         if (form.dataset.wiped) return;
         event.preventDefault();
         const left = (await device.waiting(user)).length;
-        if (left && !window.confirm(`${left} record(s) have not reached the server yet. They stay on this device and are sent when you log in again. Log out?`)) return;
+        if (left && !window.confirm(t("shell.logout_confirm", { n: left }))) return;
         await wipe();
         form.dataset.wiped = "true";
         form.submit();

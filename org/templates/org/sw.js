@@ -15,7 +15,11 @@ const WORKBOX_MODULES = {
   "workbox-cacheable-response": "{% static 'vendor/workbox-7.4.1/workbox-cacheable-response.prod.js' %}",
 };
 workbox.setConfig({ debug: false, modulePathCb: (name) => WORKBOX_MODULES[name] });
-importScripts("{% static 'vendor/idb-8.0.3.umd.js' %}", "{% static 'org/device.js' %}");
+importScripts(
+  "{% static 'org/strings.js' %}",
+  "{% static 'vendor/idb-8.0.3.umd.js' %}",
+  "{% static 'org/device.js' %}",
+);
 
 const STATIC_PREFIX = "{% get_static_prefix %}";
 const OFFLINE_HEADER = "{{ offline_header }}";
@@ -27,6 +31,7 @@ const NETWORK_WAIT_MS = 6000; // a page slower than this comes from the device (
 const APP_SHELL = [
   "{% static 'org/app.css' %}",
   "{% static 'org/app.js' %}",
+  "{% static 'org/strings.js' %}",
   "{% static 'org/offline.js' %}",
   "{% static 'org/device.js' %}",
   "{% static 'vendor/htmx-2.0.11.min.js' %}",
@@ -73,13 +78,27 @@ async function keptPage(key) {
   return hit && user && hit.headers.get(OFFLINE_USER_HEADER) === user ? hit : undefined;
 }
 
-function notKeptPage() {
+// The worker's words: this script's address is fixed (/sw.js, one copy for every
+// language), so it is not rendered per language. Each page leaves its words and their
+// language in the device's cache (offline.js); the worker takes the last page's, which
+// is the language of the person using the device now (English before any page ran).
+async function useWords() {
+  const kept = await self.sspDevice.cacheGet("strings").catch(() => null);
+  if (kept && kept.words) self.sspStrings.use(kept.words, kept.language);
+}
+
+const escapeHtml = (text) =>
+  String(text).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
+
+async function notKeptPage() {
+  await useWords();
+  const { t, lang } = self.sspStrings;
+  const say = (key, english) => escapeHtml(t(key, null, english));
   const html =
-    '<!doctype html><html lang="en"><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">' +
-    "<title>Offline · SSP intake</title><h1>No connection</h1>" +
-    "<p>This page was not kept on this device. The front desk, the street shift and the " +
-    "follow-ups work offline once they have been opened with a connection.</p>" +
-    '<p><a href="/">Home</a></p></html>';
+    `<!doctype html><html lang="${escapeHtml(lang())}"><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">` +
+    `<title>${say("offline.title", "Offline · SSP intake")}</title><h1>${say("offline.heading", "No connection")}</h1>` +
+    `<p>${say("offline.not_kept", "This page was not kept on this device. The front desk, the street shift and the follow-ups work offline once they have been opened with a connection.")}</p>` +
+    `<p><a href="/">${say("offline.home", "Home")}</a></p></html>`;
   return new Response(html, {
     status: 503,
     headers: {
@@ -109,7 +128,7 @@ async function pageFromNetworkOrDevice({ request }) {
     if (first !== "slow") return first;
     return (await keptPage(key)) || (await fromNetwork);
   } catch (error) {
-    return (await keptPage(key)) || notKeptPage();
+    return (await keptPage(key)) || (await notKeptPage());
   }
 }
 registerRoute(({ request }) => request.mode === "navigate", pageFromNetworkOrDevice, "GET");
@@ -127,7 +146,7 @@ async function formPostOrKeep({ request }) {
     const form = await copy.formData().catch(() => null);
     const clientUuid = form && form.get("client_uuid");
     const user = await self.sspDevice.cacheGet("user");
-    if (!clientUuid || !user) return notKeptPage();
+    if (!clientUuid || !user) return await notKeptPage();
     const entries = [];
     for (const [name, value] of form.entries()) {
       // Never kept: the CSRF token, and the parts a code is built from (a mother's name).
@@ -204,7 +223,7 @@ self.addEventListener("message", (event) => {
 self.addEventListener("sync", (event) => {
   if (event.tag === "ssp-outbox") {
     event.waitUntil(
-      self.sspDevice.send().then((outcome) => {
+      useWords().then(() => self.sspDevice.send()).then((outcome) => {
         // Still offline or the server could not answer: ask the browser to try again.
         if (outcome.state === "offline" || outcome.state === "server") throw new Error(outcome.state);
       }),

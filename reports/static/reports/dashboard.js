@@ -4,6 +4,7 @@ document.addEventListener("DOMContentLoaded", () => {
   const source = document.getElementById("trends-data");
   if (!source || typeof window.Chart === "undefined") return;
   const trends = JSON.parse(source.textContent);
+  const { t, lang } = window.sspStrings;
   const palette = ["#0b5d66", "#b5651d", "#6a3d9a", "#2e7d32", "#c2185b", "#1565c0", "#8d6e63"];
   const percent = (value) => `${Math.round(value * 100)}%`;
   // The running month is "so far": the segment into it is dotted and its point hollow,
@@ -11,11 +12,7 @@ document.addEventListener("DOMContentLoaded", () => {
   const partial = trends.partial || [];
   const soFar = (i) => Boolean(partial[i]);
   const charts = document.getElementById("charts");
-  // Words from the page, so the charts speak the person's language (data-* on #charts).
-  const soFarLabel = (charts && charts.dataset.soFar) || "so far";
-  const suppressedLabel = (charts && charts.dataset.suppressed) || "suppressed";
-  // Numbers in the page's language (<html lang>), not the browser's.
-  const locale = document.documentElement.lang || undefined;
+  const soFarLabel = (charts && charts.dataset.soFar) || t("reports.so_far");
   const labels = trends.month_labels.map((label, i) => (soFar(i) ? `${label} (${soFarLabel})` : label));
 
   document.querySelectorAll("canvas[data-series]").forEach((canvas) => {
@@ -44,7 +41,6 @@ document.addEventListener("DOMContentLoaded", () => {
       type: "line",
       data: { labels, datasets },
       options: {
-        locale,
         responsive: true,
         maintainAspectRatio: false,
         animation: false,
@@ -62,9 +58,9 @@ document.addEventListener("DOMContentLoaded", () => {
               label: (ctx) => {
                 const value = ctx.raw;
                 if (value === null || value === undefined) {
-                  return `${ctx.dataset.label}: ${isRate ? "–" : suppressedLabel}`;
+                  return `${ctx.dataset.label}: ${isRate ? "–" : t("reports.suppressed")}`;
                 }
-                return `${ctx.dataset.label}: ${isRate ? percent(value) : value.toLocaleString(locale)}`;
+                return `${ctx.dataset.label}: ${isRate ? percent(value) : value.toLocaleString(lang())}`;
               },
             },
           },

@@ -4,6 +4,8 @@
 (() => {
   "use strict";
 
+  const { t } = window.sspStrings;
+
   const normalise = (text) =>
     text.normalize("NFKD").replace(/[\u0300-\u036f]/g, "").toUpperCase().replace(/[^A-Z0-9]/g, "");
 
@@ -27,7 +29,7 @@
         if (kind === "kit") {
           const tag = document.createElement("span");
           tag.className = "status status-info";
-          tag.textContent = "kit";
+          tag.textContent = t("intake.kit");
           nameCell.append(tag);
         }
         const hidden = document.createElement("input");
@@ -40,14 +42,14 @@
         const qty = document.createElement("input");
         Object.assign(qty, { type: "number", name: "qty", min: "1", value: quantity, className: "qty" });
         qty.inputMode = "numeric";
-        qty.setAttribute("aria-label", `Quantity of ${name}`);
+        qty.setAttribute("aria-label", t("intake.quantity_of", { name }));
         qtyCell.append(qty);
         const removeCell = row.insertCell();
         const remove = document.createElement("button");
         remove.type = "button";
         remove.className = "remove-line";
         remove.textContent = "×";
-        remove.setAttribute("aria-label", `Remove ${name}`);
+        remove.setAttribute("aria-label", t("intake.remove", { name }));
         removeCell.append(remove);
         cart.append(row);
       }

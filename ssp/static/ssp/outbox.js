@@ -7,6 +7,7 @@
   "use strict";
 
   const device = window.sspDevice;
+  const { t } = window.sspStrings;
   const CATALOG_URL = "/api/v1/device/catalog/";
   const CODES_URL = "/api/v1/device/codes/";
   const NUMBER_FIELDS = ["syringes_collected", "secondary_people", "overdose_reversals", "contacts"];
@@ -123,11 +124,11 @@
     if (form.id === "intake-form") {
       const code = normalise(values.get("code"));
       const parts = Array.from(form.querySelectorAll(".parts input")).some((input) => input.value.trim());
-      if (!code && parts) return "Building a code from its parts needs a connection: type the code.";
-      if (!code && !values.has("anonymous")) return "Type the participant's code, or tick Anonymous.";
-      if (code && values.has("anonymous")) return "Either a code or anonymous, not both.";
+      if (!code && parts) return t("outbox.parts_need_connection");
+      if (!code && !values.has("anonymous")) return t("outbox.code_or_anonymous");
+      if (code && values.has("anonymous")) return t("outbox.not_both");
     } else if (!(Number(values.get("contacts")) >= 1)) {
-      return "People reached: at least 1.";
+      return t("outbox.at_least_one");
     }
     return null;
   }
@@ -183,8 +184,8 @@
       queued_at: happenedAt,
     };
     await device.put(record);
-    const what = form.id === "shift-form" ? "Shift" : "Visit";
-    say(form, `${what} kept on this device at ${clock(happenedAt)}: waiting to send.`, false);
+    const kept = form.id === "shift-form" ? "outbox.shift_kept" : "outbox.visit_kept";
+    say(form, t(kept, { time: clock(happenedAt) }), false);
     resetForm(form);
     await render();
     if (window.sspShell) window.sspShell.sendSoon();
@@ -213,7 +214,10 @@
     const when = new Date(iso);
     const time = `${String(when.getHours()).padStart(2, "0")}:${String(when.getMinutes()).padStart(2, "0")}`;
     if (when.toDateString() === new Date().toDateString()) return time;
-    const day = when.toLocaleDateString("en-GB", { weekday: "short", day: "numeric", month: "short", year: "numeric" });
+    // English as the server writes it ("Tue 1 Dec 2026"); other languages their own way.
+    const language = window.sspStrings.lang();
+    const locale = language === "en" ? "en-GB" : language;
+    const day = when.toLocaleDateString(locale, { weekday: "short", day: "numeric", month: "short", year: "numeric" });
     return `${day.replace(",", "")}, ${time}`;
   }
 
@@ -226,8 +230,8 @@
 
   function describeWho(summary) {
     if (!summary) return "";
-    if (summary.contacts > 1) return `shift · ${summary.contacts} contacts`;
-    return summary.code || "anonymous";
+    if (summary.contacts > 1) return t("outbox.shift_contacts", { n: summary.contacts });
+    return summary.code || t("outbox.anonymous");
   }
 
   function describeLines(summary) {
@@ -245,18 +249,18 @@
     cell(row, describeLines(record.summary));
     if (columns === "today") {
       cell(row, String((record.summary && record.summary.collected) || 0), "num");
-      cell(row, "this device");
+      cell(row, t("outbox.this_device"));
     }
     const actions = row.insertCell();
     const status = document.createElement("span");
     if (record.sent) {
       status.className = "status status-ok";
-      status.textContent = record.notice ? `sent · ${record.notice}` : "sent";
+      status.textContent = record.notice ? t("outbox.sent_notice", { notice: record.notice }) : t("outbox.sent");
       actions.append(status);
       return;
     }
     status.className = record.status === "refused" ? "status status-bad" : "status status-warn";
-    status.textContent = record.status === "refused" ? "not accepted" : "waiting to send";
+    status.textContent = record.status === "refused" ? t("outbox.refused") : t("outbox.waiting");
     actions.append(status);
     if (record.status === "refused") {
       const message = document.createElement("p");
@@ -266,16 +270,16 @@
       const fix = document.createElement("button");
       fix.type = "button";
       fix.className = "device-fix";
-      fix.textContent = "Fix";
+      fix.textContent = t("outbox.fix");
       fix.dataset.clientUuid = record.client_uuid;
       actions.append(fix, " ");
     }
     const discard = document.createElement("button");
     discard.type = "button";
     discard.className = "device-discard";
-    discard.textContent = "Discard";
+    discard.textContent = t("outbox.discard");
     discard.dataset.clientUuid = record.client_uuid;
-    discard.setAttribute("aria-label", `Discard the record of ${clock(happened)} kept on this device`);
+    discard.setAttribute("aria-label", t("outbox.discard_label", { time: clock(happened) }));
     actions.append(discard);
   }
 
@@ -287,9 +291,13 @@
       section.className = "device-outbox";
       section.setAttribute("aria-labelledby", "device-outbox-heading");
       section.innerHTML =
-        '<h2 id="device-outbox-heading">Kept on this device</h2><div class="table-wrap"><table class="table">' +
-        '<thead><tr><th scope="col">Time</th><th scope="col">Who</th><th scope="col">Supplies</th><th scope="col">State</th></tr></thead>' +
+        '<h2 id="device-outbox-heading"></h2><div class="table-wrap"><table class="table">' +
+        '<thead><tr><th scope="col"></th><th scope="col"></th><th scope="col"></th><th scope="col"></th></tr></thead>' +
         "<tbody></tbody></table></div>";
+      // The words go in as text, never as markup.
+      section.querySelector("h2").textContent = t("outbox.heading");
+      const headings = ["outbox.time", "outbox.who", "outbox.supplies", "outbox.state"];
+      section.querySelectorAll("th").forEach((th, i) => (th.textContent = t(headings[i])));
       form.after(section);
     }
     return section;
@@ -351,16 +359,16 @@
         nameCell.append(hidden);
         const qty = Object.assign(document.createElement("input"), { type: "number", name: "qty", min: "1", className: "qty" });
         qty.value = quantities[i] || "1";
-        qty.setAttribute("aria-label", `Quantity of ${name}`);
+        qty.setAttribute("aria-label", t("intake.quantity_of", { name }));
         row.insertCell().append(qty);
         const remove = Object.assign(document.createElement("button"), { type: "button", className: "remove-line", textContent: "×" });
-        remove.setAttribute("aria-label", `Remove ${name}`);
+        remove.setAttribute("aria-label", t("intake.remove", { name }));
         row.insertCell().append(remove);
       });
       const empty = form.querySelector(".cart-empty");
       if (empty) empty.classList.toggle("hidden", cart.rows.length > 0);
     }
-    say(form, `Fix the record, then save it again. The server said: ${record.message || ""}`, true);
+    say(form, t("outbox.fix_then_save", { message: record.message || "" }), true);
     (form.querySelector("#code") || form.querySelector("input:not([type=hidden])")).focus();
   }
 
@@ -368,7 +376,7 @@
     document.addEventListener("click", async (event) => {
       const discard = event.target.closest(".device-discard");
       if (discard) {
-        if (!window.confirm("Discard this record? It has not reached the server and will be lost.")) return;
+        if (!window.confirm(t("outbox.discard_confirm"))) return;
         await device.discard(discard.dataset.clientUuid);
         await render();
         return;
@@ -424,15 +432,19 @@
 
   // The labels are the server's (ssp.codes.near_difference): the real difference.
   const kind = (char) => (/\d/.test(char) ? "digit" : "letter");
+  const REASONS = {
+    letter: { different: "outbox.letter_different", missing: "outbox.letter_missing", extra: "outbox.letter_extra" },
+    digit: { different: "outbox.digit_different", missing: "outbox.digit_missing", extra: "outbox.digit_extra" },
+  };
 
   function oneEditApart(a, b) {
     if (a === b) return null;
     if (a.length === b.length) {
       const diffs = [];
       for (let i = 0; i < a.length; i += 1) if (a[i] !== b[i]) diffs.push(i);
-      if (diffs.length === 1) return `one ${kind(b[diffs[0]])} different`;
+      if (diffs.length === 1) return t(REASONS[kind(b[diffs[0]])].different);
       if (diffs.length === 2 && diffs[1] === diffs[0] + 1 && a[diffs[0]] === b[diffs[1]] && a[diffs[1]] === b[diffs[0]]) {
-        return /\d/.test(a[diffs[0]] + a[diffs[1]]) ? "digits swapped" : "letters swapped";
+        return /\d/.test(a[diffs[0]] + a[diffs[1]]) ? t("outbox.digits_swapped") : t("outbox.letters_swapped");
       }
       return null;
     }
@@ -440,7 +452,7 @@
     if (longer.length - shorter.length !== 1) return null;
     for (let i = 0; i < longer.length; i += 1) {
       if (longer.slice(0, i) + longer.slice(i + 1) === shorter) {
-        return `one ${kind(longer[i])} ${a.length < b.length ? "missing" : "extra"}`;
+        return t(REASONS[kind(longer[i])][a.length < b.length ? "missing" : "extra"]);
       }
     }
     return null;
@@ -461,7 +473,7 @@
     const prefix = [];
     for (const code of codes) {
       if (code === typed) continue;
-      const reason = yearApart(typed, code) ? "birth year ±1" : oneEditApart(typed, code);
+      const reason = yearApart(typed, code) ? t("outbox.birth_year") : oneEditApart(typed, code);
       if (reason && near.length < MAX_SUGGESTIONS) near.push({ code, reason });
       else if (typed.length >= 2 && code.startsWith(typed) && prefix.length < MAX_PREFIX) prefix.push(code);
     }
@@ -496,20 +508,18 @@
     code.textContent = typed;
     const tag = document.createElement("span");
     tag.className = "status status-info";
-    tag.textContent = "offline — suggestions from this device";
+    tag.textContent = t("outbox.offline_tag");
     head.append(code, " ", tag);
     card.append(head);
     const known = kept.codes.includes(typed);
     const line = document.createElement("p");
     line.className = "muted small";
-    line.textContent = known
-      ? "Seen at your sites. Saving keeps the visit on this device until it is sent."
-      : "Not among the codes this device keeps. Saving keeps the visit on this device; the server decides whether the code is new.";
+    line.textContent = known ? t("outbox.seen_here") : t("outbox.not_seen");
     card.append(line);
     const { near, prefix } = known ? { near: [], prefix: [] } : deviceSuggestions(typed, kept.codes);
     if (near.length) {
       const ask = document.createElement("p");
-      ask.textContent = "Did you mean an existing code?";
+      ask.textContent = t("outbox.did_you_mean");
       const list = document.createElement("ul");
       list.className = "suggestions";
       for (const s of near) list.appendChild(document.createElement("li")).append(codeButton(s.code, s.reason, "use-code"));
@@ -518,7 +528,7 @@
     if (prefix.length) {
       const p = document.createElement("p");
       p.className = "small";
-      p.append(`Codes starting with ${typed}: `);
+      p.append(`${t("outbox.starting_with", { code: typed })} `);
       prefix.forEach((c, i) => p.append(codeButton(c, "", "use-code link"), i < prefix.length - 1 ? ", " : ""));
       card.append(p);
     }

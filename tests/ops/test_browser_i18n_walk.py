@@ -1,0 +1,108 @@
+"""The Spanish walk: for every demo role, with the person's language set to Spanish,
+every page of their menu opens as <html lang="es"> and shows none of the catalogue's
+English msgids whose Spanish differs (at least 12 characters, so codes and short words
+do not give false alarms) in its visible text (document.body.innerText). The program's
+own data (names of sites, locations, items, kits, funds, partners) are taken out of the
+text first: they are typed by staff and never translated ("Street outreach team" is a
+site, not the "Street outreach" service model).
+
+Pages still being translated are listed in STILL_ENGLISH_PAGES with what they show in
+English (reported as warnings on each run). The list only shrinks: a listed page found
+clean fails the test until it is taken off, as STILL_ENGLISH does for templates."""
+
+import re
+import warnings
+
+import pytest
+
+from inventory.models import FundingSource, Item, Kit, Location
+from org.models import Site
+from referrals.models import Partner
+
+from ..support.catalogue import LOCALE, entries
+from ..support.walk import DESKTOP, menu_paths
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+ROLES = ["front_desk", "outreach", "manager", "coordinator", "admin"]
+MIN_LENGTH = 12
+
+# The pages each role still sees partly in English (other apps' templates and messages
+# are being marked on their own branches); emptied as they are merged.
+STILL_ENGLISH_PAGES = {
+    "front_desk": {"/intake/participants/", "/sites/"},
+    "outreach": {"/intake/participants/", "/sites/"},
+    "manager": {"/intake/participants/", "/inventory/", "/sites/"},
+    "coordinator": {"/inventory/", "/referrals/", "/sites/"},
+    "admin": {
+        "/intake/participants/",
+        "/inventory/",
+        "/referrals/",
+        "/sites/",
+        "/audit/",
+        "/staff/",
+    },
+}
+
+
+def english_msgids() -> set[str]:
+    """The catalogue's English texts whose Spanish differs, as they read on screen (tags
+    dropped, entities read), without placeholders (on screen they are filled in)."""
+    found = set()
+    for entry in entries(LOCALE / "es" / "LC_MESSAGES" / "django.po")[1:]:
+        for english, spanish in (
+            (entry.msgid, entry.msgstr[0]),
+            (entry.msgid_plural, entry.msgstr[-1]),
+        ):
+            text = re.sub(r"<[^>]+>", "", english).replace("&lt;", "<").replace("&gt;", ">")
+            text = text.replace("&amp;", "&").strip()
+            if len(text) >= MIN_LENGTH and "%(" not in text and english != spanish:
+                found.add(text)
+    return found
+
+
+def data_names() -> list[str]:
+    """What staff typed and the pages show as it is, longest first."""
+    names = set()
+    for model in (Site, Location, Item, Kit, FundingSource, Partner):
+        names |= set(model.objects.values_list("name", flat=True))
+    return sorted(names, key=len, reverse=True)
+
+
+def english_on_screen(page, english: set[str], names: list[str]) -> list[str]:
+    text = page.evaluate("() => document.body.innerText")
+    for name in names:
+        text = text.replace(name, " ")
+    return sorted(msgid for msgid in english if msgid in text)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_menu_page_of_a_role_reads_in_spanish(page, browser_login, walk_world, role):
+    person = getattr(walk_world.people, role)
+    person.language = "es"
+    person.save(update_fields=["language"])
+    page.set_viewport_size(DESKTOP)
+    browser_login(page, person)
+    english, names = english_msgids(), data_names()
+    still = STILL_ENGLISH_PAGES[role]
+    problems, walked = [], []
+    for path in menu_paths(page):
+        response = page.goto(path)
+        walked.append(path)
+        if not response.ok:
+            problems.append(f"{path}: HTTP {response.status}")
+            continue
+        lang = page.locator("html").get_attribute("lang")
+        if lang != "es":
+            problems.append(f'{path}: <html lang="{lang}">')
+        left = english_on_screen(page, english, names)
+        if path in still:
+            if left:
+                warnings.warn(f"{role} {path} still English: {left}", stacklevel=1)
+            else:
+                problems.append(f"{path} reads in Spanish: take it off STILL_ENGLISH_PAGES")
+        elif left:
+            problems.append(f"{path}: still English: {left}")
+    assert walked, "the menu is empty"
+    assert not (still - set(walked)), f"not in the menu any more: {still - set(walked)}"
+    assert not problems, "\n".join(problems)
