@@ -29,7 +29,14 @@ from org.models import ServiceModel, Site, User
 from .codes import matches_recipe, near_difference, near_variants, normalise
 
 # CollectionMethod and NaloxoneRefillReason are also read by the reports, to label figures.
-from .models import CollectionMethod, NaloxoneRefillReason, Participant, Visit, VisitSupply
+from .models import (
+    CollectionMethod,
+    NaloxoneRefillReason,
+    Participant,
+    Visit,
+    VisitService,
+    VisitSupply,
+)
 from .visit_services import visit_service_labels
 
 # Followed when resolving a merged code; merges re-point older merges, so chains stay short.
@@ -492,6 +499,26 @@ def new_participants_by_site(
     )
     rows = firsts.values("site_id").annotate(n=Count("pk")).order_by()
     return {row["site_id"]: row["n"] for row in rows}
+
+
+def services_given_by_site(
+    *, start: datetime, end: datetime, site_ids
+) -> Iterator[tuple[int, str, int]]:
+    """(site id, service code, times given) at the period's visits, voided visits left
+    out; a street shift gives its counts. One query."""
+    rows = (
+        VisitService.objects.filter(
+            visit__site_id__in=list(site_ids),
+            visit__occurred_at__gte=start,
+            visit__occurred_at__lt=end,
+            visit__voided_at__isnull=True,
+        )
+        .order_by()
+        .values("visit__site_id", "service")
+        .annotate(times=Sum("count"))
+    )
+    for row in rows:
+        yield row["visit__site_id"], row["service"], row["times"]
 
 
 def supply_units_by_site(
