@@ -324,6 +324,7 @@ def _visit_or_404(request, uuid):
 def visit_detail(request, uuid):
     visit = _visit_or_404(request, uuid)
     visit.lines = selectors.supply_lines_of(visit)
+    visit.services_given = selectors.services_of(visit)
     refusal = selectors.visit_edit_refusal(visit=visit, by=request.user)
     history = LogEntry.objects.get_for_object(visit).select_related("actor").order_by("timestamp")
     return render(

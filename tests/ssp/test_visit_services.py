@@ -184,3 +184,16 @@ def test_the_desk_and_the_shift_post_services(client, front_desk_ana, site_a, st
     assert shift.status_code == 302, shift.content.decode()[:2000]
     bulk = Visit.objects.get(contacts=30)
     assert list(bulk.services.values_list("service", "count")) == [("education", 25)]
+
+
+def test_the_visit_page_lists_its_services(client, front_desk_ana, site_a, stocked):
+    visit, _ = visit_record(
+        site=site_a,
+        by=front_desk_ana,
+        client_uuid=new_uuid(),
+        code="MAKO1993F",
+        services=[("wound_care", 1)],
+    )
+    client.force_login(front_desk_ana)
+    page = client.get(f"/intake/visits/{visit.uuid}/").content.decode()
+    assert "Services given</dt><dd>Wound care</dd>" in page
