@@ -436,7 +436,7 @@ SSP_VISIT_SERVICES = env.list(
         "hiv_test:H:HIV test",
         "hcv_test:E:HCV test",
         "vaccination:V:Vaccination",
-        "education:D:Education",
+        "education:I:Education",
         "naloxone_training:T:Naloxone training given",
         "drug_checking:K:Drug checking done",
         "other:X:Other service",

@@ -157,7 +157,7 @@ class IntakeForm(VisitDetailsForm):
     FIELD_KEYS = {
         "syringes_collected": "R",
         "secondary_people": "P",
-        "naloxone_refill_reason": "N",
+        "naloxone_refill_reason": "A",
         "overdose_reversals": "O",
     }
 

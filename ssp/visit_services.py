@@ -9,10 +9,11 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_noop
 
-# Keys the front desk already uses outside a field (intake.js): U the usual supplies,
-# R returns, P picking up for others, N naloxone refill reason, O reversals, F a
-# referral; digits add quick supplies and "/" goes back to the code.
-RESERVED_KEYS = frozenset("UPRNOF/0123456789")
+# Keys the front desk already uses outside a field: U the usual supplies, R returns,
+# P picking up for others, A the naloxone refill reason ("again"), O reversals, F a
+# referral (intake.js); L, N, D answer a referral follow-up (referrals/follow-ups.js);
+# digits add quick supplies and "/" goes back to the code.
+RESERVED_KEYS = frozenset("URPAOFLND/0123456789")
 
 # The default labels, so that makemessages finds them; a program's own labels show as set.
 DEFAULT_LABELS = (

@@ -85,7 +85,7 @@ def _visit_by_keyboard(page, *, with_referral: bool) -> list[str]:
     expect(page.locator("#id_secondary_people")).to_be_focused()
     keys.type("3")
     keys.press("Escape")
-    keys.press("n")  # naloxone refill reason
+    keys.press("a")  # naloxone refill reason ("again")
     expect(page.locator("#id_naloxone_refill_reason")).to_be_focused()
     keys.press("u")  # "Used on someone"
     keys.press("Escape")

@@ -6,9 +6,10 @@ import pytest
 from auditlog.models import LogEntry
 from django.core.exceptions import ImproperlyConfigured
 
+from ssp.forms import IntakeForm
 from ssp.models import Visit, VisitService
 from ssp.services import VisitError, visit_record
-from ssp.visit_services import _parsed
+from ssp.visit_services import RESERVED_KEYS, _parsed, visit_services
 
 from ..support.intake import new_uuid
 
@@ -144,6 +145,7 @@ def test_a_program_sets_its_own_services(settings, front_desk_ana, site_a, stock
     ("entries", "words"),
     [
         (["hiv_test:U:HIV test"], "already taken"),
+        (["hiv_test:N:HIV test"], "already taken"),  # "not yet" for a referral follow-up
         (["hiv_test:H:HIV test", "hcv_test:H:HCV test"], "already taken"),
         (["hiv_test:HIV test"], "write code:KEY:label"),
     ],
@@ -151,6 +153,11 @@ def test_a_program_sets_its_own_services(settings, front_desk_ana, site_a, stock
 def test_a_service_key_the_desk_uses_is_refused(entries, words):
     with pytest.raises(ImproperlyConfigured, match=words):
         _parsed(entries)
+
+
+def test_the_desk_field_keys_are_kept_free_of_services():
+    assert set(IntakeForm.FIELD_KEYS.values()) <= RESERVED_KEYS
+    assert not {choice.key for choice in visit_services()} & RESERVED_KEYS
 
 
 def test_the_desk_and_the_shift_post_services(client, front_desk_ana, site_a, stocked):
