@@ -426,6 +426,23 @@ SSP_GENDER_CHOICES = env.list(
     "SSP_GENDER_CHOICES",
     default=["F:Woman", "M:Man", "X:Trans / non-binary / two-spirit", "U:Not asked / declined"],
 )
+# The services a program gives at a visit (Ontario's minimum data set asks for them), as
+# "code:KEY:label": the code is stored and reported, KEY is the one-letter key that
+# toggles it at the front desk (ssp/visit_services.py refuses a key already taken).
+SSP_VISIT_SERVICES = env.list(
+    "SSP_VISIT_SERVICES",
+    default=[
+        "counselling:C:Counselling",
+        "wound_care:W:Wound care",
+        "hiv_test:H:HIV test",
+        "hcv_test:E:HCV test",
+        "vaccination:V:Vaccination",
+        "education:I:Education",
+        "naloxone_training:T:Naloxone training given",
+        "drug_checking:K:Drug checking done",
+        "other:X:Other service",
+    ],
+)
 # Code look-ups per person (API, intake panel, participant search), shared by all three:
 # a brute-force scan of codes meets a 429. "<count>/<s|min|hour|day>".
 SSP_LOOKUP_RATE = env.str("SSP_LOOKUP_RATE", default="120/min")

@@ -96,7 +96,14 @@ def _history(referral, *, from_status, by, now, note="", follow_up_on=None, link
 
 
 @transaction.atomic(durable=True)
-def referral_create(
+def referral_create(**kwargs) -> Referral:
+    """A referral made at a visit (site, person and date come from the visit), or for
+    a person's code between visits at one of the user's sites. Arguments: those of
+    referral_write, in a transaction of its own."""
+    return referral_write(**kwargs)
+
+
+def referral_write(
     *,
     referral_type: ReferralType,
     by: User,
@@ -108,8 +115,8 @@ def referral_create(
     follow_up_on: date | None = None,
     note: str = "",
 ) -> Referral:
-    """A referral made at a visit (site, person and date come from the visit), or for
-    a person's code between visits at one of the user's sites."""
+    """referral_create's work in the caller's transaction, not a durable one of its own,
+    so that a visit and its referrals are saved together (referrals/with_visit.py)."""
     note = _checked_note(note)
     today = timezone.localdate()
     if visit is not None:

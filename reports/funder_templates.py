@@ -60,6 +60,17 @@ class ReportTemplate:
     source: str = ""  # what the layout is modelled on (docs/reports.md cites it)
 
 
+# Services given at visits (ssp VisitService, issue 14): Ontario's minimum data set asks
+# for them per transaction; the program monthly shows them too.
+SERVICES_GIVEN = Section(
+    "Services given",
+    (
+        Line("services", "Services given (all)"),
+        Family("services", label_prefix="Service: "),
+    ),
+    note="Each time a service was given at a visit; a street shift gives its counts.",
+)
+
 PROGRAM_MONTHLY = ReportTemplate(
     key="program_monthly",
     name="Program monthly summary",
@@ -105,6 +116,7 @@ PROGRAM_MONTHLY = ReportTemplate(
             "Drug checking",
             (Line("strips.fts"), Line("strips.xts"), Line("strips.other")),
         ),
+        SERVICES_GIVEN,
         Section(
             "Other supplies by category",
             (Family("supplies", skip=("supplies.syringe", "supplies.naloxone")),),
@@ -379,6 +391,7 @@ ONTARIO_MONTHLY = ReportTemplate(
                 Family("naloxone_units", nonzero_only=True),
             ),
         ),
+        SERVICES_GIVEN,
     ),
 )
 

@@ -34,9 +34,11 @@ from ssp.selectors import (
     CollectionMethod,
     NaloxoneRefillReason,
     new_participants_by_site,
+    services_given_by_site,
     supply_units_by_site,
     unique_participants_across,
     visit_figures_by_site,
+    visit_service_labels,
     visit_stock_references,
 )
 
@@ -92,6 +94,10 @@ DEFINITIONS = {
     "linked": "Referrals confirmed linked during the period (the person started the "
     "service), whenever they were made.",
     "linked.*": "Referrals confirmed linked during the period, by type.",
+    "services": "Services given at the period's visits (counselling, tests, wound care, "
+    "naloxone training…), each time it was given; a street shift gives its counts.",
+    "services.*": "Times the service was given at the period's visits (SSP_VISIT_SERVICES); "
+    "a street shift gives its counts.",
     "funding.*": "Units handed out at the period's visits, by the funding source of the lot "
     "they came from (stock ledger, net of corrections).",
 }
@@ -228,6 +234,9 @@ def compute_figures(
     progress(55, gettext_noop("Tracing supplies to funding sources"))
     _funding(book, references=visit_stock_references(**within), site_scope=site_scope)
 
+    # --- Services given at visits.
+    _services(book, within=within, site_scope=site_scope)
+
     # --- Referrals, from the referrals app.
     progress(70, gettext_noop("Counting referrals"))
     _referrals(book, period=period, site_scope=site_scope)
@@ -298,6 +307,21 @@ def _funding(book: _Book, *, references, site_scope: dict[int, str]) -> None:
                 book.add(scope, key, units)
                 book.add(scope, total_key, units)
         book.sum_of(total_key, parts)
+
+
+def _services(book: _Book, *, within: dict, site_scope: dict[int, str]) -> None:
+    """Services given, per SSP_VISIT_SERVICES code, and their total. A code no longer in
+    the setting (a program dropped it) is still counted, under its code."""
+    labels = visit_service_labels()
+    book.key("services", "Services given (all)")
+    rows = list(services_given_by_site(**within))
+    codes = list(labels) + sorted({code for _, code, _ in rows} - set(labels))
+    for code in codes:
+        book.key(f"services.{code}", f"Service: {labels.get(code, code)}")
+    book.sum_of("services", [f"services.{code}" for code in codes])
+    for site_id, code, times in rows:
+        book.add(site_scope[site_id], f"services.{code}", times)
+        book.add(site_scope[site_id], "services", times)
 
 
 def _referrals(book: _Book, *, period: Period, site_scope: dict[int, str]) -> None:

@@ -37,6 +37,7 @@ from .serializers import (
     VisitSerializer,
     VisitVoidSerializer,
     to_dispense_lines,
+    visit_record_arguments,
 )
 from .services import (
     LargeQuantityNotConfirmed,
@@ -140,10 +141,9 @@ class VisitViewSet(
     def create(self, request, *args, **kwargs):
         data = VisitCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        fields = dict(data.validated_data)
-        fields.pop("anonymous", None)
-        lines = to_dispense_lines(fields.pop("supplies"))
-        visit, created = visit_record(by=request.user, lines=lines, **fields)
+        visit, created = visit_record(
+            by=request.user, **visit_record_arguments(data.validated_data)
+        )
         # A new visit is answered from what was just written, without reading it back;
         # `notice` is the shortfall notice (supplies the books did not hold), or null.
         if not created:

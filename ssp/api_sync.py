@@ -18,7 +18,7 @@ from .selectors import visit_list
 from .serializers import (
     VisitCreateSerializer,
     VisitSerializer,
-    to_dispense_lines,
+    visit_record_arguments,
 )
 from .sync import (
     SYNC_MAX_RECORDS,
@@ -184,12 +184,10 @@ def _read(raw, *, catalog: dict) -> SyncRecord:
     record = SyncRecordSerializer(data=raw, context={"catalog": catalog})
     if not record.is_valid():
         return SyncRecord(client_uuid, errors=_flattened(record.errors))
-    fields = dict(record.validated_data["body"])
-    fields.pop("anonymous", None)
+    fields = visit_record_arguments(record.validated_data["body"])
     # The contact happened and no one is at the desk to ask "new person?": never refuse it
     # for that; a split is merged later.
     fields["confirm_new_person"] = True
-    fields["lines"] = to_dispense_lines(fields.pop("supplies"))
     return SyncRecord(client_uuid, fields=fields)
 
 

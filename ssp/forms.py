@@ -24,6 +24,7 @@ from .models import (
     NaloxoneRefillReason,
     VoidReason,
 )
+from .visit_services import visit_services
 
 PII_WARNING = (
     "Never enter names, birth dates, addresses, phone numbers or anything else that could "
@@ -152,12 +153,23 @@ class IntakeForm(VisitDetailsForm):
         widget=forms.CheckboxInput(attrs={"id": "confirm-new-person"}),
     )
 
+    # Outside a field, these keys take the front desk to a field (intake.js, data-key);
+    # Escape in the field goes on to Save. ssp/visit_services.py keeps them free.
+    FIELD_KEYS = {
+        "syringes_collected": "R",
+        "secondary_people": "P",
+        "naloxone_refill_reason": "A",
+        "overdose_reversals": "O",
+    }
+
     def __init__(self, *args, sites, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["site"].queryset = sites
         self.fields["location"].queryset = Location.objects.filter(
             site__in=sites, is_active=True
         ).order_by("pk")
+        for name, key in self.FIELD_KEYS.items():
+            self.fields[name].widget.attrs["data-key"] = key
         self.recipe = current_recipe()
         for part in self.recipe.input_parts:
             label = part.label[:1].upper() + part.label[1:]
@@ -355,3 +367,25 @@ def parse_lines(post) -> tuple[list[DispenseLine], list[PostedLine], list[str]]:
             continue
         lines.append(DispenseLine(quantity=quantity, **{kind: thing}))
     return lines, posted, errors
+
+
+# --- Services given at the visit ---------------------------------------------------
+
+SERVICE_FIELD = "service:"
+
+
+def parse_services(post) -> tuple[list[tuple[str, int]], dict[str, str], list[str]]:
+    """Read the posted `service:<code>` fields: a ticked toggle at the front desk ("1")
+    or a count on the shift page. Returns (code, count) pairs, the raw values to show
+    again, and the errors."""
+    services, posted, errors = [], {}, []
+    for choice in visit_services():
+        raw = (post.get(f"{SERVICE_FIELD}{choice.code}") or "").strip()
+        posted[choice.code] = raw
+        if not raw or raw == "0":
+            continue
+        if not raw.isdigit():
+            errors.append(f"{choice.label}: enter a whole number.")
+            continue
+        services.append((choice.code, int(raw)))
+    return services, posted, errors

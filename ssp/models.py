@@ -258,3 +258,23 @@ class VisitSupply(models.Model):
 
     def __str__(self):
         return f"{self.quantity} × {self.item or self.kit}"
+
+
+class VisitService(models.Model):
+    """A service given at a visit (SSP_VISIT_SERVICES), with how many times: 1 at the
+    front desk, the shift's total for a street shift."""
+
+    visit = models.ForeignKey(Visit, on_delete=models.CASCADE, related_name="services")
+    # A code of SSP_VISIT_SERVICES; not a fixed choice list, so a program can add its own.
+    service = models.CharField(max_length=40)
+    count = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(count__gte=1), name="visit_service_count_positive"),
+            models.UniqueConstraint(fields=["visit", "service"], name="visit_service_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.count} × {self.service}"

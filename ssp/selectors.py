@@ -29,7 +29,15 @@ from org.models import ServiceModel, Site, User
 from .codes import matches_recipe, near_difference, near_variants, normalise
 
 # CollectionMethod and NaloxoneRefillReason are also read by the reports, to label figures.
-from .models import CollectionMethod, NaloxoneRefillReason, Participant, Visit, VisitSupply
+from .models import (
+    CollectionMethod,
+    NaloxoneRefillReason,
+    Participant,
+    Visit,
+    VisitService,
+    VisitSupply,
+)
+from .visit_services import visit_service_labels
 
 # Followed when resolving a merged code; merges re-point older merges, so chains stay short.
 MAX_MERGE_HOPS = 10
@@ -221,6 +229,19 @@ def usual_lines(recent_visits: list[Visit]) -> list[dict]:
     return [{**by_key[(kind, pk)], "quantity": qty} for kind, pk, qty in best]
 
 
+def services_of(visit: Visit) -> list[dict]:
+    """A visit's services: {service, label, count}, in the program's order."""
+    labels = visit_service_labels()
+    order = {code: index for index, code in enumerate(labels)}
+    rows = sorted(
+        visit.services.all(), key=lambda row: (order.get(row.service, len(order)), row.pk)
+    )
+    return [
+        {"service": row.service, "label": labels.get(row.service, row.service), "count": row.count}
+        for row in rows
+    ]
+
+
 def supply_lines_of(visit: Visit) -> list[dict]:
     """A visit's supplies as plain lines: {kind, id, code, name, quantity}."""
     lines = []
@@ -290,7 +311,7 @@ def visit_list(
         visits = visits.filter(contacts__gt=1) if bulk else visits.filter(contacts=1)
     return visits.select_related(
         "site", "location", "participant", "recorded_by", "voided_by"
-    ).prefetch_related(_supplies_prefetch())
+    ).prefetch_related(_supplies_prefetch(), "services")
 
 
 def _day_start(day: date) -> datetime:
@@ -478,6 +499,26 @@ def new_participants_by_site(
     )
     rows = firsts.values("site_id").annotate(n=Count("pk")).order_by()
     return {row["site_id"]: row["n"] for row in rows}
+
+
+def services_given_by_site(
+    *, start: datetime, end: datetime, site_ids
+) -> Iterator[tuple[int, str, int]]:
+    """(site id, service code, times given) at the period's visits, voided visits left
+    out; a street shift gives its counts. One query."""
+    rows = (
+        VisitService.objects.filter(
+            visit__site_id__in=list(site_ids),
+            visit__occurred_at__gte=start,
+            visit__occurred_at__lt=end,
+            visit__voided_at__isnull=True,
+        )
+        .order_by()
+        .values("visit__site_id", "service")
+        .annotate(times=Sum("count"))
+    )
+    for row in rows:
+        yield row["visit__site_id"], row["service"], row["times"]
 
 
 def supply_units_by_site(

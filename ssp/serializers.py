@@ -24,7 +24,8 @@ from .models import (
     Visit,
     VoidReason,
 )
-from .selectors import supply_lines_of
+from .selectors import services_of, supply_lines_of
+from .visit_extras import visit_extras
 
 # --- Supplies ------------------------------------------------------------------------
 
@@ -96,6 +97,40 @@ class SupplyLineSerializer(serializers.Serializer):
     quantity = serializers.IntegerField()
 
 
+# --- Services given at a visit ----------------------------------------------------
+
+
+class VisitServiceInputSerializer(serializers.Serializer):
+    """One service given at the visit (a code of SSP_VISIT_SERVICES) and how many times:
+    1 for one person, the shift's total for a street shift."""
+
+    service = serializers.CharField(
+        max_length=40, help_text="A code of SSP_VISIT_SERVICES, e.g. hiv_test."
+    )
+    count = serializers.IntegerField(min_value=1, max_value=10_000, required=False, default=1)
+
+
+class VisitServiceSerializer(serializers.Serializer):
+    service = serializers.CharField()
+    label = serializers.CharField()
+    count = serializers.IntegerField()
+
+
+def visit_record_arguments(validated: dict) -> dict:
+    """The keyword arguments of ssp.services.visit_record for a validated visit body
+    (POST /api/v1/visits/ and each synced record): supplies become dispense lines,
+    services (code, count) pairs, and the upper apps' parts go to `extras`."""
+    fields = dict(validated)
+    fields.pop("anonymous", None)
+    fields["lines"] = to_dispense_lines(fields.pop("supplies", []))
+    fields["services"] = [(row["service"], row["count"]) for row in fields.pop("services", [])]
+    names = [module.NAME for module in visit_extras()]
+    extras = {name: fields.pop(name) for name in names if name in fields}
+    if extras:
+        fields["extras"] = extras
+    return fields
+
+
 # --- Visits --------------------------------------------------------------------------
 
 
@@ -107,6 +142,7 @@ class VisitSerializer(serializers.ModelSerializer):
     updated_by = serializers.CharField(source="updated_by.username", read_only=True, default=None)
     voided_by = serializers.CharField(source="voided_by.username", read_only=True, default=None)
     supplies = serializers.SerializerMethodField()
+    services = serializers.SerializerMethodField()
     naloxone_refill_reason = serializers.ChoiceField(
         choices=NaloxoneRefillReason.choices, allow_blank=True, read_only=True
     )
@@ -126,6 +162,7 @@ class VisitSerializer(serializers.ModelSerializer):
             "service_model",
             "contacts",
             "supplies",
+            "services",
             "syringes_collected",
             "collection_method",
             "secondary_people",
@@ -152,6 +189,10 @@ class VisitSerializer(serializers.ModelSerializer):
     @extend_schema_field(SupplyLineSerializer(many=True))
     def get_supplies(self, visit):
         return SupplyLineSerializer(supply_lines_of(visit), many=True).data
+
+    @extend_schema_field(VisitServiceSerializer(many=True))
+    def get_services(self, visit):
+        return VisitServiceSerializer(services_of(visit), many=True).data
 
 
 class VisitRecordedSerializer(VisitSerializer):
@@ -241,6 +282,16 @@ class VisitCreateSerializer(_VisitFieldsSerializer):
         error_messages={"invalid": ZIP3_MESSAGE},
     )
     supplies = SupplyLineInputSerializer(many=True, required=False, default=list)
+    services = VisitServiceInputSerializer(
+        many=True, required=False, default=list, help_text="Services given at the visit."
+    )
+
+    def get_fields(self):
+        # The upper apps' parts of a visit (e.g. `referrals`), each app's own field.
+        fields = super().get_fields()
+        for module in visit_extras():
+            fields[module.NAME] = module.api_field()
+        return fields
 
     def validate(self, attrs):
         code = normalise(attrs.get("code", ""))

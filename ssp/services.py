@@ -31,6 +31,7 @@ from .models import (
     Participant,
     ParticipantMerge,
     Visit,
+    VisitService,
     VisitSupply,
     VoidReason,
 )
@@ -40,6 +41,8 @@ from .selectors import (
     participant_visible_to,
     visit_edit_refusal,
 )
+from .visit_extras import visit_extra
+from .visit_services import visit_service_labels
 
 
 class VisitError(Exception):
@@ -141,6 +144,49 @@ def _check_lines(lines: Sequence[DispenseLine], *, contacts: int, confirmed: boo
                 "check the quantity and confirm to save.",
                 "confirm_large_quantity",
             )
+
+
+# Above this a service count is a typing slip, even for a long street shift.
+SERVICE_COUNT_MAX = 10_000
+
+
+def _checked_services(services, *, contacts: int) -> list[tuple[str, int]]:
+    """Services given at the visit as (code, count): codes of SSP_VISIT_SERVICES, each
+    once; a single contact gets each service once, a street shift a count."""
+    labels = visit_service_labels()
+    checked: dict[str, int] = {}
+    for code, count in services:
+        if code not in labels:
+            known = ", ".join(labels)
+            raise VisitError(f"Unknown service “{code}”: choose one of {known}.", "services")
+        if code in checked:
+            raise VisitError(f"{labels[code]} is listed twice.", "services")
+        if not isinstance(count, int) or isinstance(count, bool) or count < 1:
+            raise VisitError(f"The count of {labels[code]} must be at least 1.", "services")
+        if contacts == 1 and count != 1:
+            raise VisitError(
+                f"A visit of one person gets {labels[code]} once: a count above 1 is for "
+                "a street shift.",
+                "services",
+            )
+        if count > SERVICE_COUNT_MAX:
+            raise VisitError(
+                f"The count of {labels[code]} is at most {SERVICE_COUNT_MAX}.", "services"
+            )
+        checked[code] = count
+    return list(checked.items())
+
+
+def _checked_extras(extras) -> list:
+    """The upper apps' parts of the visit, each with the module that records it."""
+    found = []
+    for name, value in (extras or {}).items():
+        module = visit_extra(name)
+        if module is None:
+            raise VisitError(f"Nothing records “{name}” with a visit here.", name)
+        if value:
+            found.append((module, value))
+    return found
 
 
 def _check_new_person(code: str, *, by) -> None:
@@ -299,6 +345,8 @@ def visit_record(
     zip3: str = "",
     confirm_large_quantity: bool = False,
     confirm_new_person: bool = True,
+    services: Sequence[tuple[str, int]] = (),
+    extras: dict | None = None,
 ) -> tuple[Visit, bool]:
     """Log a visit (or a street shift, contacts > 1) and dispense its supplies, all or
     nothing. Returns (visit, created): a retried submission with the same client_uuid
@@ -307,7 +355,11 @@ def visit_record(
     `confirm_new_person=False` (the front desk until staff answer) refuses a new code
     one edit from an existing one with NewPersonNotConfirmed: "new person?" is asked
     explicitly. Offline sync keeps the default: a contact that happened is never lost,
-    and a split found later is merged (participant_merge)."""
+    and a split found later is merged (participant_merge).
+
+    `services` are (code, count) pairs of SSP_VISIT_SERVICES. `extras` are the parts of
+    the visit upper apps record with it ({"referrals": [...]}, ssp/visit_extras.py),
+    written in the same transaction: a refused part refuses the visit."""
     try:
         client_uuid = uuid.UUID(str(client_uuid))
     except ValueError:
@@ -335,6 +387,8 @@ def visit_record(
             zip3=zip3,
             confirm_large_quantity=confirm_large_quantity,
             confirm_new_person=confirm_new_person,
+            services=list(services),
+            extras=extras,
         )
     except (IntegrityError, VisitError, StockError):
         # Idempotency by the unique uuid, with no read before the insert: a retry's
@@ -371,6 +425,8 @@ def _visit_create(
     zip3,
     confirm_large_quantity,
     confirm_new_person,
+    services,
+    extras,
 ) -> Visit:
     now = timezone.now()
     occurred_at = occurred_at or now
@@ -385,9 +441,12 @@ def _visit_create(
         raise VisitError(
             "A street shift logged in bulk is anonymous: leave the code empty.", "code"
         )
-    if not lines and not syringes_collected and contacts == 1 and not code:
+    services = _checked_services(services, contacts=contacts)
+    extras = _checked_extras(extras)
+    if not lines and not syringes_collected and contacts == 1 and not code and not services:
         raise VisitError(
-            "Add supplies, collected syringes or a participant code before saving.", "supplies"
+            "Add supplies, collected syringes, a service or a participant code before saving.",
+            "supplies",
         )
     _check_lines(lines, contacts=contacts, confirmed=confirm_large_quantity)
     notes = _checked_notes(notes)
@@ -423,10 +482,38 @@ def _visit_create(
                 VisitSupply(visit=visit, item=line.item, kit=line.kit, quantity=line.quantity)
                 for line in lines
             )
+        given = []
+        if services:
+            given = VisitService.objects.bulk_create(
+                VisitService(visit=visit, service=code, count=count) for code, count in services
+            )
+            # Written in bulk (no per-row signal): the visit's audit trail names them.
+            LogEntry.objects.log_create(
+                visit,
+                action=LogEntry.Action.UPDATE,
+                changes={"services": ["none", _services_summary(given)]},
+                actor=by,
+            )
         participant_first_seen_refresh(participants=[participant])
         # What was written is what the answer shows: no read back.
         _supplies_known(visit, supplies)
+        _known(visit, "services", VisitService, given)
+        # Upper apps' parts (a referral made at the visit) last: they see the visit whole.
+        for module, value in extras:
+            module.record_with_visit(visit=visit, value=value, by=by)
     return visit
+
+
+def _services_summary(services) -> str:
+    return ", ".join(f"{s.count} × {s.service}" for s in services) or "none"
+
+
+def _known(visit: Visit, name: str, model, rows: list) -> None:
+    """Give `visit.<name>.all()` the rows just written, as a prefetch would."""
+    known = model.objects.filter(visit=visit)
+    known._result_cache = rows
+    known._prefetch_done = True
+    visit._prefetched_objects_cache[name] = known
 
 
 def _supplies_known(visit: Visit, supplies: list[VisitSupply]) -> None:

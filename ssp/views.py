@@ -22,6 +22,7 @@ from org.selectors import recording_sites_for_user, sites_for_user, street_site_
 from . import selectors, services
 from .codes import CodeError, build_code, current_recipe, normalise
 from .forms import (
+    SERVICE_FIELD,
     CorrectionForm,
     IntakeForm,
     MergeForm,
@@ -30,9 +31,12 @@ from .forms import (
     VisitFilterForm,
     VoidForm,
     parse_lines,
+    parse_services,
 )
 from .models import ParticipantMerge, Visit
 from .throttles import lookup_wait
+from .visit_extras import visit_extras
+from .visit_services import visit_services
 
 # --- Intake: the front desk ----------------------------------------------------------
 
@@ -69,10 +73,22 @@ def intake(request):
     sites = recording_sites_for_user(request.user)
     site = _chosen_site(request, sites)
     posted_lines, line_errors, service_error = [], [], None
-    if request.method == "POST" and site is not None:
+    posted_services = {}
+    posting = request.method == "POST" and site is not None
+    # The upper apps' sections (a referral made at the visit): ssp/visit_extras.py.
+    sections = [
+        module.intake_section(user=request.user, post=request.POST if posting else None)
+        for module in visit_extras()
+        if hasattr(module, "intake_section")
+    ]
+    if posting:
         form = IntakeForm(request.POST, sites=sites)
         lines, posted_lines, line_errors = parse_lines(request.POST)
-        if form.is_valid() and not line_errors:
+        services_given, posted_services, service_errors = parse_services(request.POST)
+        line_errors += service_errors
+        extras = {section.name: section.value for section in sections if section.value}
+        sections_valid = not any(section.errors for section in sections)
+        if form.is_valid() and not line_errors and sections_valid:
             data = form.cleaned_data
             try:
                 visit, _created = services.visit_record(
@@ -85,6 +101,8 @@ def intake(request):
                     age_band=data.get("age_band") or "",
                     confirm_large_quantity=data.get("confirm_large_quantity", False),
                     confirm_new_person=data.get("confirm_new_person", False),
+                    services=services_given,
+                    extras=extras,
                     **form.visit_fields(),
                 )
             except (services.VisitError, StockError, CodeError) as exc:
@@ -118,9 +136,23 @@ def intake(request):
         "ask_confirm_large": large or bool(request.POST.get("confirm_large_quantity")),
         "saved": saved,
         "today": _today_rows(request.user, site) if site else [],
+        "services": _service_rows(posted_services),
+        "sections": sections,
     }
     status_code = 400 if request.method == "POST" else 200
     return render(request, "ssp/intake.html", context, status=status_code)
+
+
+def _service_rows(posted: dict) -> list[dict]:
+    """The program's services with what was posted for each (re-shown on errors)."""
+    return [
+        {
+            "choice": choice,
+            "name": f"{SERVICE_FIELD}{choice.code}",
+            "value": posted.get(choice.code, ""),
+        }
+        for choice in visit_services()
+    ]
 
 
 def _notice_after_save(request, visit) -> None:
@@ -201,9 +233,12 @@ def intake_shift(request):
     sites = recording_sites_for_user(request.user)
     site = _shift_site(request, sites)
     posted_lines, line_errors, service_error = [], [], None
+    posted_services = {}
     if request.method == "POST":
         form = ShiftForm(request.POST, sites=sites)
         lines, posted_lines, line_errors = parse_lines(request.POST)
+        services_given, posted_services, service_errors = parse_services(request.POST)
+        line_errors += service_errors
         if form.is_valid() and not line_errors:
             data = form.cleaned_data
             try:
@@ -215,6 +250,7 @@ def intake_shift(request):
                     contacts=data["contacts"],
                     service_model=data["service_model"],
                     lines=lines,
+                    services=services_given,
                     confirm_large_quantity=data.get("confirm_large_quantity", False),
                     **form.visit_fields(),
                 )
@@ -241,6 +277,7 @@ def intake_shift(request):
             "posted_lines": posted_lines,
             "line_errors": line_errors,
             "ask_confirm_large": large or bool(request.POST.get("confirm_large_quantity")),
+            "services": _service_rows(posted_services),
         },
         status=400 if request.method == "POST" else 200,
     )
@@ -287,6 +324,7 @@ def _visit_or_404(request, uuid):
 def visit_detail(request, uuid):
     visit = _visit_or_404(request, uuid)
     visit.lines = selectors.supply_lines_of(visit)
+    visit.services_given = selectors.services_of(visit)
     refusal = selectors.visit_edit_refusal(visit=visit, by=request.user)
     history = LogEntry.objects.get_for_object(visit).select_related("actor").order_by("timestamp")
     return render(

@@ -12,6 +12,8 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from org import roles
+from referrals.defaults import default_types_ensure
+from referrals.models import Referral, ReferralType
 from ssp.models import Visit
 from ssp.serializers import VisitSerializer
 from ssp.services import visit_record
@@ -350,7 +352,9 @@ def test_the_page_form_and_the_offline_body_record_the_same_visit(
     known_code,
 ):
     """One mapping: what the front desk's form posts and the API body the device
-    builds from the same filled-in form give the same visit."""
+    builds from the same filled-in form give the same visit (services and the referral
+    made with it included)."""
+    default_types_ensure(ReferralType)  # transactional tests empty the seeded types
     when = typed_time(timezone.now() - timedelta(hours=2))
     with phone(chromium, tmp_path / "phone", live_server.url) as context:
         page = context.pages[0]
@@ -371,6 +375,9 @@ def test_the_page_form_and_the_offline_body_record_the_same_visit(
             page.fill("#id_overdose_reversals", "1")
             page.fill("#id_occurred_at", when)
             page.fill("#id_notes", "came with a friend")
+            page.check("#service-hiv_test")
+            page.check("#service-counselling")
+            page.select_option("#referral-type-1", "moud-methadone")
 
         def fill_shift():
             page.goto("/intake/shift/")
@@ -383,6 +390,7 @@ def test_the_page_form_and_the_offline_body_record_the_same_visit(
             page.fill("#id_syringes_collected", "300")
             page.select_option("#id_collection_method", "weighed")
             page.fill("#id_occurred_at", when)
+            page.fill("#service-education", "9")
 
         for fill, form in ((fill_front_desk, "#intake-form"), (fill_shift, "#shift-form")):
             fill()
@@ -407,6 +415,14 @@ def test_the_page_form_and_the_offline_body_record_the_same_visit(
             from_api = Visit.objects.get(uuid=body["client_uuid"])
             assert visit_facts(from_api) == visit_facts(from_form)
             assert visit_facts(from_form)["contacts"] == (14 if form == "#shift-form" else 1)
+            assert visit_facts(from_form)["services"]  # the services came along
+            referred = [
+                list(Referral.objects.filter(visit=v).values_list("type__code", flat=True))
+                for v in (from_form, from_api)
+            ]
+            assert (
+                referred[0] == referred[1] == (["moud-methadone"] if form == "#intake-form" else [])
+            )
 
 
 def visit_facts(visit) -> dict:

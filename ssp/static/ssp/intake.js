@@ -264,6 +264,50 @@
       }
     });
 
+    // Letter keys outside a field (data-key): a service toggle flips, a field takes the
+    // focus (its "more" section opens). Escape in such a field goes on to Save.
+    const keyed = () => Array.from(form.querySelectorAll("[data-key]"));
+    document.addEventListener("keydown", (event) => {
+      if (typing(event) || event.key.length !== 1) return;
+      const target = keyed().find((el) => el.dataset.key === event.key.toUpperCase());
+      if (!target) return;
+      event.preventDefault();
+      if (target.type === "checkbox") {
+        target.click();
+        return;
+      }
+      const details = target.closest("details");
+      if (details) details.open = true;
+      target.focus();
+    });
+    form.addEventListener("keydown", (event) => {
+      if (event.key !== "Escape" || event.target === codeInput) return;
+      if (!event.target.matches("input, select")) return;
+      event.preventDefault();
+      save.focus();
+    });
+
+    // "Add another" in an upper app's section copies its last row, emptied.
+    form.addEventListener("click", (event) => {
+      const button = event.target.closest(".add-extra-row");
+      if (!button) return;
+      const rows = button.parentElement.querySelector(".extra-rows");
+      const last = rows.querySelector(".extra-row:last-child");
+      const copy = last.cloneNode(true);
+      const n = rows.children.length + 1;
+      copy.querySelectorAll("select, input").forEach((field) => {
+        field.value = "";
+        field.removeAttribute("data-key");
+        field.id = field.id.replace(/-\d+$/, `-${n}`);
+      });
+      copy.querySelectorAll("label").forEach((label) => {
+        label.htmlFor = label.htmlFor.replace(/-\d+$/, `-${n}`);
+      });
+      rows.append(copy);
+      const first = copy.querySelector("select, input");
+      if (first) first.focus();
+    });
+
     form.addEventListener("submit", () => {
       // The client_uuid makes a second submission harmless; this only spares the wait.
       setTimeout(() => (save.disabled = true), 0);

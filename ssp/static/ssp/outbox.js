@@ -46,10 +46,22 @@
     const values = new Map();
     const lines = [];
     const quantities = [];
+    const services = [];
+    const extras = new Map(); // "referrals" → {type: [...], partner: [...]}
     for (const [name, value] of entries) {
       if (name === "line") lines.push(value);
       else if (name === "qty") quantities.push(value);
-      else values.set(name, value);
+      else if (name.startsWith("service:")) {
+        // A ticked toggle at the front desk ("1") or a count on the shift page.
+        const count = Number(String(value).trim() || 0);
+        if (count) services.push({ service: name.slice("service:".length), count });
+      } else if (name.startsWith("extra:")) {
+        // An upper app's rows (ssp/visit_extras.py): extra:<list>:<key>, one per row.
+        const [, list, key] = name.split(":");
+        if (!extras.has(list)) extras.set(list, {});
+        const columns = extras.get(list);
+        (columns[key] = columns[key] || []).push(value);
+      } else values.set(name, value);
     }
     const text = (name) => (values.get(name) || "").trim();
     const body = { client_uuid: text("client_uuid"), site: Number(text("site")) };
@@ -71,6 +83,23 @@
       const thing = index[kind] && index[kind].get(id);
       if (!thing) return null;
       body.supplies.push({ [kind]: thing.code, quantity: Number(String(quantities[i] || "").trim()) });
+    }
+    if (services.length) body.services = services;
+    for (const [list, columns] of extras) {
+      // Rows whose first column is empty are the blank row left on the form.
+      const keys = Object.keys(columns);
+      const rows = [];
+      for (let i = 0; i < columns[keys[0]].length; i += 1) {
+        if (!String(columns[keys[0]][i] || "").trim()) continue;
+        const row = {};
+        for (const key of keys) {
+          const cell = String((columns[key] || [])[i] || "").trim();
+          // Ids are numbers in the API; codes stay text.
+          row[key] = cell === "" ? null : /^[0-9]+$/.test(cell) ? Number(cell) : cell;
+        }
+        rows.push(row);
+      }
+      if (rows.length) body[list] = rows;
     }
     return body;
   }
