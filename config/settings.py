@@ -485,6 +485,10 @@ AUDITLOG_EXCLUDE_TRACKING_MODELS = (
     "inventory.stockmovement",
     "inventory.stockbalance",
     "reports.periodsuppression",
+    # Survey answers are anonymous: an audit entry would tie them to a time and a
+    # person (docs/privacy.md). The survey definitions and the offers are tracked.
+    "ssp.surveyresponse",
+    "ssp.surveyanswer",
 )
 AUDITLOG_EXCLUDE_TRACKING_FIELDS = ("password", "last_login")
 AUDITLOG_STORE_JSON_CHANGES = True
