@@ -38,6 +38,8 @@ class SurveyError(Exception):
     def __init__(self, message: str, *, field: str | None = None):
         super().__init__(message)
         self.field = field
+        # org.forms.form_errors_from puts each message next to its field.
+        self.field_errors = {field: [message]} if field else {}
 
 
 class SurveyAlreadyOffered(SurveyError):
