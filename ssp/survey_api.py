@@ -58,8 +58,16 @@ class SurveyViewSet(
 
     def perform_update(self, serializer):
         survey = serializer.instance
-        data = {**SurveySerializer(survey).data, **serializer.validated_data}
-        data.pop("id", None)
+        # A PATCH changes only what it names; the rest stays as stored.
+        data = {
+            "name": survey.name,
+            "questions": survey.questions,
+            "zip3_areas": survey.zip3_areas,
+            "period": survey.period,
+            "active_from": survey.active_from,
+            "active_until": survey.active_until,
+            **serializer.validated_data,
+        }
         serializer.instance = survey_save(survey=survey, by=self.request.user, **data)
 
 
