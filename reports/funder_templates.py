@@ -10,6 +10,8 @@ key in `TEMPLATES`); `schedule` says which period the beat jobs build it for.
 
 from dataclasses import dataclass, field
 
+from ssp.survey_selectors import BANK as SURVEY_BANK
+
 from .indicators import Coverage, Rate
 
 
@@ -58,6 +60,22 @@ class ReportTemplate:
     # fiscal_year (quarterly job, when such a period has just closed).
     schedule: str = "month"
     source: str = ""  # what the layout is modelled on (docs/reports.md cites it)
+
+
+def _survey_section() -> Section:
+    """The periodic anonymous survey's answers (SHaRP-style point-in-time indicators)."""
+    # Imported here as data, not logic: the bank's question codes name the figure keys.
+    lines = [Line("survey_responses", "Survey responses (anonymous, periodic)")]
+    for code, question in SURVEY_BANK.items():
+        if not question.multiple:
+            lines.append(Line(f"survey_asked.{code}"))
+        lines.append(Family(f"survey.{code}", nonzero_only=True))
+    return Section(
+        "Periodic anonymous survey",
+        tuple(lines),
+        note="Answers are kept apart from codes and visits; a quarterly survey appears "
+        "in quarterly and yearly reports only. Answers chosen by no one are left out.",
+    )
 
 
 PROGRAM_MONTHLY = ReportTemplate(
@@ -159,6 +177,7 @@ PROGRAM_MONTHLY = ReportTemplate(
             ),
             note="Each is hidden wherever a count it is computed from is hidden.",
         ),
+        _survey_section(),
     ),
 )
 
@@ -379,6 +398,7 @@ ONTARIO_MONTHLY = ReportTemplate(
                 Family("naloxone_units", nonzero_only=True),
             ),
         ),
+        _survey_section(),
     ),
 )
 
