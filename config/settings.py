@@ -133,7 +133,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # The owner alias is the same database under other credentials: tests use `default`.
 DATABASES["owner"]["TEST"] = {"MIRROR": "default"}
 # What the app role may do per table (`manage.py db_roles`); unlisted: SELECT, INSERT, UPDATE.
-DB_APP_APPEND_ONLY = ["inventory.StockMovement", "auditlog.LogEntry", "admin.LogEntry"]
+# Survey answers are never corrected: the app may add them, not change or remove them.
+DB_APP_APPEND_ONLY = [
+    "inventory.StockMovement",
+    "auditlog.LogEntry",
+    "admin.LogEntry",
+    "ssp.SurveyResponse",
+    "ssp.SurveyAnswer",
+]
 DB_APP_READ_ONLY_TABLES = ["django_migrations"]
 # Only where the app or its admin really removes rows (many-to-many links are added).
 DB_APP_DELETES = [
