@@ -5,6 +5,8 @@ import re
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from org.forms import Form
+
 from .models import OfferOutcome, Survey, SurveyPeriod
 from .survey_bank import question_choices
 from .survey_selectors import survey_form_questions
@@ -12,7 +14,7 @@ from .survey_selectors import survey_form_questions
 AREA_SPLIT = re.compile(r"[\s,;]+")
 
 
-class SurveyForm(forms.Form):
+class SurveyForm(Form):
     name = forms.CharField(
         label=_("Name staff see"),
         max_length=80,
@@ -59,7 +61,7 @@ class SurveyForm(forms.Form):
         return [area for area in AREA_SPLIT.split(self.cleaned_data["zip3_areas"]) if area]
 
 
-class OfferForm(forms.Form):
+class OfferForm(Form):
     """At the visit: which survey, and did the person take it."""
 
     survey = forms.ModelChoiceField(queryset=Survey.objects.none(), widget=forms.HiddenInput)
@@ -70,7 +72,7 @@ class OfferForm(forms.Form):
         self.fields["survey"].queryset = Survey.objects.filter(pk__in=[s.pk for s in surveys])
 
 
-class AnswerForm(forms.Form):
+class AnswerForm(Form):
     """One field per question of the survey, big radio buttons or checkboxes."""
 
     def __init__(self, *args, survey: Survey, **kwargs):
