@@ -1,16 +1,20 @@
 """Forms of the periodic anonymous survey: choices only, never free text."""
 
 import re
+from datetime import timedelta
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from org.forms import Form
+from org.validators import date_window
 
 from .models import OfferOutcome, Survey, SurveyPeriod
 from .survey_bank import question_choices
 from .survey_selectors import survey_form_questions
 
+# A survey may be planned ahead, not for the next century.
+SURVEY_HORIZON = timedelta(days=3 * 366)
 AREA_SPLIT = re.compile(r"[\s,;]+")
 
 
@@ -43,6 +47,7 @@ class SurveyForm(Form):
         label=_("Last day"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[date_window(future=SURVEY_HORIZON)],
         help_text=_("Leave empty to keep offering it."),
     )
 

@@ -1,9 +1,16 @@
 """Serializers of the survey API: definitions, offers, and write-only answers."""
 
+from datetime import timedelta
+
 from rest_framework import serializers
+
+from org.validators import date_window
 
 from .models import OfferOutcome, Survey, SurveyPeriod, VisitSurveyOffer
 from .survey_bank import BANK
+
+# A survey may be planned ahead, not for the next century.
+SURVEY_HORIZON = timedelta(days=3 * 366)
 
 
 class SurveySerializer(serializers.ModelSerializer):
@@ -18,6 +25,13 @@ class SurveySerializer(serializers.ModelSerializer):
         help_text="The three-digit areas the ZIP3 question offers.",
     )
     period = serializers.ChoiceField(choices=SurveyPeriod.choices)
+    active_from = serializers.DateField(validators=[date_window(future=SURVEY_HORIZON)])
+    active_until = serializers.DateField(
+        required=False,
+        allow_null=True,
+        validators=[date_window(future=SURVEY_HORIZON)],
+        help_text="Leave empty to keep offering it.",
+    )
 
     class Meta:
         model = Survey
