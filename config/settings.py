@@ -134,7 +134,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # The owner alias is the same database under other credentials: tests use `default`.
 DATABASES["owner"]["TEST"] = {"MIRROR": "default"}
 # What the app role may do per table (`manage.py db_roles`); unlisted: SELECT, INSERT, UPDATE.
-DB_APP_APPEND_ONLY = ["inventory.StockMovement", "auditlog.LogEntry", "admin.LogEntry"]
+# Survey answers are never corrected: the app may add them, not change or remove them.
+DB_APP_APPEND_ONLY = [
+    "inventory.StockMovement",
+    "auditlog.LogEntry",
+    "admin.LogEntry",
+    "ssp.SurveyResponse",
+    "ssp.SurveyAnswer",
+]
 DB_APP_READ_ONLY_TABLES = ["django_migrations"]
 # Only where the app or its admin really removes rows (many-to-many links are added).
 DB_APP_DELETES = [
@@ -503,6 +510,10 @@ AUDITLOG_EXCLUDE_TRACKING_MODELS = (
     "inventory.stockmovement",
     "inventory.stockbalance",
     "reports.periodsuppression",
+    # Survey answers are anonymous: an audit entry would tie them to a time and a
+    # person (docs/privacy.md). The survey definitions and the offers are tracked.
+    "ssp.surveyresponse",
+    "ssp.surveyanswer",
 )
 AUDITLOG_EXCLUDE_TRACKING_FIELDS = ("password", "last_login")
 AUDITLOG_STORE_JSON_CHANGES = True

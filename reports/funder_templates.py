@@ -10,6 +10,8 @@ key in `TEMPLATES`); `schedule` says which period the beat jobs build it for.
 
 from dataclasses import dataclass, field
 
+from ssp.survey_selectors import BANK as SURVEY_BANK
+
 from .indicators import Coverage, Rate
 
 
@@ -70,6 +72,23 @@ SERVICES_GIVEN = Section(
     ),
     note="Each time a service was given at a visit; a street shift gives its counts.",
 )
+
+
+def _survey_section() -> Section:
+    """The periodic anonymous survey's answers (SHaRP-style point-in-time indicators)."""
+    # Imported here as data, not logic: the bank's question codes name the figure keys.
+    lines = [Line("survey_responses", "Survey responses (anonymous, periodic)")]
+    for code, question in SURVEY_BANK.items():
+        if not question.multiple:
+            lines.append(Line(f"survey_asked.{code}"))
+        lines.append(Family(f"survey.{code}", nonzero_only=True))
+    return Section(
+        "Periodic anonymous survey",
+        tuple(lines),
+        note="Answers are kept apart from codes and visits; a quarterly survey appears "
+        "in quarterly and yearly reports only. Answers chosen by no one are left out.",
+    )
+
 
 PROGRAM_MONTHLY = ReportTemplate(
     key="program_monthly",
@@ -171,6 +190,7 @@ PROGRAM_MONTHLY = ReportTemplate(
             ),
             note="Each is hidden wherever a count it is computed from is hidden.",
         ),
+        _survey_section(),
     ),
 )
 
@@ -392,6 +412,7 @@ ONTARIO_MONTHLY = ReportTemplate(
             ),
         ),
         SERVICES_GIVEN,
+        _survey_section(),
     ),
 )
 

@@ -41,6 +41,13 @@ from ssp.selectors import (
     visit_service_labels,
     visit_stock_references,
 )
+from ssp.survey_selectors import (
+    BANK,
+    answer_choices,
+    survey_answer_counts,
+    survey_response_counts,
+    survey_zip3_areas,
+)
 
 from .periods import Period
 
@@ -98,6 +105,12 @@ DEFINITIONS = {
     "naloxone training…), each time it was given; a street shift gives its counts.",
     "services.*": "Times the service was given at the period's visits (SSP_VISIT_SERVICES); "
     "a street shift gives its counts.",
+    "survey_responses": "Answer sets of the periodic anonymous survey whose survey period "
+    "(month or quarter) lies inside the report period; a quarterly survey is not split "
+    "into months.",
+    "survey_asked.*": "Survey responses that were asked this question (one answer each).",
+    "survey.*": "Survey responses that chose this answer; for a choose-all question a "
+    "person counts once under every answer they chose, so those lines do not add up.",
     "funding.*": "Units handed out at the period's visits, by the funding source of the lot "
     "they came from (stock ledger, net of corrections).",
 }
@@ -241,6 +254,10 @@ def compute_figures(
     progress(70, gettext_noop("Counting referrals"))
     _referrals(book, period=period, site_scope=site_scope)
 
+    # --- The periodic anonymous survey (answers held apart from visits).
+    progress(75, "Counting survey answers")
+    _survey(book, period=period, site_scope=site_scope)
+
     # Program totals of additive figures are the sum of the sites' aggregates.
     for key in book.keys:
         if key not in NON_ADDITIVE:
@@ -350,3 +367,29 @@ def _referrals(book: _Book, *, period: Period, site_scope: dict[int, str]) -> No
             book.add(scope, f"linked.{code}", pair["linked"])
             book.add(scope, "referred", pair["referred"])
             book.add(scope, "linked", pair["linked"])
+
+
+def _survey(book: _Book, *, period: Period, site_scope: dict[int, str]) -> None:
+    """Answer counts of the anonymous survey. Single-answer questions add up to the
+    responses asked them (a relation the suppression uses); choose-all ones do not."""
+    within = {"start": period.start, "end": period.end, "site_ids": list(site_scope)}
+    book.key("survey_responses", "Survey responses")
+    for site_id, count in survey_response_counts(**within).items():
+        book.add(site_scope[site_id], "survey_responses", count)
+    answers = survey_answer_counts(**within)
+    areas = survey_zip3_areas()
+    for question in BANK.values():
+        keys = []
+        if not question.multiple:
+            book.key(f"survey_asked.{question.code}", f"Asked: {question.text}")
+        for code, label in answer_choices(question, zip3_areas=areas):
+            key = f"survey.{question.code}.{code}"
+            book.key(key, f"{question.text} {label}")
+            keys.append(key)
+            for site_id, found in answers.items():
+                value = found.get((question.code, code), 0)
+                book.add(site_scope[site_id], key, value)
+                if not question.multiple:
+                    book.add(site_scope[site_id], f"survey_asked.{question.code}", value)
+        if not question.multiple:
+            book.sum_of(f"survey_asked.{question.code}", keys)

@@ -4,4 +4,6 @@ VERBS = {
     "ssp.visit": {"create": "logged", "update": "corrected"},
     "ssp.visitsupply": {"create": "added", "update": "corrected", "delete": "removed"},
     "ssp.participant": {"create": "first recorded"},
+    "ssp.survey": {"create": "defined", "update": "changed"},
+    "ssp.visitsurveyoffer": {"create": "offered", "update": "recorded answered"},
 }

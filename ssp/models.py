@@ -10,7 +10,7 @@ from django.utils.translation import gettext_noop
 from org.models import ServiceModel, Site
 from org.privacy import no_personal_details
 
-from .capabilities import CAPABILITIES
+from .capabilities import CAPABILITIES, SURVEY_CAPABILITIES
 
 # ASCII digits only: `\d` would also take "٣" or "３", which no ZIP has.
 ZIP3_PATTERN = r"^[0-9]{3}$"
@@ -278,3 +278,126 @@ class VisitService(models.Model):
 
     def __str__(self):
         return f"{self.count} × {self.service}"
+
+
+# --- The periodic anonymous survey -------------------------------------------------
+# A visit records only that a survey was offered and how it ended (VisitSurveyOffer).
+# The answers (SurveyResponse, SurveyAnswer) hold no link to a code, a visit or a
+# person and no time finer than the survey's period: random UUID keys (no sequence to
+# line up with the offers), no created_at, no default ordering, and auditlog leaves
+# them out (config/settings.py), because an audit entry would tie them to a time and a
+# person. docs/privacy.md says why; tests/ssp/test_survey_privacy.py inspects the table.
+
+
+class SurveyPeriod(models.TextChoices):
+    MONTH = "month", gettext_noop("Month")
+    QUARTER = "quarter", gettext_noop("Quarter")
+
+
+class Survey(models.Model):
+    """A short survey a coordinator defines from the fixed question bank."""
+
+    name = models.CharField(
+        max_length=80,
+        unique=True,
+        validators=[no_personal_details],
+        help_text="What staff see, e.g. “Spring check-in”.",
+    )
+    # Question codes of ssp.survey_bank.BANK, in the order they are asked.
+    questions = models.JSONField(default=list)
+    # The ZIP3 areas the "where do you live" question offers, e.g. ["100", "112"].
+    zip3_areas = models.JSONField(default=list, blank=True)
+    period = models.CharField(
+        max_length=8,
+        choices=SurveyPeriod.choices,
+        default=SurveyPeriod.QUARTER,
+        help_text="Each person is asked at most once in each period.",
+    )
+    active_from = models.DateField()
+    active_until = models.DateField(
+        null=True, blank=True, help_text="Leave empty to keep offering it."
+    )
+
+    class Meta:
+        permissions = SURVEY_CAPABILITIES
+        ordering = ["-active_from", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(active_until__isnull=True)
+                | Q(active_until__gte=models.F("active_from")),
+                name="survey_active_until_not_before_from",
+            ),
+            models.CheckConstraint(
+                condition=Q(period__in=SurveyPeriod.values), name="survey_period_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class OfferOutcome(models.TextChoices):
+    # Accepted: the person is answering on the answer screen (or walked away from it).
+    ACCEPTED = "accepted", gettext_noop("Accepted, not answered")
+    ANSWERED = "answered", gettext_noop("Answered")
+    DECLINED = "declined", gettext_noop("Declined")
+
+
+class VisitSurveyOffer(models.Model):
+    """That a survey was offered at a visit, and how it ended. Never the answers."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    visit = models.ForeignKey(Visit, on_delete=models.PROTECT, related_name="survey_offers")
+    survey = models.ForeignKey(Survey, on_delete=models.PROTECT, related_name="offers")
+    # First day of the survey's period that holds the visit: the once-per-period rule
+    # (ssp.survey_services.survey_offer_record) looks offers up by it.
+    period_start = models.DateField()
+    outcome = models.CharField(max_length=10, choices=OfferOutcome.choices)
+
+    class Meta:
+        ordering = ["-period_start", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["visit", "survey"], name="survey_offer_once_per_visit"),
+            models.CheckConstraint(
+                condition=Q(outcome__in=OfferOutcome.values), name="survey_offer_outcome_valid"
+            ),
+        ]
+        indexes = [models.Index(fields=["survey", "period_start"])]
+
+    def __str__(self):
+        return f"{self.survey} at {self.visit}: {self.get_outcome_display()}"
+
+
+class SurveyResponse(models.Model):
+    """One person's answers, known only by survey, site and period."""
+
+    # Random, not a sequence: an id in insertion order could be lined up with the offers.
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    survey = models.ForeignKey(Survey, on_delete=models.PROTECT, related_name="responses")
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+")
+    period_start = models.DateField()
+
+    class Meta:
+        indexes = [models.Index(fields=["period_start", "site"])]
+
+    def __str__(self):
+        return f"{self.survey} response, {self.site} {self.period_start:%Y-%m}"
+
+
+class SurveyAnswer(models.Model):
+    """One chosen answer of a response (a multiple-choice question has several)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    response = models.ForeignKey(SurveyResponse, on_delete=models.CASCADE, related_name="answers")
+    question = models.CharField(max_length=24)
+    answer = models.CharField(max_length=24)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["response", "question", "answer"], name="survey_answer_once"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.question}: {self.answer}"

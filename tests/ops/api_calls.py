@@ -47,6 +47,20 @@ def write_for(op: str, w, s, caller=None) -> Call:
             return Call(data={"parts": {**parts, "gender": "f"}})
         case "POST /api/v1/participants/merge/":
             return Call(data={"merged": s.spare_code, "kept": s.code, "reason": "typo"})
+        case "POST /api/v1/surveys/":
+            body = {"name": "Quarterly", "questions": ["housing"], "period": "quarter"}
+            return Call(data={**body, "active_from": "2026-01-01"})
+        case "PUT /api/v1/surveys/{id}/":
+            body = {"name": "Monthly check-in", "questions": ["housing"], "period": "month"}
+            return Call({"id": w.survey.pk}, {**body, "active_from": str(w.survey.active_from)})
+        case "PATCH /api/v1/surveys/{id}/":
+            return Call({"id": w.survey.pk}, {"name": "Check-in (renamed)"})
+        case "POST /api/v1/survey-offers/":
+            body = {"visit": str(s.extra["spare_visit"].uuid), "survey": w.survey.pk}
+            return Call(data={**body, "outcome": "declined"})
+        case "POST /api/v1/survey-offers/{uuid}/answers/":
+            answers = {"answers": {"housing": "shelter"}}
+            return Call({"uuid": s.extra["survey_offer"].uuid}, answers)
         case "POST /api/v1/referrals/":
             return Call(data={"code": s.code, "site": s.site.pk, "type": "food"})
         case "POST /api/v1/referrals/{id}/status-changes/":

@@ -44,6 +44,7 @@ MANAGES_STOCK = frozenset({MANAGER, ADMIN})  # manage_stock
 MANAGES_REFERRALS = frozenset({COORDINATOR, ADMIN})  # manage_referrals
 RECORDS_REFERRALS = LOGS_VISITS | MANAGES_REFERRALS  # at a visit, or as a coordinator
 VIEWS_REPORTS = frozenset({COORDINATOR, ADMIN})  # view_reports
+MANAGES_SURVEYS = frozenset({COORDINATOR, ADMIN})  # manage_surveys
 
 # --- How an operation is tied to a site -----------------------------------------------
 
@@ -86,6 +87,17 @@ POLICY = {
     # seen at one's own sites (never another site's).
     "GET /api/v1/device/catalog/": Rule(LOGS_VISITS, LIST),
     "GET /api/v1/device/codes/": Rule(LOGS_VISITS, LIST),
+    # The periodic anonymous survey: definitions read by all, managed by coordinators;
+    # offers at the caller's sites' visits; answers written, never read back.
+    "GET /api/v1/surveys/": Rule(SIGNED_IN, NO_SITE),
+    "POST /api/v1/surveys/": Rule(MANAGES_SURVEYS, NO_SITE),
+    "GET /api/v1/surveys/{id}/": Rule(SIGNED_IN, NO_SITE),
+    "PUT /api/v1/surveys/{id}/": Rule(MANAGES_SURVEYS, NO_SITE),
+    "PATCH /api/v1/surveys/{id}/": Rule(MANAGES_SURVEYS, NO_SITE),
+    "GET /api/v1/survey-offers/": Rule(LOGS_VISITS, LIST),
+    "POST /api/v1/survey-offers/": Rule(LOGS_VISITS, NAMED),
+    "GET /api/v1/survey-offers/{uuid}/": Rule(LOGS_VISITS, OBJECT),
+    "POST /api/v1/survey-offers/{uuid}/answers/": Rule(LOGS_VISITS, OBJECT),
     # Referrals: read by everyone at the site, recorded by front desk and coordinators,
     # types and partners read by all and managed by coordinators.
     "GET /api/v1/referrals/": Rule(SIGNED_IN, LIST),
@@ -187,6 +199,14 @@ def read_for(op: str, w, s) -> Call:
             return Call(shows=lambda body: s.site.pk in {site["id"] for site in body["sites"]})
         case "GET /api/v1/device/codes/":
             return Call(shows=lambda body: s.code in body["codes"])
+        case "GET /api/v1/surveys/":
+            return Call(shows=listed(w.survey.pk))
+        case "GET /api/v1/surveys/{id}/":
+            return Call({"id": w.survey.pk})
+        case "GET /api/v1/survey-offers/":
+            return Call(shows=listed(str(s.extra["survey_offer"].uuid)))
+        case "GET /api/v1/survey-offers/{uuid}/":
+            return Call({"uuid": s.extra["survey_offer"].uuid})
         case "GET /api/v1/referrals/":
             return Call(shows=listed(s.referral.pk))
         case "GET /api/v1/referrals/linkage/":

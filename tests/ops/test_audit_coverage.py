@@ -43,6 +43,12 @@ AUDITED = {
     "POST /api/v1/sync/": ("front_desk", LOG, "ssp.visit"),
     "POST /api/v1/participants/merge/": ("manager", LOG, "ssp.participantmerge"),
     "POST /api/v1/participants/build-code/": ("front_desk", NOTHING, None),
+    "POST /api/v1/surveys/": ("coordinator", LOG, "ssp.survey"),
+    "PUT /api/v1/surveys/{id}/": ("coordinator", LOG, "ssp.survey"),
+    "PATCH /api/v1/surveys/{id}/": ("coordinator", LOG, "ssp.survey"),
+    "POST /api/v1/survey-offers/": ("front_desk", LOG, "ssp.visitsurveyoffer"),
+    # The offer's move to "answered" is logged; the answers themselves never are.
+    "POST /api/v1/survey-offers/{uuid}/answers/": ("front_desk", LOG, "ssp.visitsurveyoffer"),
     "POST /api/v1/referrals/": ("front_desk", LOG, "referrals.referral"),
     "POST /api/v1/referrals/{id}/status-changes/": (
         "front_desk",

@@ -99,6 +99,7 @@ ALLOWED_FIELDS = {
     ("inventory.FundingSource", "name"): "a grant or funder",
     ("referrals.ReferralType", "name"): "a kind of service (PrEP, methadone)",
     ("referrals.Partner", "name"): "a partner organisation",
+    ("ssp.Survey", "name"): "the title of a periodic survey, chosen by a coordinator",
     ("referrals.Partner", "address"): "a partner organisation's public address",
     ("referrals.Partner", "phone"): "a partner organisation's public phone number",
     ("outbox.OutboxJob", "task_name"): "the dotted path of a Celery task",

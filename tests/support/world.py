@@ -9,6 +9,7 @@ the same records.
 """
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from types import SimpleNamespace
 
 from django.db import connection
@@ -36,6 +37,7 @@ from referrals.models import ReferralType
 from referrals.services import referral_create
 from reports.periods import Period
 from reports.services import report_build, report_request
+from ssp.survey_services import survey_offer_record, survey_save
 
 from ..factories import (
     FundingSourceFactory,
@@ -107,6 +109,10 @@ def two_sites(media_root) -> SimpleNamespace:
         by=people.admin,
     )
     partner = PartnerFactory(name="Food bank", types=[ReferralType.objects.get(code="food")])
+    survey = survey_save(
+        name="Check-in", questions=["housing"], period="month",
+        active_from=timezone.localdate() - timedelta(days=400), by=people.coordinator,
+    )  # fmt: skip
 
     def records(site, front_desk, manager, codes) -> SiteRecords:
         # VisitFactory stocks visits from "<code> storeroom": the same location.
@@ -132,8 +138,12 @@ def two_sites(media_root) -> SimpleNamespace:
         visit = VisitFactory(
             site=site, recorded_by=front_desk, participant=ParticipantFactory(code=codes[0])
         )
-        VisitFactory(
+        spare_visit = VisitFactory(
             site=site, recorded_by=front_desk, participant=ParticipantFactory(code=codes[1])
+        )
+        # An accepted survey offer whose answers are still to come.
+        survey_offer = survey_offer_record(
+            visit=visit, survey=survey, outcome="accepted", by=front_desk
         )
         referral = referral_create(
             referral_type=ReferralType.objects.get(code="food"), visit=visit, by=front_desk
@@ -166,6 +176,7 @@ def two_sites(media_root) -> SimpleNamespace:
             movement=StockMovement.objects.filter(location=storeroom).earliest("pk"),
             dispense_reference=reference,
             snapshot=snapshot,
+            extra={"spare_visit": spare_visit, "survey_offer": survey_offer},
         )
 
     return SimpleNamespace(
@@ -178,6 +189,7 @@ def two_sites(media_root) -> SimpleNamespace:
         kit=kit,
         central=central,
         partner=partner,
+        survey=survey,
         referral_type=ReferralType.objects.get(code="food"),
         lot=StockBalance.objects.get(location=central).lot,
     )
