@@ -38,8 +38,9 @@ class _EventForm(Form):
             del self.fields["site"]
         else:
             self.fields["site"].queryset = sites
-            if len(sites) == 1:
-                self.fields["site"].initial = sites[0]
+            only = list(sites[:2])
+            if len(only) == 1:
+                self.fields["site"].initial = only[0]
 
 
 class CleanupForm(_EventForm):

@@ -10,6 +10,9 @@ from org.models import User
 
 from .models import EventKind, PersonStuck, ProgramEvent
 
+# reports/ labels the needle-stick figures with these choices (it reads no events model).
+__all__ = ["PersonStuck", "event_edit_refusal", "event_figures_by_site", "events_for_user"]
+
 
 def events_for_user(*, user: User) -> QuerySet[ProgramEvent]:
     """Events at the person's sites (all sites for program-wide roles), newest first."""
@@ -34,6 +37,9 @@ def event_edit_refusal(*, event: ProgramEvent, by: User) -> str:
     if event.created_at < timezone.now() - timedelta(hours=hours):
         return f"Events can be changed for {hours} hours after they are recorded; ask a manager."
     return ""
+
+
+# --- Figures for funder reports (read by reports/) ---
 
 
 def event_figures_by_site(*, start: date, end_exclusive: date, site_ids) -> dict[int, dict]:

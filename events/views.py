@@ -52,7 +52,7 @@ def _kind_or_404(kind: str) -> str:
 @permission_required("events.record_events", raise_exception=True)
 def event_create(request, kind):
     kind = _kind_or_404(kind)
-    sites = list(recording_sites_for_user(request.user).order_by("name"))
+    sites = recording_sites_for_user(request.user).order_by("name")
     form = FORMS[kind](
         request.POST or None, sites=sites, initial={"occurred_on": timezone.localdate()}
     )
