@@ -4,6 +4,7 @@ type the input, so the API and the pages give the same messages."""
 from rest_framework import serializers
 
 from org.models import Site
+from org.validators import date_window
 
 from .models import (
     MAX_STAFF_HOURS,
@@ -96,11 +97,11 @@ class _KindFieldsSerializer(serializers.Serializer):
 class ProgramEventCreateSerializer(_KindFieldsSerializer):
     kind = serializers.ChoiceField(choices=EventKind.choices)
     site = serializers.PrimaryKeyRelatedField(queryset=Site.objects.all())
-    occurred_on = serializers.DateField()
+    occurred_on = serializers.DateField(validators=[date_window()])
 
 
 class ProgramEventCorrectSerializer(_KindFieldsSerializer):
-    occurred_on = serializers.DateField(required=False)
+    occurred_on = serializers.DateField(required=False, validators=[date_window()])
 
     def validate(self, attrs):
         # A blank choice means "not given": the service leaves the field as it was.

@@ -11,6 +11,7 @@ from django.utils import timezone
 from org.audit import attributed
 from org.models import Site, User
 from org.privacy import choice_value
+from org.validators import EARLIEST_DATE
 
 from .models import (
     KG_IN_POUNDS,
@@ -66,6 +67,8 @@ def _check_date(occurred_on: date, *, backdating_limited: bool) -> None:
     today = timezone.localdate()
     if occurred_on > today:
         raise EventError("An event cannot be dated in the future.", "occurred_on")
+    if occurred_on < EARLIEST_DATE:
+        raise EventError(f"Enter a date from {EARLIEST_DATE:%Y-%m-%d} on.", "occurred_on")
     days = settings.SSP_EVENT_BACKDATE_DAYS
     if backdating_limited and occurred_on < today - timedelta(days=days):
         raise EventError(

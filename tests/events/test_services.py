@@ -169,6 +169,8 @@ def test_the_recorder_corrects_within_the_window_a_manager_any_time(
         event_correct(
             event=event, by=manager_sam, syringes_collected=43, occurred_on=date(2026, 10, 1)
         )
+        with pytest.raises(EventError, match="2000-01-01"):
+            event_correct(event=event, by=manager_sam, occurred_on=date(1999, 12, 31))
     event.refresh_from_db()
     assert (event.syringes_collected, event.occurred_on, event.updated_by) == (
         43,
