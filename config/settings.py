@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "org",
     "outbox",
     "inventory",
+    "events",
     "ssp",
     "referrals",
     "reports",
@@ -456,11 +457,14 @@ SSP_LOOKUP_RATE = env.str("SSP_LOOKUP_RATE", default="120/min")
 _lookup_count, _, _lookup_period = SSP_LOOKUP_RATE.partition("/")
 if not (_lookup_count.isdigit() and _lookup_period in {"s", "sec", "min", "hour", "day"}):
     raise ImproperlyConfigured(f"SSP_LOOKUP_RATE={SSP_LOOKUP_RATE!r}: write e.g. 120/min.")
-# Sharps bins emptied at kiosks are weighed; this converts weight to syringes.
 # The offline app keeps on the device the codes with a visit at the person's own sites
 # in this many days (codes only), for near-match suggestions without a connection.
 SSP_DEVICE_CODES_DAYS = env.int("SSP_DEVICE_CODES_DAYS", default=365)
+# Sharps bins emptied at kiosks are weighed; this converts weight to syringes.
 SSP_SYRINGES_PER_POUND = env.int("SSP_SYRINGES_PER_POUND", default=280)
+# Program events (clean-ups, needle-stick injuries, bins emptied) are often written up
+# from a paper log at the end of the month: they may be dated this many days back.
+SSP_EVENT_BACKDATE_DAYS = env.int("SSP_EVENT_BACKDATE_DAYS", default=31)
 # Referrals: days until staff should ask whether the person was linked.
 SSP_REFERRAL_FOLLOW_UP_DAYS = env.int("SSP_REFERRAL_FOLLOW_UP_DAYS", default=30)
 # ...and how far "not yet" at the desk pushes the next ask out.

@@ -9,6 +9,7 @@ api_v1 = [
     path("", include("org.api_urls")),
     path("", include("ssp.api_urls")),
     path("inventory/", include("inventory.api_urls")),
+    path("events/", include("events.api_urls")),
     path("referrals/", include("referrals.api_urls")),
     path("reports/", include("reports.api_urls")),
 ]
@@ -25,6 +26,7 @@ urlpatterns = [
     path("", include("org.urls")),
     path("", include("ssp.urls")),
     path("inventory/", include("inventory.urls")),
+    path("events/", include("events.urls")),
     path("referrals/", include("referrals.urls")),
     path("reports/", include("reports.urls")),
     path("admin/", admin.site.urls),

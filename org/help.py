@@ -10,6 +10,7 @@ SECTIONS = {
     ("ssp", "visit-edit"): "visits",
     "ssp": "participants",
     "referrals": "follow-ups",
+    "events": "events",
     "inventory": "stock",
     "reports": "reports",
     ("org", "audit-list"): "admin",

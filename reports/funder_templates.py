@@ -90,6 +90,22 @@ def _survey_section() -> Section:
     )
 
 
+# --- Program events (events app): clean-ups, kiosks and bins, needle-stick injuries.
+# Kept in their own sections so each template that asks for them adds one line here.
+EVENTS_SHARPS_OUTSIDE_VISITS = Section(
+    "Sharps collected outside visits",
+    (
+        Line("cleanup_events", "Community clean-ups"),
+        Line("cleanup_syringes", "Used syringes picked up at community clean-ups"),
+        Line("kiosk_syringes", "Syringes from sharps kiosks and bins (estimated from weight)"),
+    ),
+    note="Program events, not visits: not part of the syringes returned at visits.",
+)
+EVENTS_NEEDLE_STICKS = Section(
+    "Needle-stick injuries",
+    (Line("needle_sticks", "Needle-stick injuries reported"), Family("needle_sticks")),
+)
+
 PROGRAM_MONTHLY = ReportTemplate(
     key="program_monthly",
     name="Program monthly summary",
@@ -119,6 +135,8 @@ PROGRAM_MONTHLY = ReportTemplate(
                 ),
             ),
         ),
+        EVENTS_SHARPS_OUTSIDE_VISITS,
+        EVENTS_NEEDLE_STICKS,
         Section(
             "Naloxone",
             (
@@ -397,6 +415,8 @@ ONTARIO_MONTHLY = ReportTemplate(
                 Line("syringes_collected", "Used needles and syringes returned"),
             ),
         ),
+        EVENTS_SHARPS_OUTSIDE_VISITS,
+        EVENTS_NEEDLE_STICKS,
         Section(
             "Other supplies",
             (

@@ -22,6 +22,7 @@ from collections.abc import Callable
 
 from django.utils.translation import gettext_noop
 
+from events.selectors import PersonStuck, event_figures_by_site
 from inventory.selectors import (
     Category,
     NaloxoneFormulation,
@@ -113,6 +114,16 @@ DEFINITIONS = {
     "person counts once under every answer they chose, so those lines do not add up.",
     "funding.*": "Units handed out at the period's visits, by the funding source of the lot "
     "they came from (stock ledger, net of corrections).",
+    # Program events (events app): counted outside visits, never tied to a person.
+    "cleanup_events": "Community clean-ups held in the period (voided records left out).",
+    "cleanup_syringes": "Used syringes picked up at community clean-ups; not part of the "
+    "syringes collected at visits.",
+    "kiosk_syringes": "Syringes in the sharps kiosks and bins emptied in the period, "
+    "estimated from their weight at the syringes-per-pound rate in force when each was "
+    "weighed; not part of the syringes collected at visits.",
+    "needle_sticks": "Needle-stick injuries reported in the period, to staff, volunteers or "
+    "community members (no names recorded).",
+    "needle_sticks.*": "Needle-stick injuries by who was stuck.",
 }
 
 
@@ -257,6 +268,8 @@ def compute_figures(
     # --- The periodic anonymous survey (answers held apart from visits).
     progress(75, "Counting survey answers")
     _survey(book, period=period, site_scope=site_scope)
+    # --- Clean-ups, kiosks and needle-stick injuries, from the events app.
+    _events(book, period=period, site_scope=site_scope)
 
     # Program totals of additive figures are the sum of the sites' aggregates.
     for key in book.keys:
@@ -393,3 +406,20 @@ def _survey(book: _Book, *, period: Period, site_scope: dict[int, str]) -> None:
                     book.add(site_scope[site_id], f"survey_asked.{question.code}", value)
         if not question.multiple:
             book.sum_of(f"survey_asked.{question.code}", keys)
+
+
+def _events(book: _Book, *, period: Period, site_scope: dict[int, str]) -> None:
+    """Program events by the day they happened (a date, so no time-zone cut)."""
+    book.key("cleanup_events", "Community clean-ups")
+    book.key("cleanup_syringes", "Used syringes picked up at community clean-ups")
+    book.key("kiosk_syringes", "Syringes from sharps kiosks and bins (estimated from weight)")
+    book.key("needle_sticks", "Needle-stick injuries reported")
+    for code, label in PersonStuck.choices:
+        book.key(f"needle_sticks.{code}", f"Needle-stick injuries: {label.lower()}")
+    book.sum_of("needle_sticks", [f"needle_sticks.{code}" for code in PersonStuck.values])
+    figures = event_figures_by_site(
+        start=period.start, end_exclusive=period.end_exclusive, site_ids=list(site_scope)
+    )
+    for site_id, values in figures.items():
+        for key, value in values.items():
+            book.add(site_scope[site_id], key, value)

@@ -4,6 +4,7 @@ matrix (who may make it) and the audit coverage (who is recorded as having made 
 import uuid
 from dataclasses import dataclass, field
 
+from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.authtoken.models import Token
 
@@ -80,6 +81,13 @@ def write_for(op: str, w, s, caller=None) -> Call:
             return Call({"id": w.partner.pk}, {"name": "Food bank (north)", "types": ["food"]})
         case "PATCH /api/v1/referrals/partners/{id}/":
             return Call({"id": w.partner.pk}, {"hours": "Mon–Sat 9–17"})
+        case "POST /api/v1/events/":
+            body = {"kind": "needle_stick", "site": s.site.pk, "person_stuck": "staff"}
+            return Call(data={**body, "occurred_on": f"{timezone.localdate():%Y-%m-%d}"})
+        case "PATCH /api/v1/events/{uuid}/":
+            return Call({"uuid": s.event.uuid}, {"syringes_collected": 31})
+        case "POST /api/v1/events/{uuid}/void/":
+            return Call({"uuid": s.event.uuid}, {"reason": "twice"})
         case "POST /api/v1/inventory/receipts/":
             body = {"location": s.storeroom.pk, "funding_source": w.fund.pk}
             return Call(data={**body, "lines": [{"item": w.syringe.pk, "quantity": 10}]})

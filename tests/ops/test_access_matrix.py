@@ -1,11 +1,12 @@
 """Every API operation × every role × own site / other site, against the stated policy.
 
 POLICY is the access policy written out by hand from the capabilities of ssp/roles.py
-(front desk: log_visit; manager: + correct_any_visit, merge_participants, manage_stock;
-coordinator: view_reports, view_unsuppressed, program_wide, manage_referrals; admin:
-all) and from what each viewset promises. It is not read from the code: the code is
-checked against it. A new API operation fails `test_policy_names_every_operation`
-until someone states who may call it.
+(front desk: log_visit, record_events, view_events; manager: + correct_any_visit,
+merge_participants, manage_stock, correct_any_event; coordinator: view_reports,
+view_unsuppressed, program_wide, manage_referrals, view_events; admin: all) and from
+what each viewset promises. It is not read from the code: the code is checked against
+it. A new API operation fails `test_policy_names_every_operation` until someone states
+who may call it.
 
 Site scoping: the front desk and the manager belong to site A only; the coordinator
 and the admin are program-wide. Site B's records must be out of their reach for the
@@ -45,6 +46,8 @@ MANAGES_REFERRALS = frozenset({COORDINATOR, ADMIN})  # manage_referrals
 RECORDS_REFERRALS = LOGS_VISITS | MANAGES_REFERRALS  # at a visit, or as a coordinator
 VIEWS_REPORTS = frozenset({COORDINATOR, ADMIN})  # view_reports
 MANAGES_SURVEYS = frozenset({COORDINATOR, ADMIN})  # manage_surveys
+RECORDS_EVENTS = frozenset({FRONT_DESK, MANAGER, ADMIN})  # record_events
+VIEWS_EVENTS = frozenset({FRONT_DESK, MANAGER, COORDINATOR, ADMIN})  # view_events
 
 # --- How an operation is tied to a site -----------------------------------------------
 
@@ -98,6 +101,14 @@ POLICY = {
     "POST /api/v1/survey-offers/": Rule(LOGS_VISITS, NAMED),
     "GET /api/v1/survey-offers/{uuid}/": Rule(LOGS_VISITS, OBJECT),
     "POST /api/v1/survey-offers/{uuid}/answers/": Rule(LOGS_VISITS, OBJECT),
+    # Program events (clean-ups, needle-sticks, bins emptied): recorded by front desk and
+    # managers at their sites, read by coordinators too. The recorder corrects within the
+    # edit window (ana recorded site A's clean-up), a manager any time.
+    "GET /api/v1/events/": Rule(VIEWS_EVENTS, LIST),
+    "POST /api/v1/events/": Rule(RECORDS_EVENTS, NAMED),
+    "GET /api/v1/events/{uuid}/": Rule(VIEWS_EVENTS, OBJECT),
+    "PATCH /api/v1/events/{uuid}/": Rule(RECORDS_EVENTS, OBJECT),
+    "POST /api/v1/events/{uuid}/void/": Rule(RECORDS_EVENTS, OBJECT),
     # Referrals: read by everyone at the site, recorded by front desk and coordinators,
     # types and partners read by all and managed by coordinators.
     "GET /api/v1/referrals/": Rule(SIGNED_IN, LIST),
@@ -207,6 +218,10 @@ def read_for(op: str, w, s) -> Call:
             return Call(shows=listed(str(s.extra["survey_offer"].uuid)))
         case "GET /api/v1/survey-offers/{uuid}/":
             return Call({"uuid": s.extra["survey_offer"].uuid})
+        case "GET /api/v1/events/":
+            return Call(shows=listed(str(s.event.uuid)))
+        case "GET /api/v1/events/{uuid}/":
+            return Call({"uuid": s.event.uuid})
         case "GET /api/v1/referrals/":
             return Call(shows=listed(s.referral.pk))
         case "GET /api/v1/referrals/linkage/":

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-APPS = ["config", "org", "outbox", "inventory", "ssp", "referrals", "reports"]
+APPS = ["config", "org", "outbox", "inventory", "events", "ssp", "referrals", "reports"]
 
 
 def _sources():

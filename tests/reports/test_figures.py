@@ -404,11 +404,12 @@ def test_a_month_is_cut_at_midnight_in_the_program_time_zone():
 def test_the_number_of_queries_does_not_grow_with_the_data(django_assert_num_queries):
     data = build_dataset()
     site_ids = [s.pk for s in data["sites"]]
-    # 10 aggregate/look-up queries, 1 for the services given at visits, 3 for the survey
-    # (responses, answers, ZIP3 areas), plus the referral counts (2 queries) per site.
-    with django_assert_num_queries(14 + 2 * len(site_ids)):
+    # 10 aggregate/look-up queries, 1 for the services given at visits, 1 for the program
+    # events, 3 for the survey (responses, answers, ZIP3 areas), plus the referral counts
+    # (2 queries) per site.
+    with django_assert_num_queries(15 + 2 * len(site_ids)):
         compute_figures(period=JANUARY, site_ids=site_ids)
-    with django_assert_num_queries(14 + 2 * 1):
+    with django_assert_num_queries(15 + 2 * 1):
         compute_figures(period=JANUARY, site_ids=site_ids[:1])
 
 

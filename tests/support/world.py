@@ -2,7 +2,8 @@
 
 `two_sites()` builds, through the app's own services and the factories, the same set
 of records at site A (DTWN) and site B (EAST): a storeroom with stock, a dispense, a
-count, an open alert, visits of two codes, a referral and a built report. `module_world`
+count, an open alert, visits of two codes, a referral, a program event (a clean-up) and a
+built report. `module_world`
 (tests/ops/conftest.py) builds it once per test module inside a transaction that is
 rolled back at the end, so each test (itself rolled back by pytest-django) starts from
 the same records.
@@ -16,6 +17,7 @@ from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
 
+from events.services import event_record
 from inventory.models import (
     AlertCondition,
     AlertSeverity,
@@ -73,6 +75,7 @@ class SiteRecords:
     movement: object
     dispense_reference: str
     snapshot: object  # a report of this site alone, built (files ready)
+    event: object  # a clean-up recorded today by the site's front desk
     extra: dict = field(default_factory=dict)
 
 
@@ -163,6 +166,14 @@ def two_sites(media_root) -> SimpleNamespace:
         with override_settings(MEDIA_ROOT=media_root):
             report_build(snapshot_id=snapshot.pk)
         snapshot.refresh_from_db()
+        event = event_record(
+            kind="cleanup",
+            site=site,
+            occurred_on=timezone.localdate(),
+            by=front_desk,
+            syringes_collected=30,
+            staff_hours=4,
+        )
         return SiteRecords(
             site=site,
             storeroom=storeroom,
@@ -177,6 +188,7 @@ def two_sites(media_root) -> SimpleNamespace:
             dispense_reference=reference,
             snapshot=snapshot,
             extra={"spare_visit": spare_visit, "survey_offer": survey_offer},
+            event=event,
         )
 
     return SimpleNamespace(

@@ -1,0 +1,5 @@
+"""Program events' verbs in the audit trail (org/audit_trail.py)."""
+
+VERBS = {
+    "events.programevent": {"create": "recorded", "update": "corrected"},
+}
