@@ -22,6 +22,7 @@ from datetime import date
 from functools import cache
 
 from django.conf import settings
+from django.utils.translation import gettext
 
 ALPHABET = string.ascii_uppercase + string.digits
 PAD = "X"
@@ -318,32 +319,42 @@ def _year_neighbours(code: str) -> set[str]:
 
 
 def near_difference(typed: str, existing: str) -> str:
-    """What really separates a typed code from an existing near one, in the desk's words:
-    "birth year ±1", "letters swapped", "one letter different", "one letter missing" or
-    "one letter extra" ("digit" for digits). The year is judged first: 1989 → 1990
-    changes two neighbouring digits but is not a swap."""
+    """What really separates a typed code from an existing near one, in the desk's words
+    and the page's language: "birth year ±1", "letters swapped", "one letter different",
+    "one letter missing" or "one letter extra" ("digit" for digits). The year is judged
+    first: 1989 → 1990 changes two neighbouring digits but is not a swap."""
     typed_year, existing_year = birth_year_of(typed), birth_year_of(existing)
     if typed_year and existing_year and abs(typed_year - existing_year) == 1:
         recipe = current_recipe()
         if _without_year(typed, recipe) == _without_year(existing, recipe):
-            return "birth year ±1"
+            return gettext("birth year ±1")
     if len(typed) == len(existing):
         diffs = [i for i, (a, b) in enumerate(zip(typed, existing, strict=True)) if a != b]
         if len(diffs) == 2 and diffs[1] == diffs[0] + 1:
             i = diffs[0]
             if typed[i] == existing[i + 1] and typed[i + 1] == existing[i]:
-                return "letters swapped" if typed[i : i + 2].isalpha() else "digits swapped"
+                swapped_letters = typed[i : i + 2].isalpha()
+                return gettext("letters swapped") if swapped_letters else gettext("digits swapped")
         if len(diffs) == 1:
-            return f"one {_kind(existing[diffs[0]])} different"
+            return _one_char(existing[diffs[0]], "different")
     if len(typed) + 1 == len(existing):
-        return f"one {_kind(_extra_char(existing, typed))} missing"
+        return _one_char(_extra_char(existing, typed), "missing")
     if len(typed) == len(existing) + 1:
-        return f"one {_kind(_extra_char(typed, existing))} extra"
-    return "similar code"
+        return _one_char(_extra_char(typed, existing), "extra")
+    return gettext("similar code")
 
 
-def _kind(char: str) -> str:
-    return "digit" if char.isdigit() else "letter"
+def _one_char(char: str, how: str) -> str:
+    # Whole sentences, not "one {kind} {how}": Spanish changes the words with the noun.
+    digit = char.isdigit()
+    return {
+        ("different", False): gettext("one letter different"),
+        ("different", True): gettext("one digit different"),
+        ("missing", False): gettext("one letter missing"),
+        ("missing", True): gettext("one digit missing"),
+        ("extra", False): gettext("one letter extra"),
+        ("extra", True): gettext("one digit extra"),
+    }[how, digit]
 
 
 def _extra_char(longer: str, shorter: str) -> str:
