@@ -20,10 +20,20 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 ROLES = ["front_desk", "manager", "coordinator", "admin"]
 # The pages translated so far (see STILL_ENGLISH in test_i18n.py for the rest).
 TRANSLATED_PAGES = {
-    "front_desk": ["/", "/intake/", "/intake/shift/", "/account/", "/help/"],
-    "manager": ["/", "/account/", "/help/"],
+    "front_desk": [
+        "/",
+        "/intake/",
+        "/intake/shift/",
+        "/intake/visits/",
+        "/intake/participants/?code=MAKO",
+        "/intake/participants/MAKO1993F/",
+        "/account/",
+        "/account/password/",
+        "/help/",
+    ],
+    "manager": ["/", "/intake/participants/merge/", "/sites/", "/account/", "/help/"],
     "coordinator": ["/", "/account/", "/help/"],
-    "admin": ["/", "/account/", "/help/"],
+    "admin": ["/", "/staff/", "/sites/", "/account/", "/help/"],
 }
 
 
