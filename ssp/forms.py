@@ -70,6 +70,7 @@ class VisitDetailsForm(Form):
     )
     notes = forms.CharField(
         required=False,
+        label=_("Notes"),
         max_length=VISIT_NOTES_MAX,
         validators=[no_personal_details],
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -267,7 +268,7 @@ class CorrectionForm(VisitDetailsForm):
 
 class VisitFilterForm(Form):
     site = forms.ModelChoiceField(
-        queryset=Site.objects.none(), required=False, empty_label=_("All sites")
+        queryset=Site.objects.none(), required=False, empty_label=_("All sites"), label=_("Site")
     )
     code = forms.CharField(required=False, max_length=40, label=_("Code"))
     occurred_from = forms.DateField(
