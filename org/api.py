@@ -1,6 +1,7 @@
 """The ground floor's API: the sites a person works at, their API tokens, and the
 audit trail (admins)."""
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, generics, mixins, status, viewsets
 from rest_framework.authentication import TokenAuthentication
@@ -79,7 +80,7 @@ class TokenViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         own successor, or it would never expire."""
         if isinstance(request.successful_authenticator, TokenAuthentication):
             raise exceptions.PermissionDenied(
-                "An API token cannot create tokens; sign in with your password.",
+                _("An API token cannot create tokens; sign in with your password."),
                 code="token_cannot_create_token",
             )
         # The request has no fields, but a body that is not JSON is still refused (400),

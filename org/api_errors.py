@@ -12,6 +12,7 @@ the most specific registered class of an exception wins. A domain error may carr
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from django.utils.translation import gettext
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -76,7 +77,9 @@ def exception_handler(exc, context):
         return None
     if isinstance(exc, exceptions.ValidationError):
         errors = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
-        response.data = error_body(_first_message(errors) or "Invalid input.", "invalid", errors)
+        response.data = error_body(
+            _first_message(errors) or gettext("Invalid input."), "invalid", errors
+        )
         response.status_code = status.HTTP_400_BAD_REQUEST
     else:
         detail = response.data.get("detail", "") if isinstance(response.data, dict) else ""

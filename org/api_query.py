@@ -10,9 +10,12 @@ import threading
 from datetime import date
 from functools import cache
 
+from django.utils.translation import gettext, gettext_noop
 from drf_spectacular.generators import SchemaGenerator
 
-UNKNOWN_MESSAGE = "This query parameter is not one this address takes (see /api/schema/)."
+UNKNOWN_MESSAGE = gettext_noop(
+    "This query parameter is not one this address takes (see /api/schema/)."
+)
 _INTEGER = re.compile(r"-?[0-9]+")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
@@ -37,17 +40,18 @@ def value_error(schema: dict, value: str) -> str | None:
         return value_error(schema.get("items", {}), value)
     kind = schema.get("type")
     if "enum" in schema and value not in schema["enum"]:
-        return "Choose one of: " + ", ".join(str(choice) for choice in schema["enum"]) + "."
+        choices = ", ".join(str(choice) for choice in schema["enum"])
+        return gettext("Choose one of: %(choices)s.") % {"choices": choices}
     if kind == "integer" and not _INTEGER.fullmatch(value):
-        return "Enter a whole number."
+        return gettext("Enter a whole number.")
     if kind == "number" and not _is_number(value):
-        return "Enter a number."
+        return gettext("Enter a number.")
     if kind == "boolean" and value not in ("true", "false"):
-        return "Enter true or false."
+        return gettext("Enter true or false.")
     if kind == "string" and schema.get("format") == "date" and not _is_date(value):
-        return "Enter a date as YYYY-MM-DD."
+        return gettext("Enter a date as YYYY-MM-DD.")
     if kind == "string" and len(value) < schema.get("minLength", 0):
-        return "Enter a value."
+        return gettext("Enter a value.")
     return None
 
 
@@ -105,7 +109,7 @@ def query_errors(path: str, method: str, query) -> dict[str, list[str]]:
             errors = {}
             for name in query:
                 if name not in taken:
-                    errors[name] = [UNKNOWN_MESSAGE]
+                    errors[name] = [gettext(UNKNOWN_MESSAGE)]
                     continue
                 found = {value_error(taken[name], value) for value in query.getlist(name)}
                 found.discard(None)

@@ -2,6 +2,7 @@
 account, and whose user is named in the audit trail."""
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 
@@ -22,28 +23,30 @@ class AuditedTokenAuthentication(TokenAuthentication):
             token = self.get_model().objects.select_related("user").get(key=key)
         except self.get_model().DoesNotExist:
             raise AuthenticationFailed(
-                "Invalid API token: it was revoked, replaced or never existed.",
+                _("Invalid API token: it was revoked, replaced or never existed."),
                 code="token_invalid",
             ) from None
         user = token.user
         if not user.is_active:
-            raise AuthenticationFailed("This account is deactivated.", code="user_inactive")
+            raise AuthenticationFailed(_("This account is deactivated."), code="user_inactive")
         if user.password_changed_at and token.created < user.password_changed_at:
             raise AuthenticationFailed(
-                "This API token was revoked when the password changed; create a new one "
-                "on your account page.",
+                _(
+                    "This API token was revoked when the password changed; create a new one "
+                    "on your account page."
+                ),
                 code="token_revoked",
             )
         if user.must_change_password:
             raise AuthenticationFailed(
-                "Your password was reset; sign in and choose a new one first.",
+                _("Your password was reset; sign in and choose a new one first."),
                 code="password_change_required",
             )
         if token_is_expired(token):
             expired = timezone.localtime(token_expires_at(token))
             raise AuthenticationFailed(
-                f"This API token expired at {expired:%Y-%m-%d %H:%M %Z}; "
-                "create a new one on your account page.",
+                _("This API token expired at %(when)s; create a new one on your account page.")
+                % {"when": f"{expired:%Y-%m-%d %H:%M %Z}"},
                 code="token_expired",
             )
         return user, token

@@ -10,6 +10,7 @@ import sys
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, JsonResponse
 from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
 
 DATABASE_DOWN = (OperationalError, InterfaceError)
 
@@ -22,10 +23,10 @@ def server_error(request):
     exc = sys.exc_info()[1]
     if isinstance(exc, DATABASE_DOWN):
         status, code = 503, "service_unavailable"
-        detail = "The database is unavailable for a moment. Nothing was saved; please try again."
+        detail = _("The database is unavailable for a moment. Nothing was saved; please try again.")
     else:
         status, code = 500, "server_error"
-        detail = "Something went wrong on our side. It has been logged."
+        detail = _("Something went wrong on our side. It has been logged.")
     if _wants_json(request):
         response = JsonResponse({"detail": detail, "code": code, "errors": {}}, status=status)
     else:

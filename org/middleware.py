@@ -8,6 +8,7 @@ from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import translation
+from django.utils.translation import gettext as _
 from rest_framework import exceptions
 
 from . import api_errors, api_query, parsers
@@ -82,7 +83,7 @@ class PasswordChangeRequiredMiddleware:
             if path.startswith("/api/"):
                 return _error(
                     403,
-                    "Your password was reset; choose a new one on your account page first.",
+                    _("Your password was reset; choose a new one on your account page first."),
                     "password_change_required",
                 )
             # Static files never get here: WhiteNoise answers them before this runs.
@@ -102,13 +103,15 @@ class ApiBodyGuardMiddleware:
 
     def __call__(self, request):
         if request.path.startswith("/api/"):
-            refused = self._refusal(request)
+            # Before LocaleMiddleware: a refusal here speaks the browser's language.
+            with translation.override(translation.get_language_from_request(request)):
+                refused = self._refusal(request)
             if refused is not None:
                 return refused
             response = self.get_response(request)
             # A URL no API route matches gets Django's HTML page; the API answers JSON.
             if response.status_code == 404 and "json" not in response.get("Content-Type", ""):
-                return _error(404, "No such address in the API.", "not_found")
+                return _error(404, _("No such address in the API."), "not_found")
             return response
         return self.get_response(request)
 
@@ -117,7 +120,7 @@ class ApiBodyGuardMiddleware:
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
-            return _error(400, "The Content-Length header is not a number.", "parse_error")
+            return _error(400, _("The Content-Length header is not a number."), "parse_error")
         if limit is not None and length > limit:
             return _error(413, parsers.too_large_detail(), "too_large")
         try:

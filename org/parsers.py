@@ -13,6 +13,7 @@ import re
 
 from django.conf import settings
 from django.http import QueryDict
+from django.utils.translation import gettext, gettext_lazy, gettext_noop
 from rest_framework import exceptions, parsers, status
 from rest_framework.settings import api_settings
 
@@ -28,12 +29,12 @@ from .validators import (
 MAX_JSON_DEPTH = 20
 # Beyond a signed 64-bit integer no field of this API has a meaning.
 MAX_JSON_INTEGER = 2**63 - 1
-TOO_LARGE_MESSAGE = "That number is too large."
+TOO_LARGE_MESSAGE = gettext_noop("That number is too large.")
 
 
 class BodyTooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_detail = "The request body is too large."
+    default_detail = gettext_lazy("The request body is too large.")
     default_code = "too_large"
 
 
@@ -49,7 +50,9 @@ def body_limit() -> int | None:
 
 
 def too_large_detail() -> str:
-    return f"The request body is larger than {body_limit():,} bytes."
+    return gettext("The request body is larger than %(limit)s bytes.") % {
+        "limit": f"{body_limit():,}"
+    }
 
 
 def _parse_float(text: str):
@@ -84,18 +87,18 @@ def json_depth_exceeded(text: str, limit: int = MAX_JSON_DEPTH) -> bool:
 
 def _value_error(value):
     if value is OUT_OF_RANGE:
-        return [TOO_LARGE_MESSAGE]
+        return [gettext(TOO_LARGE_MESSAGE)]
     if isinstance(value, str):
         if unprintable(value):
-            return [PRINTABLE_MESSAGE]
+            return [gettext(PRINTABLE_MESSAGE)]
         if foreign_digits(value) and looks_like_number(value):
-            return [DIGITS_MESSAGE]
+            return [gettext(DIGITS_MESSAGE)]
         return None
     if isinstance(value, dict):
         errors = {}
         for key, item in value.items():
             if isinstance(key, str) and unprintable(key):
-                errors.setdefault("non_field_errors", []).append(PRINTABLE_MESSAGE)
+                errors.setdefault("non_field_errors", []).append(gettext(PRINTABLE_MESSAGE))
                 continue
             found = _value_error(item)
             if found:
@@ -112,7 +115,9 @@ def check_payload(data) -> None:
     errors = _value_error(data)
     if errors:
         raise exceptions.ValidationError(
-            errors if isinstance(errors, dict) else {"non_field_errors": [PRINTABLE_MESSAGE]}
+            errors
+            if isinstance(errors, dict)
+            else {"non_field_errors": [gettext(PRINTABLE_MESSAGE)]}
         )
 
 
@@ -165,7 +170,7 @@ def check_query(query: QueryDict) -> None:
     filter by id -10**40 is an OverflowError in the database driver otherwise."""
     _check_form(query)
     errors = {
-        key: [TOO_LARGE_MESSAGE]
+        key: [gettext(TOO_LARGE_MESSAGE)]
         for key in query
         for value in query.getlist(key)
         if _INTEGER.fullmatch(value.strip()) and abs(int(value.strip()[:25])) > MAX_JSON_INTEGER

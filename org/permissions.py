@@ -1,5 +1,6 @@
 """DRF permission classes in the program's words."""
 
+from django.utils.translation import gettext_lazy
 from rest_framework.permissions import BasePermission
 
 
@@ -8,7 +9,7 @@ def capability(permission: str) -> type[BasePermission]:
     (each app's capabilities.py declares its own)."""
 
     class HasCapability(BasePermission):
-        message = "Your role does not allow this."
+        message = gettext_lazy("Your role does not allow this.")
 
         def has_permission(self, request, view):
             return bool(request.user and request.user.has_perm(permission))

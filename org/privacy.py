@@ -21,12 +21,15 @@ from datetime import date
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.deconstruct import deconstructible
+from django.utils.translation import gettext, gettext_noop
 
-PHONE = "a phone number"
-EMAIL = "an email address"
-SSN = "a Social Security number"
-STREET_ADDRESS = "a street address"
-DATE_OF_BIRTH = "a date of birth"
+# The kinds are keys too (a field's `allow`, kept in migrations): English in the code,
+# shown in the page's language by personal_detail_message.
+PHONE = gettext_noop("a phone number")
+EMAIL = gettext_noop("an email address")
+SSN = gettext_noop("a Social Security number")
+STREET_ADDRESS = gettext_noop("a street address")
+DATE_OF_BIRTH = gettext_noop("a date of birth")
 KINDS = (PHONE, EMAIL, SSN, STREET_ADDRESS, DATE_OF_BIRTH)
 
 # A full date this many years back is taken for a birth date even without "born" or
@@ -182,7 +185,9 @@ def personal_detail_in(text: str, *, allow: tuple[str, ...] = ()) -> str | None:
 
 
 def personal_detail_message(kind: str) -> str:
-    return f"This looks like {kind}; never record personal details."
+    return gettext("This looks like %(kind)s; never record personal details.") % {
+        "kind": gettext(kind)
+    }
 
 
 def refuse_personal_details(
@@ -231,6 +236,10 @@ def choice_value(value: str, choices) -> str | None:
     """A TextChoices value given as its value or its label (any case), else None."""
     typed = (value or "").strip()
     for choice_value_, label in choices.choices:
-        if typed == choice_value_ or typed.lower() == str(label).lower():
+        # The English label, or the label as the person's pages show it.
+        if typed == choice_value_ or typed.lower() in (
+            str(label).lower(),
+            gettext(str(label)).lower(),
+        ):
             return choice_value_
     return None

@@ -1,6 +1,7 @@
 from datetime import datetime
 
 from django.conf import settings
+from django.utils.translation import gettext_lazy
 from rest_framework import serializers
 
 from .models import Site
@@ -67,7 +68,7 @@ class AccountSerializer(serializers.Serializer):
 
     username = serializers.CharField(read_only=True)
     language = serializers.ChoiceField(
-        choices=[("", "The browser's language"), *settings.LANGUAGES],
+        choices=[("", gettext_lazy("The browser's language")), *settings.LANGUAGES],
         help_text='"en", "es", or "" for the browser\'s own (Accept-Language).',
     )
 

@@ -154,7 +154,7 @@ def password_reset(*, user: User, by: User) -> str:
 def staff_deactivate(*, user: User, by: User) -> None:
     """Close an account: no more logins, and its API token is revoked."""
     if user == by:
-        raise AccountError("You cannot deactivate your own account.")
+        raise AccountError(_("You cannot deactivate your own account."))
     with attributed(by):
         user.is_active = False
         user.save(update_fields=["is_active"])

@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 
 # Tab, line feed and carriage return are ordinary in multi-line notes.
 _ALLOWED_CONTROLS = {"\t", "\n", "\r"}
@@ -21,8 +22,11 @@ _BIDI_CONTROLS = {chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A
     "\u061c",
 }
 
-PRINTABLE_MESSAGE = "Remove the control characters (such as NUL or direction marks) from this text."
-DIGITS_MESSAGE = "Use the digits 0–9."
+# English here (tests and callers compare them); shown through gettext where raised.
+PRINTABLE_MESSAGE = gettext_noop(
+    "Remove the control characters (such as NUL or direction marks) from this text."
+)
+DIGITS_MESSAGE = gettext_noop("Use the digits 0–9.")
 
 
 def unprintable(text: str) -> bool:
@@ -52,12 +56,12 @@ def looks_like_number(text: str) -> bool:
 
 def printable_text(value) -> None:
     if isinstance(value, str) and unprintable(value):
-        raise ValidationError(PRINTABLE_MESSAGE, code="unprintable")
+        raise ValidationError(gettext(PRINTABLE_MESSAGE), code="unprintable")
 
 
 def ascii_digits(value) -> None:
     if isinstance(value, str) and foreign_digits(value):
-        raise ValidationError(DIGITS_MESSAGE, code="digits")
+        raise ValidationError(gettext(DIGITS_MESSAGE), code="digits")
 
 
 # No program records anything from before this; earlier dates are typing mistakes
@@ -75,14 +79,17 @@ def date_window(*, future: timedelta = timedelta(0)):
         day = value.astimezone(UTC).date() if isinstance(value, datetime) else value
         if day < EARLIEST_DATE:
             raise ValidationError(
-                f"Enter a date from {EARLIEST_DATE:%Y-%m-%d} on.", code="too_early"
+                gettext("Enter a date from %(earliest)s on.")
+                % {"earliest": f"{EARLIEST_DATE:%Y-%m-%d}"},
+                code="too_early",
             )
         latest = timezone.localdate() + future
         if day > latest:
             message = (
-                "This date is in the future."
+                gettext("This date is in the future.")
                 if not future
-                else f"Enter a date no later than {latest:%Y-%m-%d}."
+                else gettext("Enter a date no later than %(latest)s.")
+                % {"latest": f"{latest:%Y-%m-%d}"}
             )
             raise ValidationError(message, code="too_late")
 

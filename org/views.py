@@ -15,6 +15,7 @@ from django.templatetags.static import static
 from django.urls import reverse_lazy
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -239,9 +240,9 @@ def account_token_create(request):
 @require_POST
 def account_token_revoke(request):
     if token_revoke(user=request.user, by=request.user):
-        messages.success(request, "Your API token is revoked; scripts using it now get 401.")
+        messages.success(request, _("Your API token is revoked; scripts using it now get 401."))
     else:
-        messages.info(request, "You had no API token.")
+        messages.info(request, _("You had no API token."))
     return redirect("org:account")
 
 
@@ -257,7 +258,7 @@ class AccountPasswordChangeView(PasswordChangeView):
         password_change(user=user, password=form.cleaned_data["new_password1"], by=user)
         update_session_auth_hash(self.request, user)
         messages.success(
-            self.request, "Your password is changed. Any API token you had was revoked."
+            self.request, _("Your password is changed. Any API token you had was revoked.")
         )
         return redirect(self.get_success_url())
 
@@ -291,9 +292,11 @@ def staff_password_reset(request, pk):
 def staff_token_revoke(request, pk):
     person = get_object_or_404(User, pk=pk)
     if token_revoke(user=person, by=request.user):
-        messages.success(request, f"{person.username}'s API token is revoked.")
+        messages.success(
+            request, _("%(username)s's API token is revoked.") % {"username": person.username}
+        )
     else:
-        messages.info(request, f"{person.username} had no API token.")
+        messages.info(request, _("%(username)s had no API token.") % {"username": person.username})
     return redirect("org:staff-list")
 
 
@@ -307,6 +310,8 @@ def staff_deactivate_view(request, pk):
         messages.error(request, str(exc))
     else:
         messages.success(
-            request, f"{person.username} is deactivated: no more logins, API token revoked."
+            request,
+            _("%(username)s is deactivated: no more logins, API token revoked.")
+            % {"username": person.username},
         )
     return redirect("org:staff-list")

@@ -3,6 +3,7 @@ ssp.selectors; domain errors become the one error body of org.api_errors."""
 
 import django_filters
 from django.http import Http404
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -196,7 +197,7 @@ class ParticipantViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     def throttled(self, request, wait):
         raise Throttled(
             wait=wait,
-            detail="Too many code look-ups in a short time; wait a moment and try again.",
+            detail=_("Too many code look-ups in a short time; wait a moment and try again."),
         )
 
     def get_object(self):
@@ -266,7 +267,13 @@ class ParticipantViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
             # answer must not name the code it became.
             found[field] = participant_for_user(typed, user=request.user)
             if found[field] is None:
-                raise ValidationError({field: [f"Unknown code {normalise(typed)} at your sites."]})
+                raise ValidationError(
+                    {
+                        field: [
+                            _("Unknown code %(code)s at your sites.") % {"code": normalise(typed)}
+                        ]
+                    }
+                )
         merge = participant_merge(
             merged=found["merged"],
             kept=found["kept"],

@@ -22,6 +22,7 @@ from datetime import date
 from functools import cache
 
 from django.conf import settings
+from django.utils.translation import gettext, gettext_noop, ngettext
 
 ALPHABET = string.ascii_uppercase + string.digits
 PAD = "X"
@@ -40,12 +41,17 @@ def gender_letters() -> str:
     return "".join(letter for letter, _ in gender_choices())
 
 
+# English here; Part.label shows them in the page's language.
 KNOWN_LABELS = {
-    "mother_first_name": "mother's first name",
-    "father_first_name": "father's first name",
-    "own_first_name": "own first name",
-    "last_name": "last name",
-    "birth_city": "town of birth",
+    "mother_first_name": gettext_noop("mother's first name"),
+    "father_first_name": gettext_noop("father's first name"),
+    "own_first_name": gettext_noop("own first name"),
+    "last_name": gettext_noop("last name"),
+    "birth_city": gettext_noop("town of birth"),
+    "birth_year": gettext_noop("birth year"),
+    "birth_month": gettext_noop("birth month"),
+    "birth_day": gettext_noop("birth day"),
+    "gender": gettext_noop("gender"),
 }
 
 
@@ -68,11 +74,15 @@ class Part:
     def label(self) -> str:
         if self.kind == "literal":
             return f"“{self.literal}”"
-        words = KNOWN_LABELS.get(self.key, self.key.replace("_", " "))
+        # A part the program named itself in SSP_CODE_RECIPE has no translation.
+        known = KNOWN_LABELS.get(self.key)
+        words = gettext(known) if known else self.key.replace("_", " ")
         if self.kind == "letters":
-            return f"first {self.length} letters of {words}"
+            return ngettext(
+                "first letter of %(words)s", "first %(n)s letters of %(words)s", self.length
+            ) % {"n": self.length, "words": words}
         if self.kind == "year2":
-            return "last 2 digits of birth year"
+            return gettext("last 2 digits of birth year")
         return words
 
     @property
@@ -180,20 +190,23 @@ def validate_code(code: str) -> str:
     """The normalised code, or CodeError saying what the recipe expects."""
     recipe = current_recipe()
     if _foreign_digits(code):
-        raise CodeError("Use the digits 0–9 in the code.")
+        raise CodeError(gettext("Use the digits 0–9 in the code."))
     normal = normalise(code)
     if not normal:
-        raise CodeError("Enter the participant's code, or choose anonymous.")
+        raise CodeError(gettext("Enter the participant's code, or choose anonymous."))
     if not matches_recipe(normal, recipe):
         raise CodeError(
-            f"“{normal}” does not match the code recipe: {recipe.describe()} "
-            f"(e.g. {recipe.example()})."
+            gettext("“%(code)s” does not match the code recipe: %(describe)s (e.g. %(example)s).")
+            % {"code": normal, "describe": recipe.describe(), "example": recipe.example()}
         )
     year = birth_year_of(normal, recipe)
     if year is not None and not plausible_birth_year(year):
         raise CodeError(
-            f"The birth year {year} in “{normal}” is not possible: "
-            f"it must be between {FIRST_BIRTH_YEAR} and {date.today().year}."
+            gettext(
+                "The birth year %(year)s in “%(code)s” is not possible: "
+                "it must be between %(first)s and %(last)s."
+            )
+            % {"year": year, "code": normal, "first": FIRST_BIRTH_YEAR, "last": date.today().year}
         )
     return normal
 
@@ -237,39 +250,44 @@ def build_code(parts: dict) -> str:
             continue
         raw = str(parts.get(part.key) or "").strip()
         if _foreign_digits(raw):
-            errors[part.key] = ["Use the digits 0–9."]
+            errors[part.key] = [gettext("Use the digits 0–9.")]
             continue
         if not raw:
-            errors[part.key] = [f"Enter the {part.label}."]
+            errors[part.key] = [gettext("Enter the %(part)s.") % {"part": part.label}]
             continue
         if part.kind == "letters":
             letters = re.sub(r"[^A-Z]", "", normalise(raw))
             if not letters:
-                errors[part.key] = ["Use letters."]
+                errors[part.key] = [gettext("Use letters.")]
                 continue
             out.append(letters[: part.length].ljust(part.length, PAD))
         elif part.kind in ("year", "year2"):
             if not raw.isdigit() or len(raw) != 4 or not plausible_birth_year(int(raw)):
                 errors[part.key] = [
-                    f"Enter a four-digit year between {FIRST_BIRTH_YEAR} and {this_year}."
+                    gettext("Enter a four-digit year between %(first)s and %(last)s.")
+                    % {"first": FIRST_BIRTH_YEAR, "last": this_year}
                 ]
                 continue
             out.append(raw if part.kind == "year" else raw[2:])
         elif part.kind in ("month", "day"):
             top = 12 if part.kind == "month" else 31
             if not raw.isdigit() or not 1 <= int(raw) <= top:
-                errors[part.key] = [f"Enter a number from 1 to {top}."]
+                errors[part.key] = [gettext("Enter a number from 1 to %(top)s.") % {"top": top}]
                 continue
             out.append(f"{int(raw):02d}")
         elif part.kind == "gender":
             letter = normalise(raw)[:1]
             if not letter or letter not in gender_letters():
-                errors[part.key] = [f"Choose one of {', '.join(gender_letters())}."]
+                errors[part.key] = [
+                    gettext("Choose one of %(letters)s.") % {"letters": ", ".join(gender_letters())}
+                ]
                 continue
             out.append(letter)
     if errors:
         first = next(iter(errors.values()))[0]
-        raise CodeError(f"The code parts are incomplete: {first}", errors)
+        raise CodeError(
+            gettext("The code parts are incomplete: %(first)s") % {"first": first}, errors
+        )
     return "".join(out)
 
 
@@ -318,32 +336,42 @@ def _year_neighbours(code: str) -> set[str]:
 
 
 def near_difference(typed: str, existing: str) -> str:
-    """What really separates a typed code from an existing near one, in the desk's words:
-    "birth year ±1", "letters swapped", "one letter different", "one letter missing" or
-    "one letter extra" ("digit" for digits). The year is judged first: 1989 → 1990
-    changes two neighbouring digits but is not a swap."""
+    """What really separates a typed code from an existing near one, in the desk's words
+    and the page's language: "birth year ±1", "letters swapped", "one letter different",
+    "one letter missing" or "one letter extra" ("digit" for digits). The year is judged
+    first: 1989 → 1990 changes two neighbouring digits but is not a swap."""
     typed_year, existing_year = birth_year_of(typed), birth_year_of(existing)
     if typed_year and existing_year and abs(typed_year - existing_year) == 1:
         recipe = current_recipe()
         if _without_year(typed, recipe) == _without_year(existing, recipe):
-            return "birth year ±1"
+            return gettext("birth year ±1")
     if len(typed) == len(existing):
         diffs = [i for i, (a, b) in enumerate(zip(typed, existing, strict=True)) if a != b]
         if len(diffs) == 2 and diffs[1] == diffs[0] + 1:
             i = diffs[0]
             if typed[i] == existing[i + 1] and typed[i + 1] == existing[i]:
-                return "letters swapped" if typed[i : i + 2].isalpha() else "digits swapped"
+                swapped_letters = typed[i : i + 2].isalpha()
+                return gettext("letters swapped") if swapped_letters else gettext("digits swapped")
         if len(diffs) == 1:
-            return f"one {_kind(existing[diffs[0]])} different"
+            return _one_char(existing[diffs[0]], "different")
     if len(typed) + 1 == len(existing):
-        return f"one {_kind(_extra_char(existing, typed))} missing"
+        return _one_char(_extra_char(existing, typed), "missing")
     if len(typed) == len(existing) + 1:
-        return f"one {_kind(_extra_char(typed, existing))} extra"
-    return "similar code"
+        return _one_char(_extra_char(typed, existing), "extra")
+    return gettext("similar code")
 
 
-def _kind(char: str) -> str:
-    return "digit" if char.isdigit() else "letter"
+def _one_char(char: str, how: str) -> str:
+    # Whole sentences, not "one {kind} {how}": Spanish changes the words with the noun.
+    digit = char.isdigit()
+    return {
+        ("different", False): gettext("one letter different"),
+        ("different", True): gettext("one digit different"),
+        ("missing", False): gettext("one letter missing"),
+        ("missing", True): gettext("one digit missing"),
+        ("extra", False): gettext("one letter extra"),
+        ("extra", True): gettext("one digit extra"),
+    }[how, digit]
 
 
 def _extra_char(longer: str, shorter: str) -> str:

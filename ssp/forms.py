@@ -206,9 +206,9 @@ class IntakeForm(VisitDetailsForm):
                     self.add_error(f"part_{key}", messages)
         data["code"] = code
         if code and data.get("anonymous"):
-            self.add_error("anonymous", "Either a code or anonymous, not both.")
+            self.add_error("anonymous", _("Either a code or anonymous, not both."))
         elif not code and not data.get("anonymous") and not self.errors:
-            self.add_error("code", "Type the participant's code, or tick Anonymous.")
+            self.add_error("code", _("Type the participant's code, or tick Anonymous."))
         return data
 
 
@@ -246,7 +246,11 @@ class ShiftForm(VisitDetailsForm):
         data = super().clean()
         site, location = data.get("site"), data.get("location")
         if site and location and location.site_id != site.pk:
-            self.add_error("location", f"{location} is not a stock location of {site}.")
+            self.add_error(
+                "location",
+                _("%(location)s is not a stock location of %(site)s.")
+                % {"location": location, "site": site},
+            )
         return data
 
 
@@ -276,7 +280,7 @@ class CorrectionForm(VisitDetailsForm):
 
 class VisitFilterForm(Form):
     site = forms.ModelChoiceField(
-        queryset=Site.objects.none(), required=False, empty_label=_("All sites")
+        queryset=Site.objects.none(), required=False, empty_label=_("All sites"), label=_("Site")
     )
     code = forms.CharField(required=False, max_length=40, label=_("Code"))
     occurred_from = forms.DateField(
@@ -339,10 +343,10 @@ def parse_lines(post) -> tuple[list[DispenseLine], list[PostedLine], list[str]]:
     errors: list[str] = []
     wanted = []
     for index, key in enumerate(keys):
-        kind, _, raw_id = key.partition(":")
+        kind, _colon, raw_id = key.partition(":")
         raw_qty = quantities[index].strip() if index < len(quantities) else ""
         if kind not in ("kit", "item") or not raw_id.isdigit():
-            errors.append("Unknown supply: reload the page and choose again.")
+            errors.append(_("Unknown supply: reload the page and choose again."))
             continue
         wanted.append((kind, int(raw_id), raw_qty))
     kits = Kit.objects.in_bulk([pk for kind, pk, _ in wanted if kind == "kit"])
@@ -351,19 +355,28 @@ def parse_lines(post) -> tuple[list[DispenseLine], list[PostedLine], list[str]]:
     for kind, pk, raw_qty in wanted:
         thing = (kits if kind == "kit" else items).get(pk)
         if thing is None:
-            errors.append(f"Unknown {kind} (#{pk}): reload the page and choose again.")
+            unknown = (
+                _("Unknown kit (#%(pk)s): reload the page and choose again.")
+                if kind == "kit"
+                else _("Unknown item (#%(pk)s): reload the page and choose again.")
+            )
+            errors.append(unknown % {"pk": pk})
             continue
         posted.append(PostedLine(kind, pk, thing.name, raw_qty))
         try:
             quantity = int(raw_qty)
         except ValueError:
-            errors.append(f"Quantity of {thing.name}: enter a whole number.")
+            message = _("Quantity of %(supply)s: enter a whole number.")
+            errors.append(message % {"supply": thing.name})
             continue
         if quantity <= 0:
-            errors.append(f"Quantity of {thing.name} must be at least 1.")
+            errors.append(_("Quantity of %(supply)s must be at least 1.") % {"supply": thing.name})
             continue
         if quantity > MAX_QUANTITY:
-            errors.append(f"Quantity of {thing.name}: at most {MAX_QUANTITY}.")
+            errors.append(
+                _("Quantity of %(supply)s: at most %(limit)s.")
+                % {"supply": thing.name, "limit": MAX_QUANTITY}
+            )
             continue
         lines.append(DispenseLine(quantity=quantity, **{kind: thing}))
     return lines, posted, errors

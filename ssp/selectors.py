@@ -21,6 +21,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast, Concat, Replace, Substr, TruncMonth
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from inventory.selectors import supply_catalog, supply_items, supply_kits
 from org.lookups import AnyOf
@@ -143,7 +144,10 @@ def near_matches(code: str, *, user: User, limit: int = 8) -> list[Suggestion]:
             continue
         reason = near_difference(normal, hit.code)
         if hit.merged_into_id:
-            reason += f" (merged into {target.code})"
+            reason = _("%(reason)s (merged into %(code)s)") % {
+                "reason": reason,
+                "code": target.code,
+            }
         resolved[target.pk] = (target, reason)
     if resolved and not user.is_program_wide:
         # Checked on the code now in use: a merged-away code offers its survivor.
@@ -338,21 +342,22 @@ def my_visits_today(*, user: User, today: date | None = None) -> int:
 def visit_edit_refusal(*, visit: Visit, by: User, now: datetime | None = None) -> str | None:
     """Why this person may not correct or void the visit, or None if they may."""
     if not by.can_access_site(visit.site_id):
-        return f"You do not work at {visit.site}."
+        return _("You do not work at %(site)s.") % {"site": visit.site}
     if visit.is_void:
-        return "This visit was voided; it can no longer be changed."
+        return _("This visit was voided; it can no longer be changed.")
     if by.has_perm("ssp.correct_any_visit"):
         return None
     hours = settings.SSP_VISIT_EDIT_HOURS
     if visit.recorded_by_id == by.pk and by.has_perm("ssp.log_visit"):
         if (now or timezone.now()) - visit.recorded_at <= timedelta(hours=hours):
             return None
-        return (
-            f"Your own visits can be corrected for {hours} hours after logging them; ask a manager."
-        )
-    return (
-        f"Only the person who logged this visit (within {hours} hours) or a manager can change it."
-    )
+        return _(
+            "Your own visits can be corrected for %(hours)s hours after logging them; "
+            "ask a manager."
+        ) % {"hours": hours}
+    return _(
+        "Only the person who logged this visit (within %(hours)s hours) or a manager can change it."
+    ) % {"hours": hours}
 
 
 def visit_for_user(*, user: User, uuid) -> Visit | None:

@@ -1,5 +1,7 @@
 from datetime import timedelta
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, gettext_noop
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -34,7 +36,10 @@ class SupplyLineListSerializer(serializers.ListSerializer):
     """The lines of one visit, their item and kit codes resolved in one query per kind
     (a related field per line would ask once per line)."""
 
-    KINDS = (("item", Item, "Unknown item “{}”."), ("kit", Kit, "Unknown kit “{}”."))
+    KINDS = (
+        ("item", Item, gettext_noop("Unknown item “%(code)s”.")),
+        ("kit", Kit, gettext_noop("Unknown kit “%(code)s”.")),
+    )
 
     def to_internal_value(self, data):
         lines = super().to_internal_value(data)
@@ -53,7 +58,7 @@ class SupplyLineListSerializer(serializers.ListSerializer):
                 if code:
                     line[field] = found.get(code)
                     if line[field] is None:
-                        error[field] = [message.format(code)]
+                        error[field] = [_(message) % {"code": code}]
         if any(errors):
             raise serializers.ValidationError(errors)
         return lines
@@ -71,7 +76,7 @@ class SupplyLineInputSerializer(serializers.Serializer):
     quantity = serializers.IntegerField(
         min_value=1,
         max_value=MAX_QUANTITY,
-        error_messages={"min_value": "Quantity must be at least 1."},
+        error_messages={"min_value": gettext_lazy("Quantity must be at least 1.")},
     )
 
     class Meta:
@@ -79,7 +84,7 @@ class SupplyLineInputSerializer(serializers.Serializer):
 
     def validate(self, attrs):
         if bool(attrs.get("item")) == bool(attrs.get("kit")):
-            raise serializers.ValidationError("Give either an item or a kit.")
+            raise serializers.ValidationError(_("Give either an item or a kit."))
         return attrs
 
 
@@ -297,10 +302,10 @@ class VisitCreateSerializer(_VisitFieldsSerializer):
         code = normalise(attrs.get("code", ""))
         attrs["code"] = code
         if code and attrs.get("anonymous"):
-            raise serializers.ValidationError({"anonymous": "Either a code or anonymous."})
+            raise serializers.ValidationError({"anonymous": _("Either a code or anonymous.")})
         if not code and not attrs.get("anonymous") and attrs.get("contacts", 1) == 1:
             raise serializers.ValidationError(
-                {"code": "Give the participant's code, or anonymous=true."}
+                {"code": _("Give the participant's code, or anonymous=true.")}
             )
         return attrs
 

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Min
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from inventory.models import AdjustmentReason, Item, Location
 from inventory.selectors import found_at_dispense, lines_expand
@@ -82,7 +83,9 @@ def _checked_notes(notes: str) -> str:
     """Visit notes as stored: short, and without a person's details."""
     notes = (notes or "").strip()
     if len(notes) > VISIT_NOTES_MAX:
-        raise VisitError(f"Keep the notes to {VISIT_NOTES_MAX} characters.", "notes")
+        raise VisitError(
+            _("Keep the notes to %(limit)s characters.") % {"limit": VISIT_NOTES_MAX}, "notes"
+        )
     message = personal_detail_error(notes)
     if message:
         raise VisitError(message, "notes")
@@ -91,34 +94,48 @@ def _checked_notes(notes: str) -> str:
 
 def _check_can_record(*, site: Site, by: User) -> None:
     if not by.has_perm("ssp.log_visit"):
-        raise VisitNotAllowed("Your role does not allow logging visits.")
+        raise VisitNotAllowed(_("Your role does not allow logging visits."))
     if not by.can_access_site(site.pk):
-        raise VisitNotAllowed(f"You do not work at {site.name}: choose one of your sites.", "site")
+        raise VisitNotAllowed(
+            _("You do not work at %(site)s: choose one of your sites.") % {"site": site.name},
+            "site",
+        )
     if not site.is_active:
-        raise VisitError(f"{site.name} is closed: choose an active site.", "site")
+        raise VisitError(
+            _("%(site)s is closed: choose an active site.") % {"site": site.name}, "site"
+        )
 
 
 def _location_for(*, site: Site, location: Location | None) -> Location:
     if location is not None:
         if location.site_id != site.pk or not location.is_active:
-            raise VisitError(f"{location.name} is not a stock location of {site.name}.", "location")
+            raise VisitError(
+                _("%(location)s is not a stock location of %(site)s.")
+                % {"location": location.name, "site": site.name},
+                "location",
+            )
         return location
     default = site.locations.filter(is_active=True).order_by("pk").first()
     if default is None:
         raise VisitError(
-            f"{site.name} has no stock location yet: ask a manager to add one.", "location"
+            _("%(site)s has no stock location yet: ask a manager to add one.")
+            % {"site": site.name},
+            "location",
         )
     return default
 
 
 def _check_occurred_at(occurred_at: datetime, *, now: datetime) -> None:
     if is_in_future(occurred_at, now=now):
-        raise VisitError("A visit cannot be dated in the future.", "occurred_at")
+        raise VisitError(_("A visit cannot be dated in the future."), "occurred_at")
     days = settings.SSP_VISIT_BACKDATE_DAYS
     if occurred_at < now - timedelta(days=days):
         raise VisitError(
-            f"A visit can be backdated by {days} days at most; ask a manager for older "
-            "paper records.",
+            _(
+                "A visit can be backdated by %(days)s days at most; ask a manager for older "
+                "paper records."
+            )
+            % {"days": days},
             "occurred_at",
         )
 
@@ -127,11 +144,15 @@ def _check_lines(lines: Sequence[DispenseLine], *, contacts: int, confirmed: boo
     for line in lines:
         thing = line.kit or line.item
         if (line.kit is None) == (line.item is None):
-            raise VisitError("Each supply line is one item or one kit.", "supplies")
+            raise VisitError(_("Each supply line is one item or one kit."), "supplies")
         if not isinstance(line.quantity, int) or line.quantity <= 0:
-            raise VisitError(f"Quantity of {thing} must be at least 1.", "supplies")
+            raise VisitError(
+                _("Quantity of %(supply)s must be at least 1.") % {"supply": thing}, "supplies"
+            )
         if not thing.is_active:
-            raise VisitError(f"{thing} is no longer handed out.", "supplies")
+            raise VisitError(
+                _("%(supply)s is no longer handed out.") % {"supply": thing}, "supplies"
+            )
     if confirmed:
         return
     # Units per item, kits unpacked; a bulk shift's totals are judged per contact.
@@ -140,8 +161,11 @@ def _check_lines(lines: Sequence[DispenseLine], *, contacts: int, confirmed: boo
     for item, total in units.items():
         if total > limit:
             raise LargeQuantityNotConfirmed(
-                f"{total} × {item} is unusually large (more than {limit}): "
-                "check the quantity and confirm to save.",
+                _(
+                    "%(total)s × %(item)s is unusually large (more than %(limit)s): "
+                    "check the quantity and confirm to save."
+                )
+                % {"total": total, "item": item, "limit": limit},
                 "confirm_large_quantity",
             )
 
@@ -196,9 +220,12 @@ def _check_new_person(code: str, *, by) -> None:
     if near:
         closest = near[0]
         raise NewPersonNotConfirmed(
-            f"New person? {code} is not known, but {closest.code} is ({closest.reason}). "
-            f'Use {closest.code} if it is the same person; tick "New person" to create '
-            f"{code}.",
+            _(
+                "New person? %(code)s is not known, but %(closest)s is (%(reason)s). "
+                'Use %(closest)s if it is the same person; tick "New person" to create '
+                "%(code)s."
+            )
+            % {"code": code, "closest": closest.code, "reason": closest.reason},
             "confirm_new_person",
         )
 
@@ -219,7 +246,7 @@ def _participant_for(
         if part.kind == "gender":
             gender = match.group(index)
     # get_or_create: a concurrent first visit with the same new code lands on one row.
-    participant, _ = Participant.objects.get_or_create(
+    participant, _created = Participant.objects.get_or_create(
         code=normal,
         defaults={
             "first_seen_on": occurred_on,
@@ -261,11 +288,11 @@ def shortfall_notice(found: dict[Item, int], *, location: Location) -> str | Non
     if not found:
         return None
     what = ", ".join(f"{units} × {item.name}" for item, units in found.items())
-    return (
-        f"Saved. The books at {location.name} held fewer than were handed out ({what} "
+    return _(
+        "Saved. The books at %(location)s held fewer than were handed out (%(what)s "
         "missing): recorded as stock found at dispense, and a manager is asked to count "
         "these items."
-    )
+    ) % {"location": location.name, "what": what}
 
 
 def _with_notice(visit: Visit) -> Visit:
@@ -280,7 +307,7 @@ def _replayed(client_uuid, by: User) -> Visit | None:
     visit = Visit.objects.filter(uuid=client_uuid).first()
     if visit is not None and visit.recorded_by_id != by.pk:
         raise VisitConflict(
-            "This submission id was already used for another person's visit; reload the form.",
+            _("This submission id was already used for another person's visit; reload the form."),
             "client_uuid",
         )
     return visit
@@ -317,8 +344,10 @@ def _same_submission(
     )
     if differs:
         raise VisitConflict(
-            "This submission id was already used for a different visit: nothing was saved. "
-            "Give the new visit its own client_uuid.",
+            _(
+                "This submission id was already used for a different visit: nothing was saved. "
+                "Give the new visit its own client_uuid."
+            ),
             "client_uuid",
         )
     return visit
@@ -363,7 +392,7 @@ def visit_record(
     try:
         client_uuid = uuid.UUID(str(client_uuid))
     except ValueError:
-        raise VisitError("The submission id is not a UUID.", "client_uuid") from None
+        raise VisitError(_("The submission id is not a UUID."), "client_uuid") from None
     submitted = {"site": site, "code": code, "lines": lines, "contacts": contacts}
     submitted.update(syringes_collected=syringes_collected, occurred_at=occurred_at)
     try:
@@ -436,16 +465,16 @@ def _visit_create(
     location = _location_for(site=site, location=location)
     _check_occurred_at(occurred_at, now=now)
     if contacts < 1:
-        raise VisitError("A visit reaches at least one person.", "contacts")
+        raise VisitError(_("A visit reaches at least one person."), "contacts")
     if contacts > 1 and code:
         raise VisitError(
-            "A street shift logged in bulk is anonymous: leave the code empty.", "code"
+            _("A street shift logged in bulk is anonymous: leave the code empty."), "code"
         )
     services = _checked_services(services, contacts=contacts)
     extras = _checked_extras(extras)
     if not lines and not syringes_collected and contacts == 1 and not code and not services:
         raise VisitError(
-            "Add supplies, collected syringes, a service or a participant code before saving.",
+            _("Add supplies, collected syringes, a service or a participant code before saving."),
             "supplies",
         )
     _check_lines(lines, contacts=contacts, confirmed=confirm_large_quantity)
@@ -572,7 +601,7 @@ def visit_correct(
             occurred_at = timezone.make_aware(occurred_at)
         if by.has_perm("ssp.correct_any_visit"):
             if is_in_future(occurred_at, now=timezone.now()):
-                raise VisitError("A visit cannot be dated in the future.", "occurred_at")
+                raise VisitError(_("A visit cannot be dated in the future."), "occurred_at")
         else:
             _check_occurred_at(occurred_at, now=timezone.now())
         visit.occurred_at = occurred_at
@@ -580,7 +609,7 @@ def visit_correct(
         visit.location = _location_for(site=visit.site, location=location)
     if contacts is not None:
         if contacts < 1:
-            raise VisitError("A visit reaches at least one person.", "contacts")
+            raise VisitError(_("A visit reaches at least one person."), "contacts")
         visit.contacts = contacts
     for name, value in (
         ("service_model", service_model),
@@ -604,7 +633,7 @@ def visit_correct(
             normal = normalise(code)
             if normal and visit.contacts > 1:
                 raise VisitError(
-                    "A street shift logged in bulk is anonymous: leave the code empty.", "code"
+                    _("A street shift logged in bulk is anonymous: leave the code empty."), "code"
                 )
             visit.participant = _participant_for(
                 code=normal, occurred_on=timezone.localdate(visit.occurred_at)
@@ -655,12 +684,12 @@ def visit_correct(
 def visit_void(*, visit: Visit, by: User, reason: str) -> Visit:
     """Void a visit: the record stays (with who, when, why) and its stock goes back."""
     if not (reason or "").strip():
-        raise VisitError("Say why the visit is voided.", "reason")
+        raise VisitError(_("Say why the visit is voided."), "reason")
     visit = _locked(visit, by)
     choice = choice_value(reason, VoidReason)
     if choice is None:
-        labels = ", ".join(f"{value} ({label})" for value, label in VoidReason.choices)
-        raise VisitError(f"Choose one of the reasons: {labels}.", "reason")
+        labels = ", ".join(f"{value} ({_(label)})" for value, label in VoidReason.choices)
+        raise VisitError(_("Choose one of the reasons: %(labels)s.") % {"labels": labels}, "reason")
     with attributed(by):
         stock_reverse_in_transaction(reference=visit.stock_reference, by=by)
         visit.voided_at = timezone.now()
@@ -704,14 +733,16 @@ def participant_merge(
     """Merge two codes of one person: visits (and referrals) move to `kept`; the merged
     code keeps resolving to it. Recorded as a ParticipantMerge and in the audit log."""
     if not by.has_perm("ssp.merge_participants"):
-        raise VisitNotAllowed("Your role does not allow merging participant codes.")
+        raise VisitNotAllowed(_("Your role does not allow merging participant codes."))
     if merged.pk == kept.pk:
-        raise MergeError("Choose two different codes.", "merged")
+        raise MergeError(_("Choose two different codes."), "merged")
     if (reason or "").strip():
         reason = choice_value(reason, MergeReason)
         if reason is None:
-            labels = ", ".join(f"{value} ({label})" for value, label in MergeReason.choices)
-            raise MergeError(f"Choose one of the reasons, or none: {labels}.", "reason")
+            labels = ", ".join(f"{value} ({_(label)})" for value, label in MergeReason.choices)
+            raise MergeError(
+                _("Choose one of the reasons, or none: %(labels)s.") % {"labels": labels}, "reason"
+            )
     else:
         reason = ""
     # Both rows are locked in a fixed order so two managers merging crosswise cannot deadlock.
@@ -719,13 +750,18 @@ def participant_merge(
     locked = {p.pk: p for p in rows.order_by("pk")}
     merged, kept = locked[merged.pk], locked[kept.pk]
     if merged.merged_into_id:
-        raise MergeError(f"{merged.code} was already merged into another code.", "merged")
+        raise MergeError(
+            _("%(code)s was already merged into another code.") % {"code": merged.code}, "merged"
+        )
     if kept.merged_into_id:
-        raise MergeError(f"{kept.code} was merged into another code; merge into that one.", "kept")
+        raise MergeError(
+            _("%(code)s was merged into another code; merge into that one.") % {"code": kept.code},
+            "kept",
+        )
     for participant, field in ((merged, "merged"), (kept, "kept")):
         if not participant_visible_to(participant, by):
             # Not named: it may be the code a typed one was merged into, seen elsewhere only.
-            raise VisitNotAllowed("This code has no visits at your sites.", field)
+            raise VisitNotAllowed(_("This code has no visits at your sites."), field)
     with attributed(by):
         visits_moved = Visit.objects.filter(participant=merged).update(participant=kept)
         referrals_moved = 0

@@ -12,6 +12,9 @@ synced a day late is accepted if it is within SSP_VISIT_BACKDATE_DAYS of when it
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
 from inventory.services import InsufficientStock, StockError, alert_checks_coalesced
 from org.models import User
 
@@ -60,14 +63,16 @@ def refusal_errors(exc: Exception) -> dict:
     return errors or {"non_field_errors": [str(exc)]}
 
 
+TOO_MANY_RECORDS = gettext_noop(
+    "Send at most %(limit)s records a request (%(count)s sent); send the rest in another."
+)
+
+
 def sync_size_check(count: int) -> None:
     """Refuse a batch above SYNC_MAX_RECORDS before anything in it is read."""
     if count > SYNC_MAX_RECORDS:
-        raise SyncTooLarge(
-            f"Send at most {SYNC_MAX_RECORDS} records a request ({count} sent); "
-            "send the rest in another.",
-            "records",
-        )
+        message = _(TOO_MANY_RECORDS) % {"limit": SYNC_MAX_RECORDS, "count": count}
+        raise SyncTooLarge(message, "records")
 
 
 def visits_sync(*, by: User, records: Sequence[SyncRecord]) -> list[SyncResult]:

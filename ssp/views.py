@@ -11,6 +11,8 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from inventory.services import StockError
@@ -258,7 +260,13 @@ def intake_shift(request):
                 service_error = exc
             else:
                 messages.success(
-                    request, f"Shift saved: {visit.contacts} contacts at {visit.site}."
+                    request,
+                    ngettext(
+                        "Shift saved: %(contacts)s contact at %(site)s.",
+                        "Shift saved: %(contacts)s contacts at %(site)s.",
+                        visit.contacts,
+                    )
+                    % {"contacts": visit.contacts, "site": visit.site},
                 )
                 _notice_after_save(request, visit)
                 return redirect("ssp:visit-detail", uuid=visit.uuid)
@@ -369,7 +377,7 @@ def visit_edit(request, uuid):
             except (services.VisitError, StockError, CodeError) as exc:
                 service_error = exc
             else:
-                messages.success(request, "Visit corrected.")
+                messages.success(request, _("Visit corrected."))
                 _notice_after_save(request, visit)
                 return redirect("ssp:visit-detail", uuid=visit.uuid)
         if service_error is not None:
@@ -425,7 +433,9 @@ def visit_void(request, uuid):
     except services.VisitError as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, f"Visit voided: {voided.get_void_reason_display()}")
+        messages.success(
+            request, _("Visit voided: %(reason)s") % {"reason": _(voided.get_void_reason_display())}
+        )
     target = request.POST.get("next", "")
     if target == "intake":
         return redirect(f"{reverse('ssp:intake')}?site={visit.site_id}")
@@ -497,13 +507,16 @@ def participant_merge(request):
                 # As in the API: a code not seen at the manager's sites is unknown here.
                 found[field] = selectors.participant_for_user(data[field], user=request.user)
                 if found[field] is None:
-                    form.add_error(field, f"Unknown code {data[field]} at your sites.")
+                    form.add_error(
+                        field, _("Unknown code %(code)s at your sites.") % {"code": data[field]}
+                    )
             if not form.errors and found["merged"].pk == found["kept"].pk:
                 form.add_error(
                     "merged",
-                    "Choose two different codes."
+                    _("Choose two different codes.")
                     if data["merged"] == data["kept"]
-                    else f"{data['merged']} was already merged into {found['kept'].code}.",
+                    else _("%(merged)s was already merged into %(kept)s.")
+                    % {"merged": data["merged"], "kept": found["kept"].code},
                 )
             if not form.errors:
                 # The confirmation names the codes the preview showed, after merges.
@@ -520,8 +533,16 @@ def participant_merge(request):
                     else:
                         messages.success(
                             request,
-                            f"{merge.merged} merged into {merge.kept}: "
-                            f"{merge.visits_moved} visits moved.",
+                            ngettext(
+                                "%(merged)s merged into %(kept)s: %(visits)s visit moved.",
+                                "%(merged)s merged into %(kept)s: %(visits)s visits moved.",
+                                merge.visits_moved,
+                            )
+                            % {
+                                "merged": merge.merged,
+                                "kept": merge.kept,
+                                "visits": merge.visits_moved,
+                            },
                         )
                         return redirect("ssp:participant-detail", code=merge.kept.code)
                 else:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from django.core.cache import cache
 from django.db import connection
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from config.celery import app as celery_app
 from inventory.models import Category
@@ -79,6 +79,16 @@ def _fresh_cache():
     """Rate-limit counts (SSP_LOOKUP_RATE) live in the cache; each test starts at zero."""
     cache.clear()
     yield
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Django keeps a thread's last language after a request (LocaleMiddleware activates,
+    nothing resets): each test starts in the default one, so a Spanish page in one test
+    does not translate the messages a later test reads from a service."""
+    translation.deactivate()  # gettext falls back to settings.LANGUAGE_CODE
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -18,13 +18,17 @@ from ..support.world import two_sites
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 ROLES = ["front_desk", "manager", "coordinator", "admin"]
-# The pages translated so far (see STILL_ENGLISH in test_i18n.py for the rest).
+# The pages opened in both languages (tests/ops/test_browser_i18n_walk.py walks every menu page).
 TRANSLATED_PAGES = {
     "front_desk": [
         "/",
         "/intake/",
         "/intake/shift/",
+        "/intake/visits/",
+        "/intake/participants/?code=MAKO",
+        "/intake/participants/MAKO1993F/",
         "/account/",
+        "/account/password/",
         "/help/",
         "/referrals/",
         "/referrals/ask/",
@@ -32,6 +36,8 @@ TRANSLATED_PAGES = {
     ],
     "manager": [
         "/",
+        "/intake/participants/merge/",
+        "/sites/",
         "/account/",
         "/help/",
         "/inventory/",
@@ -50,7 +56,7 @@ TRANSLATED_PAGES = {
         "/reports/",
         "/reports/dashboard/",
     ],
-    "admin": ["/", "/account/", "/help/"],
+    "admin": ["/", "/staff/", "/sites/", "/account/", "/help/"],
 }
 
 

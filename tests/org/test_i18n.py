@@ -16,28 +16,6 @@ PO = LOCALE / "es" / "LC_MESSAGES" / "django.po"
 MO = PO.with_suffix(".mo")
 ROOT = Path(settings.BASE_DIR)
 
-# Templates whose every visible string is marked; the rest of the walk is still English
-# (listed in the report of the i18n branch). A template leaves STILL_ENGLISH when marked.
-STILL_ENGLISH = {
-    "org/templates/error.html",
-    "org/templates/org/_pager.html",
-    "org/templates/org/password_change.html",
-    "org/templates/org/site_detail.html",
-    "org/templates/org/site_list.html",
-    "org/templates/org/staff_list.html",
-    "org/templates/org/staff_password_reset.html",
-    "org/templates/org/staff_password_reset_done.html",
-    "org/templates/org/token_created.html",
-    "org/templates/registration/locked_out.html",
-    "org/templates/registration/login.html",
-    "ssp/templates/ssp/participant_detail.html",
-    "ssp/templates/ssp/participant_merge.html",
-    "ssp/templates/ssp/participant_search.html",
-    "ssp/templates/ssp/visit_detail.html",
-    "ssp/templates/ssp/visit_edit.html",
-    "ssp/templates/ssp/visit_list.html",
-}
-
 
 def test_every_spanish_entry_is_translated_and_none_is_fuzzy():
     found = entries(PO)
@@ -71,11 +49,7 @@ def test_the_committed_mo_is_compiled_from_the_po():
 )
 def test_marked_templates_have_no_text_outside_translate_tags(template):
     left = unmarked((ROOT / template).read_text(encoding="utf-8"))
-    if template in STILL_ENGLISH:
-        # Kept honest: a template that is marked must leave the list.
-        assert left, f"{template} is fully marked: take it off STILL_ENGLISH"
-    else:
-        assert not left, f"{template}: not marked for translation: {left}"
+    assert not left, f"{template}: not marked for translation: {left}"
 
 
 def test_the_scan_finds_text_outside_translate_tags():
