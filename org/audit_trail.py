@@ -23,6 +23,7 @@ from django.db import models
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -127,7 +128,9 @@ def _words(model_field, raw, related: dict) -> str:
     if raw is None or raw == "" or raw == "None":
         return str(EMPTY)
     if model_field.choices:
-        return str(dict(model_field.flatchoices).get(raw, raw))
+        # Choice labels are often kept English in the code (gettext_noop): said in the
+        # reader's language here.
+        return gettext(str(dict(model_field.flatchoices).get(raw, raw)))
     if model_field.many_to_one:
         return related.get((model_field.related_model, str(raw))) or f"#{raw}"
     if isinstance(model_field, models.BooleanField):
@@ -306,7 +309,7 @@ def _kinds(request=None):
     for content_type in ContentType.objects.filter(pk__in=used):
         model = content_type.model_class()
         label = str(model._meta.verbose_name) if model else content_type.model
-        kinds.append((str(content_type.pk), label[:1].upper() + label[1:]))
+        kinds.append((str(content_type.pk), gettext(label[:1].upper() + label[1:])))
     return sorted(kinds, key=lambda kind: kind[1])
 
 
