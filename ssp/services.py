@@ -181,22 +181,27 @@ def _checked_services(services, *, contacts: int) -> list[tuple[str, int]]:
     checked: dict[str, int] = {}
     for code, count in services:
         if code not in labels:
-            known = ", ".join(labels)
-            raise VisitError(f"Unknown service “{code}”: choose one of {known}.", "services")
+            raise VisitError(
+                _("Unknown service “%(code)s”: choose one of %(known)s.")
+                % {"code": code, "known": ", ".join(labels)},
+                "services",
+            )
+        said = {"service": labels.get(code, code), "most": SERVICE_COUNT_MAX}
         if code in checked:
-            raise VisitError(f"{labels[code]} is listed twice.", "services")
+            raise VisitError(_("%(service)s is listed twice.") % said, "services")
         if not isinstance(count, int) or isinstance(count, bool) or count < 1:
-            raise VisitError(f"The count of {labels[code]} must be at least 1.", "services")
+            raise VisitError(_("The count of %(service)s must be at least 1.") % said, "services")
         if contacts == 1 and count != 1:
             raise VisitError(
-                f"A visit of one person gets {labels[code]} once: a count above 1 is for "
-                "a street shift.",
+                _(
+                    "A visit of one person gets %(service)s once: a count above 1 is for "
+                    "a street shift."
+                )
+                % said,
                 "services",
             )
         if count > SERVICE_COUNT_MAX:
-            raise VisitError(
-                f"The count of {labels[code]} is at most {SERVICE_COUNT_MAX}.", "services"
-            )
+            raise VisitError(_("The count of %(service)s is at most %(most)s.") % said, "services")
         checked[code] = count
     return list(checked.items())
 
@@ -207,7 +212,9 @@ def _checked_extras(extras) -> list:
     for name, value in (extras or {}).items():
         module = visit_extra(name)
         if module is None:
-            raise VisitError(f"Nothing records “{name}” with a visit here.", name)
+            raise VisitError(
+                _("Nothing records “%(name)s” with a visit here.") % {"name": name}, name
+            )
         if value:
             found.append((module, value))
     return found
@@ -314,7 +321,7 @@ def _replayed(client_uuid, by: User) -> Visit | None:
 
 
 def _same_submission(
-    visit: Visit, *, site, code, lines, contacts, syringes_collected, occurred_at
+    visit: Visit, *, site, code, lines, contacts, syringes_collected, occurred_at, services
 ) -> Visit:
     """The first visit when a retry repeats it; VisitConflict when the same submission
     id comes with a different visit (a client bug, or two forms sharing an id), which
@@ -341,6 +348,7 @@ def _same_submission(
         or visit.syringes_collected != syringes_collected
         or (occurred_at is not None and visit.occurred_at != occurred_at)
         or given != stored
+        or sorted(services) != sorted(visit.services.values_list("service", "count"))
     )
     if differs:
         raise VisitConflict(
@@ -395,6 +403,7 @@ def visit_record(
         raise VisitError(_("The submission id is not a UUID."), "client_uuid") from None
     submitted = {"site": site, "code": code, "lines": lines, "contacts": contacts}
     submitted.update(syringes_collected=syringes_collected, occurred_at=occurred_at)
+    submitted["services"] = [(code, count) for code, count in services]
     try:
         visit = _visit_create(
             site=site,

@@ -8,7 +8,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from ssp.forms import IntakeForm
 from ssp.models import Visit, VisitService
-from ssp.services import VisitError, visit_record
+from ssp.services import VisitConflict, VisitError, visit_record
 from ssp.visit_services import RESERVED_KEYS, _parsed, visit_services
 
 from ..support.intake import new_uuid
@@ -119,6 +119,17 @@ def test_a_retry_keeps_one_set_of_services(front_desk_ana, site_a, stocked):
             services=[("hcv_test", 1)],
         )
     assert VisitService.objects.count() == 1
+
+
+def test_a_retry_with_other_services_is_refused_not_passed_for_the_first(
+    front_desk_ana, site_a, stocked
+):
+    client_uuid = new_uuid()
+    first = {"site": site_a, "by": front_desk_ana, "client_uuid": client_uuid}
+    visit_record(**first, code="MAKO1993F", services=[("hcv_test", 1)])
+    with pytest.raises(VisitConflict):
+        visit_record(**first, code="MAKO1993F", services=[("hiv_test", 1)])
+    assert list(VisitService.objects.values_list("service", flat=True)) == ["hcv_test"]
 
 
 def test_a_program_sets_its_own_services(settings, front_desk_ana, site_a, stocked):
