@@ -297,6 +297,8 @@ SPECTACULAR_SETTINGS = {
         "ReportStatusEnum": "reports.models.ReportStatus",
         "VoidReasonEnum": "ssp.models.VoidReason",
         "MergeReasonEnum": "ssp.models.MergeReason",
+        "EventKindEnum": "events.models.EventKind",
+        "EventVoidReasonEnum": "events.models.EventVoidReason",
     },
 }
 

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import ngettext
 
 from ..models import AlertDigest, AlertSeverity, StockAlert
 
@@ -93,7 +93,9 @@ def _digest_email(user, alerts: list[StockAlert]) -> EmailMessage:
     alerts = sorted(alerts, key=lambda a: (a.location.name, a.severity, a.item.name))
     emergencies = sum(a.severity == AlertSeverity.EMERGENCY for a in alerts)
     with translation.override(user.language or settings.LANGUAGE_CODE):
-        subject = gettext("Stock alerts: %(count)s new") % {"count": len(alerts)}
+        subject = ngettext(
+            "Stock alerts: %(count)s new", "Stock alerts: %(count)s new", len(alerts)
+        ) % {"count": len(alerts)}
         if emergencies:
             subject += ngettext(", %(count)s emergency", ", %(count)s emergencies", emergencies) % {
                 "count": emergencies

@@ -37,8 +37,8 @@ def test_the_monthly_mail_follows_each_recipients_language(
     assert built
 
     spanish = by_recipient()["cleo@example.org"]
-    assert spanish.subject == "Los informes para financiadores de January 2026 están listos"
-    assert "Se generaron los informes programados para financiadores de" in spanish.body
+    assert spanish.subject == "Los informes para los financiadores de January 2026 están listos"
+    assert "Se prepararon los informes programados para los financiadores de" in spanish.body
     assert "(versión 1): https://ssp.example.org/reports/" in spanish.body
     assert "Inicie sesión para verlos" in spanish.body
     assert "Sign in" not in spanish.body
@@ -63,9 +63,9 @@ def test_the_changed_figures_mail_follows_each_recipients_language(
         assert snapshots_recheck()
 
     spanish = by_recipient()["cleo@example.org"]
-    assert "las cifras cambiaron después de generarlos" in spanish.subject
+    assert "las cifras cambiaron después de prepararlos" in spanish.subject
     assert "6 celdas son distintas" in spanish.body
-    assert "Las versiones ya enviadas quedan como estaban." in spanish.body
+    assert "Las versiones ya enviadas se quedan como estaban." in spanish.body
     assert "cells differ" not in spanish.body
     english = by_recipient()["ada@example.org"]
     assert "figures changed since — 6 cells differ" in english.body

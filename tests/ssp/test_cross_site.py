@@ -303,7 +303,7 @@ def test_the_referral_page_refuses_a_code_seen_elsewhere_and_names_nothing(
         {"code": typed, "site": site_a.pk, "referral_type": referral_type.pk},
     )
     page = response.content.decode()
-    assert NO_VISIT_YET in page
+    assert str(NO_VISIT_YET) in page
     _tells_nothing(page.split("<h1>", 1)[1], typed=typed)
     assert ELSEWHERE not in page.replace(typed, "")
     assert not Referral.objects.exists()

@@ -119,7 +119,8 @@ def test_services_refuse_in_the_active_language(site_a, front_desk_ana, stocked)
     with translation.override("es"), pytest.raises(VisitError) as refused:
         visit_record(site=site_a, by=front_desk_ana, client_uuid=new_uuid(), code="", lines=[])
     assert str(refused.value) == (
-        "Agregue suministros, jeringas recogidas o un código de participante antes de guardar."
+        "Agregue suministros, jeringas recogidas, un servicio o un código de participante "
+        "antes de guardar."
     )
     with pytest.raises(VisitError) as english:
         visit_record(site=site_a, by=front_desk_ana, client_uuid=new_uuid(), code="", lines=[])
