@@ -68,9 +68,11 @@ reset: install
 	echo 'Done: the next `make run` sets up the demo from scratch.'
 
 # Two workers by default (CI has 2 cores); PYTEST_WORKERS=0 runs in one process.
+# Native tracebacks: pytest's own rendering re-parses source and once crashed the whole
+# run (xdist INTERNALERROR) on a failure raised deep in a stack.
 PYTEST_WORKERS ?= 2
 test: install
-	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist worksteal --tb=native $(PYTEST_ARGS)
 
 # schemathesis at full strength: 50 generated cases per operation and role (the suite
 # runs 10 to keep within its time budget).
