@@ -4,7 +4,8 @@ and the referrals list. No serious or critical violation is allowed.
 
 The walk: for each demo role, every page of its menu and every page one link away (a
 visit and its correction, a participant, follow-ups, the stock card, a report…) on a
-390 × 844 phone: no sideways scroll (`scrollWidth <= innerWidth`) and axe clean.
+390 × 844 phone, in English: no sideways scroll (`scrollWidth <= innerWidth`), axe clean
+and <html lang="en"> (the Spanish walk is tests/ops/test_browser_i18n_walk.py).
 
 (Login and home are in test_accessibility.py; the stock pages are the inventory tests'.)
 """
@@ -133,6 +134,9 @@ def test_every_page_a_role_reaches_from_its_menu_fits_a_phone_and_passes_axe(
         walked.append(path)
         if not response.ok:
             problems.append(f"{path}: HTTP {response.status}")
+        lang = page.locator("html").get_attribute("lang")
+        if lang != "en":
+            problems.append(f'{path}: <html lang="{lang}">')
         overflow = horizontal_overflow(page)
         if overflow > 0:
             problems.append(f"{path}: scrolls sideways by {overflow}px")
