@@ -9,7 +9,7 @@ export PATH := $(abspath $(BIN)):$(PATH)
 REDIS_UP := $(shell python3 -c 'import os, socket, urllib.parse as u; p = u.urlparse(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")); s = socket.socket(); s.settimeout(0.3); print("yes" if s.connect_ex((p.hostname or "127.0.0.1", p.port or 6379)) == 0 else "no")')
 PROCESSES := $(if $(filter yes,$(REDIS_UP)),web worker beat,web)
 
-.PHONY: install lock run reset test fuzz lint format bench messages migrate backup clean
+.PHONY: install lock run reset test fuzz first-runs lint format bench messages migrate backup clean
 
 install: $(VENV)/.installed
 
@@ -75,9 +75,15 @@ test: install
 	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist worksteal --tb=native $(PYTEST_ARGS)
 
 # schemathesis at full strength: 50 generated cases per operation and role (the suite
-# runs 10 to keep within its time budget).
+# runs 5 to keep within its time budget).
 fuzz: install
 	SSP_FUZZ_EXAMPLES=50 $(PY) -m pytest -n $(PYTEST_WORKERS) --dist worksteal tests/ops/test_api_fuzz.py $(PYTEST_ARGS)
+
+# Every real first run: migrate + a one-year seed on a fresh SQLite file at 17 moments
+# (each day of a delivery cycle, a first of the month, both DST changes; `make test`
+# runs two of them).
+first-runs: install
+	SSP_FIRST_RUNS=all $(PY) -m pytest tests/ops/test_demo_any_hour.py $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

@@ -3,7 +3,7 @@ all its checks, as every role (front desk, manager, coordinator, admin) and anon
 
 Per operation and role: the examples and coverage phases (schema examples, boundary
 values, and negative cases such as wrong types and unknown query parameters), then
-SSP_FUZZ_EXAMPLES generated cases, derandomized, without shrinking: 10 in `make test`
+SSP_FUZZ_EXAMPLES generated cases, derandomized, without shrinking: 5 in `make test`
 (the suite's time budget), 50 in `make fuzz`.
 Promises: no server error, every response matches the schema (status, content type,
 headers, body), invalid input is refused, and malformed or oversized bodies get 4xx.
@@ -32,7 +32,7 @@ from org import roles
 
 from ..factories import make_staff
 
-EXAMPLES = int(os.environ.get("SSP_FUZZ_EXAMPLES", "10"))
+EXAMPLES = int(os.environ.get("SSP_FUZZ_EXAMPLES", "5"))
 # What positive_data_acceptance accepts: its defaults, plus 400 (see the docstring).
 ACCEPTED = ["2xx", "400", "401", "403", "404", "409", "429"]
 
