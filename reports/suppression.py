@@ -352,8 +352,17 @@ def suppress_linked(
         exposed = _exposed_cells(values, mask, equations, threshold)
         if not exposed:
             return mask
-        if not [cell for cell in sorted(exposed, key=str) if hide_near(cell)]:
-            return mask  # nothing left to hide near them; the audit test would say so
+        if [cell for cell in sorted(exposed, key=str) if hide_near(cell)]:
+            continue
+        # Nothing left to hide near them. A complement (never a small count) that the
+        # published figures pin to its value is published in effect: showing it tells a
+        # reader nothing more, and no other cell's range changes (the equations fixed it
+        # already), so it is shown rather than marked "*" while anyone can work it out.
+        pinned = {cell for cell in exposed if mask[cell] == SECONDARY}
+        if not pinned:
+            return mask  # a small count left exposed; the audit test would say so
+        for cell in pinned:
+            del mask[cell]
 
 
 def _close_single_unknowns(equations, mask, eligible, cost) -> None:

@@ -50,11 +50,6 @@ def truth_of(snapshot: ReportSnapshot) -> dict:
     return out
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="seed 13: one complement (a site-subset total of collected syringes) is still "
-    "pinned by the attacker; 95 exposed cells before linked-set suppression, 1 after",
-)
 @pytest.mark.parametrize("seed", [13])
 def test_no_hidden_cell_of_a_generated_month_can_be_worked_out(
     seed, api_as, coordinator_cleo, django_capture_on_commit_callbacks
