@@ -121,6 +121,11 @@ class VisitServiceSerializer(serializers.Serializer):
     count = serializers.IntegerField()
 
 
+def service_pairs(rows: list[dict]) -> list[tuple[str, int]]:
+    """Validated service rows as the (code, count) pairs ssp.services takes."""
+    return [(row["service"], row["count"]) for row in rows]
+
+
 def visit_record_arguments(validated: dict) -> dict:
     """The keyword arguments of ssp.services.visit_record for a validated visit body
     (POST /api/v1/visits/ and each synced record): supplies become dispense lines,
@@ -128,7 +133,7 @@ def visit_record_arguments(validated: dict) -> dict:
     fields = dict(validated)
     fields.pop("anonymous", None)
     fields["lines"] = to_dispense_lines(fields.pop("supplies", []))
-    fields["services"] = [(row["service"], row["count"]) for row in fields.pop("services", [])]
+    fields["services"] = service_pairs(fields.pop("services", []))
     names = [module.NAME for module in visit_extras()]
     extras = {name: fields.pop(name) for name in names if name in fields}
     if extras:
@@ -317,6 +322,11 @@ class VisitCorrectSerializer(_VisitFieldsSerializer):
     contacts = serializers.IntegerField(min_value=1, max_value=10_000, required=False)
     supplies = SupplyLineInputSerializer(
         many=True, required=False, help_text="Replaces every supply line; stock follows."
+    )
+    services = VisitServiceInputSerializer(
+        many=True,
+        required=False,
+        help_text="Replaces every service given, in the shape POST takes; [] clears them.",
     )
 
 

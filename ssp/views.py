@@ -355,10 +355,14 @@ def visit_edit(request, uuid):
         messages.error(request, refusal)
         return redirect("ssp:visit-detail", uuid=visit.uuid)
     posted_lines, line_errors, service_error = None, [], None
+    given = {row["service"]: row["count"] for row in selectors.services_of(visit)}
+    posted_services = {code: str(count) for code, count in given.items()}
+    service_errors = []
     if request.method == "POST":
         form = CorrectionForm(request.POST, visit=visit)
         lines, posted_lines, line_errors = parse_lines(request.POST)
-        if form.is_valid() and not line_errors:
+        services_given, posted_services, service_errors = parse_services(request.POST)
+        if form.is_valid() and not line_errors and not service_errors:
             data = form.cleaned_data
             fields = form.visit_fields()
             try:
@@ -372,6 +376,7 @@ def visit_edit(request, uuid):
                     service_model=data["service_model"],
                     occurred_at=fields.pop("occurred_at") or visit.occurred_at,
                     confirm_large_quantity=data.get("confirm_large_quantity", False),
+                    services=_services_changed(services_given, given),
                     **fields,
                 )
             except (services.VisitError, StockError, CodeError) as exc:
@@ -381,7 +386,11 @@ def visit_edit(request, uuid):
                 _notice_after_save(request, visit)
                 return redirect("ssp:visit-detail", uuid=visit.uuid)
         if service_error is not None:
-            form_errors_from(form, service_error)
+            # A refused service is said next to the services; the rest on the form.
+            found = getattr(service_error, "field_errors", None) or {}
+            service_errors = [str(message) for message in found.get("services", [])]
+            if not service_errors:
+                form_errors_from(form, service_error)
     else:
         form = CorrectionForm(
             initial={
@@ -414,9 +423,20 @@ def visit_edit(request, uuid):
             "posted_lines": posted_lines,
             "line_errors": line_errors,
             "ask_confirm_large": large or bool(request.POST.get("confirm_large_quantity")),
+            "services": _service_rows(posted_services),
+            "service_errors": service_errors,
+            "service_counts": visit.contacts > 1,
         },
         status=400 if request.method == "POST" else 200,
     )
+
+
+def _services_changed(posted: list[tuple[str, int]], given: dict[str, int]):
+    """The posted services, or None when they are the visit's own: the page shows only
+    the program's current services, so an unchanged form keeps one it no longer offers."""
+    offered = {choice.code for choice in visit_services()}
+    shown = {code: count for code, count in given.items() if code in offered}
+    return None if dict(posted) == shown else posted
 
 
 @permission_required("ssp.log_visit", raise_exception=True)
