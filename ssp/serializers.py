@@ -27,7 +27,7 @@ from .models import (
     VoidReason,
 )
 from .selectors import services_of, supply_lines_of
-from .visit_extras import visit_extras
+from .visit_extras import visit_extra_fields, visit_extras, visits_described
 
 # --- Supplies ------------------------------------------------------------------------
 
@@ -144,6 +144,16 @@ def visit_record_arguments(validated: dict) -> dict:
 # --- Visits --------------------------------------------------------------------------
 
 
+class VisitListSerializer(serializers.ListSerializer):
+    """Visits answered together: what upper apps made with them (referrals…) is read
+    for the whole page at once, not visit by visit."""
+
+    def to_representation(self, data):
+        visits = list(data.all() if hasattr(data, "all") else data)
+        visits_described(visit for visit in visits if not hasattr(visit, "described"))
+        return super().to_representation(visits)
+
+
 class VisitSerializer(serializers.ModelSerializer):
     site_code = serializers.CharField(source="site.code", read_only=True)
     code = serializers.SerializerMethodField()
@@ -188,6 +198,20 @@ class VisitSerializer(serializers.ModelSerializer):
             "stock_reference",
         ]
         read_only_fields = fields
+        list_serializer_class = VisitListSerializer
+
+    def get_fields(self):
+        # What upper apps made with the visit (e.g. `referrals`), each app's own field,
+        # read from `visit.described` (ssp/visit_extras.py).
+        fields = super().get_fields()
+        for module in visit_extra_fields():
+            fields[module.NAME] = module.api_described_field(source=f"described.{module.NAME}")
+        return fields
+
+    def to_representation(self, instance):
+        if not hasattr(instance, "described"):
+            visits_described([instance])
+        return super().to_representation(instance)
 
     @extend_schema_field(serializers.CharField(allow_null=True, help_text="Null: anonymous."))
     def get_code(self, visit) -> str | None:

@@ -42,7 +42,7 @@ from .selectors import (
     participant_visible_to,
     visit_edit_refusal,
 )
-from .visit_extras import visit_extra
+from .visit_extras import nothing_described, visit_extra
 from .visit_services import visit_service_labels
 
 
@@ -540,6 +540,9 @@ def _visit_create(
         # Upper apps' parts (a referral made at the visit) last: they see the visit whole.
         for module, value in extras:
             module.record_with_visit(visit=visit, value=value, by=by)
+        if not extras:
+            # The answer shows the visit as written; with parts, the answer reads them.
+            nothing_described(visit)
     return visit
 
 

@@ -37,7 +37,7 @@ from .forms import (
 )
 from .models import ParticipantMerge, Visit
 from .throttles import lookup_wait
-from .visit_extras import visit_extras
+from .visit_extras import visit_extra_fields, visit_extras, visits_described
 from .visit_services import visit_services
 
 # --- Intake: the front desk ----------------------------------------------------------
@@ -333,6 +333,13 @@ def visit_detail(request, uuid):
     visit = _visit_or_404(request, uuid)
     visit.lines = selectors.supply_lines_of(visit)
     visit.services_given = selectors.services_of(visit)
+    # What upper apps made with the visit (referrals), each in its own fragment.
+    visits_described([visit])
+    described = [
+        {"template": module.DETAIL_TEMPLATE, "rows": visit.described[module.NAME]}
+        for module in visit_extra_fields()
+        if hasattr(module, "DETAIL_TEMPLATE")
+    ]
     refusal = selectors.visit_edit_refusal(visit=visit, by=request.user)
     history = LogEntry.objects.get_for_object(visit).select_related("actor").order_by("timestamp")
     return render(
@@ -343,6 +350,7 @@ def visit_detail(request, uuid):
             "refusal": refusal,
             "history": history if request.user.has_perm("org.view_audit") else None,
             "void_form": VoidForm(),
+            "described": described,
         },
     )
 
