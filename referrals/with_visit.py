@@ -3,7 +3,8 @@
 
 ssp finds this module by name and never imports it; it hands over what its page or
 API read and calls `record_with_visit` inside the visit's transaction, so the visit
-and its referrals are saved together or not at all."""
+and its referrals are saved together or not at all. It also asks `describe_visits`
+for the referrals made with visits, which the visit's API answer and page show."""
 
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
@@ -13,7 +14,7 @@ from ssp.visit_extras import IntakeSection
 
 from . import selectors
 from .forms import grouped_type_choices
-from .models import Partner, ReferralType
+from .models import Partner, Referral, ReferralStatus, ReferralType
 from .services import ReferralError, referral_write
 
 NAME = "referrals"
@@ -24,6 +25,8 @@ PARTNER_FIELD = f"extra:{NAME}:partner"
 # The key that takes the front desk to the first referral (ssp/visit_services.py
 # keeps it free of services).
 KEY = "F"
+# The visit page's list of the referrals made with it.
+DETAIL_TEMPLATE = "referrals/_made_with_visit.html"
 
 
 class VisitReferralSerializer(serializers.Serializer):
@@ -111,3 +114,39 @@ def record_with_visit(*, visit, value, by) -> None:
             )
         except ReferralError as exc:
             raise VisitError(str(exc), NAME) from exc
+
+
+# --- What the visit shows: the referrals made with it --------------------------------
+
+
+class VisitReferralMadeSerializer(serializers.Serializer):
+    """A referral made with the visit, in the shape the visit body takes it, and where
+    it stands now. No note, as at the front desk."""
+
+    type = serializers.CharField(source="type.code", help_text="The referral type's code.")
+    partner = serializers.IntegerField(
+        source="partner_id", allow_null=True, help_text="The partner's id, or null."
+    )
+    status = serializers.ChoiceField(choices=ReferralStatus.choices)
+
+
+def api_described_field(*, source: str):
+    return VisitReferralMadeSerializer(
+        many=True,
+        read_only=True,
+        source=source,
+        help_text="Referrals made with the visit (at the visit or later from it), oldest "
+        "first, with their status now.",
+    )
+
+
+def describe_visits(visits) -> dict[int, list[Referral]]:
+    """The referrals made with each visit, for all of them in one query."""
+    made: dict[int, list[Referral]] = {}
+    pks = [visit.pk for visit in visits]
+    if not pks:
+        return made
+    found = Referral.objects.filter(visit_id__in=pks).select_related("type", "partner")
+    for referral in found.order_by("pk"):
+        made.setdefault(referral.visit_id, []).append(referral)
+    return made

@@ -37,6 +37,7 @@ from .serializers import (
     VisitRecordedSerializer,
     VisitSerializer,
     VisitVoidSerializer,
+    service_pairs,
     to_dispense_lines,
     visit_record_arguments,
 )
@@ -161,6 +162,8 @@ class VisitViewSet(
         fields = dict(data.validated_data)
         if "supplies" in fields:
             fields["lines"] = to_dispense_lines(fields.pop("supplies"))
+        if "services" in fields:
+            fields["services"] = service_pairs(fields["services"])
         visit_correct(visit=visit, by=request.user, **fields)
         return Response(self._read(visit))
 

@@ -28,6 +28,7 @@ from .sync import (
     sync_size_check,
     visits_sync,
 )
+from .visit_extras import visits_described
 
 api_errors.domain_error(SyncTooLarge, status=413, code="too_many_records")
 
@@ -218,6 +219,8 @@ class VisitSyncView(APIView):
         # The visits are read back in one query (and their supplies in one more).
         saved = [result.visit.pk for result in results if result.visit is not None]
         visits = visit_list(user=request.user, include_void=True).in_bulk(saved)
+        # And what upper apps made with them (referrals) in one query per app.
+        visits_described(visits.values())
         rows = [
             {
                 "client_uuid": result.client_uuid,

@@ -398,7 +398,8 @@ def parse_services(post) -> tuple[list[tuple[str, int]], dict[str, str], list[st
         if not raw or raw == "0":
             continue
         if not raw.isdigit():
-            errors.append(f"{choice.label}: enter a whole number.")
+            message = _("%(service)s: enter a whole number.")
+            errors.append(message % {"service": _(choice.label)})
             continue
         services.append((choice.code, int(raw)))
     return services, posted, errors

@@ -27,7 +27,7 @@ from .models import (
     VoidReason,
 )
 from .selectors import services_of, supply_lines_of
-from .visit_extras import visit_extras
+from .visit_extras import visit_extra_fields, visit_extras, visits_described
 
 # --- Supplies ------------------------------------------------------------------------
 
@@ -121,6 +121,11 @@ class VisitServiceSerializer(serializers.Serializer):
     count = serializers.IntegerField()
 
 
+def service_pairs(rows: list[dict]) -> list[tuple[str, int]]:
+    """Validated service rows as the (code, count) pairs ssp.services takes."""
+    return [(row["service"], row["count"]) for row in rows]
+
+
 def visit_record_arguments(validated: dict) -> dict:
     """The keyword arguments of ssp.services.visit_record for a validated visit body
     (POST /api/v1/visits/ and each synced record): supplies become dispense lines,
@@ -128,7 +133,7 @@ def visit_record_arguments(validated: dict) -> dict:
     fields = dict(validated)
     fields.pop("anonymous", None)
     fields["lines"] = to_dispense_lines(fields.pop("supplies", []))
-    fields["services"] = [(row["service"], row["count"]) for row in fields.pop("services", [])]
+    fields["services"] = service_pairs(fields.pop("services", []))
     names = [module.NAME for module in visit_extras()]
     extras = {name: fields.pop(name) for name in names if name in fields}
     if extras:
@@ -137,6 +142,16 @@ def visit_record_arguments(validated: dict) -> dict:
 
 
 # --- Visits --------------------------------------------------------------------------
+
+
+class VisitListSerializer(serializers.ListSerializer):
+    """Visits answered together: what upper apps made with them (referrals…) is read
+    for the whole page at once, not visit by visit."""
+
+    def to_representation(self, data):
+        visits = list(data.all() if hasattr(data, "all") else data)
+        visits_described(visit for visit in visits if not hasattr(visit, "described"))
+        return super().to_representation(visits)
 
 
 class VisitSerializer(serializers.ModelSerializer):
@@ -183,6 +198,20 @@ class VisitSerializer(serializers.ModelSerializer):
             "stock_reference",
         ]
         read_only_fields = fields
+        list_serializer_class = VisitListSerializer
+
+    def get_fields(self):
+        # What upper apps made with the visit (e.g. `referrals`), each app's own field,
+        # read from `visit.described` (ssp/visit_extras.py).
+        fields = super().get_fields()
+        for module in visit_extra_fields():
+            fields[module.NAME] = module.api_described_field(source=f"described.{module.NAME}")
+        return fields
+
+    def to_representation(self, instance):
+        if not hasattr(instance, "described"):
+            visits_described([instance])
+        return super().to_representation(instance)
 
     @extend_schema_field(serializers.CharField(allow_null=True, help_text="Null: anonymous."))
     def get_code(self, visit) -> str | None:
@@ -317,6 +346,11 @@ class VisitCorrectSerializer(_VisitFieldsSerializer):
     contacts = serializers.IntegerField(min_value=1, max_value=10_000, required=False)
     supplies = SupplyLineInputSerializer(
         many=True, required=False, help_text="Replaces every supply line; stock follows."
+    )
+    services = VisitServiceInputSerializer(
+        many=True,
+        required=False,
+        help_text="Replaces every service given, in the shape POST takes; [] clears them.",
     )
 
 

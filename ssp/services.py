@@ -42,7 +42,7 @@ from .selectors import (
     participant_visible_to,
     visit_edit_refusal,
 )
-from .visit_extras import visit_extra
+from .visit_extras import nothing_described, visit_extra
 from .visit_services import visit_service_labels
 
 
@@ -186,7 +186,8 @@ def _checked_services(services, *, contacts: int) -> list[tuple[str, int]]:
                 % {"code": code, "known": ", ".join(labels)},
                 "services",
             )
-        said = {"service": labels.get(code, code), "most": SERVICE_COUNT_MAX}
+        # The default labels are in the catalogue (visit_services.DEFAULT_LABELS).
+        said = {"service": _(labels[code]), "most": SERVICE_COUNT_MAX}
         if code in checked:
             raise VisitError(_("%(service)s is listed twice.") % said, "services")
         if not isinstance(count, int) or isinstance(count, bool) or count < 1:
@@ -539,7 +540,24 @@ def _visit_create(
         # Upper apps' parts (a referral made at the visit) last: they see the visit whole.
         for module, value in extras:
             module.record_with_visit(visit=visit, value=value, by=by)
+        if not extras:
+            # The answer shows the visit as written; with parts, the answer reads them.
+            nothing_described(visit)
     return visit
+
+
+def _corrected_services(
+    services, *, old: list[VisitService], contacts: int, old_contacts: int
+) -> list[tuple[str, int]] | None:
+    """The services a correction writes, checked as at record time; None when they stay
+    as they were. A street shift corrected to one person must not keep its counts."""
+    stored = sorted((row.service, row.count) for row in old)
+    if services is None:
+        if contacts != old_contacts:
+            _checked_services(stored, contacts=contacts)
+        return None
+    checked = _checked_services(services, contacts=contacts)
+    return None if sorted(checked) == stored else checked
 
 
 def _services_summary(services) -> str:
@@ -597,12 +615,16 @@ def visit_correct(
     overdose_reversals: int | None = None,
     notes: str | None = None,
     confirm_large_quantity: bool = False,
+    services: Sequence[tuple[str, int]] | None = None,
 ) -> Visit:
     """Correct a visit: None leaves a field as it was; code "" makes it anonymous.
-    Changed supplies reverse the visit's stock through the ledger and dispense anew."""
+    Changed supplies reverse the visit's stock through the ledger and dispense anew;
+    `services`, (code, count) pairs as at record time, replace the services given."""
     visit = _locked(visit, by)
     old_participant = visit.participant
     old_supplies = list(visit.supplies.select_related("item", "kit").order_by("pk"))
+    old_services = list(visit.services.order_by("pk"))
+    old_contacts = visit.contacts
     old_occurred_at, old_location_id = visit.occurred_at, visit.location_id
 
     if occurred_at is not None and occurred_at != visit.occurred_at:
@@ -636,6 +658,9 @@ def visit_correct(
     new_lines = list(lines) if lines is not None else None
     if new_lines is not None:
         _check_lines(new_lines, contacts=visit.contacts, confirmed=confirm_large_quantity)
+    new_services = _corrected_services(
+        services, old=old_services, contacts=visit.contacts, old_contacts=old_contacts
+    )
 
     with attributed(by):
         if code is not None:
@@ -682,6 +707,18 @@ def visit_correct(
                 visit,
                 action=LogEntry.Action.UPDATE,
                 changes={"supplies": [_supplies_summary(old_supplies), new_summary or "none"]},
+                actor=by,
+            )
+        if new_services is not None:
+            VisitService.objects.filter(visit=visit).delete()
+            given = VisitService.objects.bulk_create(
+                VisitService(visit=visit, service=code, count=count) for code, count in new_services
+            )
+            # Written in bulk (no per-row signal): the visit's audit trail names them.
+            LogEntry.objects.log_create(
+                visit,
+                action=LogEntry.Action.UPDATE,
+                changes={"services": [_services_summary(old_services), _services_summary(given)]},
                 actor=by,
             )
         # A new time or code can move the first visit of the code it left and of its new one.

@@ -37,7 +37,7 @@ from .forms import (
 )
 from .models import ParticipantMerge, Visit
 from .throttles import lookup_wait
-from .visit_extras import visit_extras
+from .visit_extras import visit_extra_fields, visit_extras, visits_described
 from .visit_services import visit_services
 
 # --- Intake: the front desk ----------------------------------------------------------
@@ -333,6 +333,13 @@ def visit_detail(request, uuid):
     visit = _visit_or_404(request, uuid)
     visit.lines = selectors.supply_lines_of(visit)
     visit.services_given = selectors.services_of(visit)
+    # What upper apps made with the visit (referrals), each in its own fragment.
+    visits_described([visit])
+    described = [
+        {"template": module.DETAIL_TEMPLATE, "rows": visit.described[module.NAME]}
+        for module in visit_extra_fields()
+        if hasattr(module, "DETAIL_TEMPLATE")
+    ]
     refusal = selectors.visit_edit_refusal(visit=visit, by=request.user)
     history = LogEntry.objects.get_for_object(visit).select_related("actor").order_by("timestamp")
     return render(
@@ -343,6 +350,7 @@ def visit_detail(request, uuid):
             "refusal": refusal,
             "history": history if request.user.has_perm("org.view_audit") else None,
             "void_form": VoidForm(),
+            "described": described,
         },
     )
 
@@ -355,10 +363,14 @@ def visit_edit(request, uuid):
         messages.error(request, refusal)
         return redirect("ssp:visit-detail", uuid=visit.uuid)
     posted_lines, line_errors, service_error = None, [], None
+    given = {row["service"]: row["count"] for row in selectors.services_of(visit)}
+    posted_services = {code: str(count) for code, count in given.items()}
+    service_errors = []
     if request.method == "POST":
         form = CorrectionForm(request.POST, visit=visit)
         lines, posted_lines, line_errors = parse_lines(request.POST)
-        if form.is_valid() and not line_errors:
+        services_given, posted_services, service_errors = parse_services(request.POST)
+        if form.is_valid() and not line_errors and not service_errors:
             data = form.cleaned_data
             fields = form.visit_fields()
             try:
@@ -372,6 +384,7 @@ def visit_edit(request, uuid):
                     service_model=data["service_model"],
                     occurred_at=fields.pop("occurred_at") or visit.occurred_at,
                     confirm_large_quantity=data.get("confirm_large_quantity", False),
+                    services=_services_changed(services_given, given),
                     **fields,
                 )
             except (services.VisitError, StockError, CodeError) as exc:
@@ -381,7 +394,11 @@ def visit_edit(request, uuid):
                 _notice_after_save(request, visit)
                 return redirect("ssp:visit-detail", uuid=visit.uuid)
         if service_error is not None:
-            form_errors_from(form, service_error)
+            # A refused service is said next to the services; the rest on the form.
+            found = getattr(service_error, "field_errors", None) or {}
+            service_errors = [str(message) for message in found.get("services", [])]
+            if not service_errors:
+                form_errors_from(form, service_error)
     else:
         form = CorrectionForm(
             initial={
@@ -414,9 +431,20 @@ def visit_edit(request, uuid):
             "posted_lines": posted_lines,
             "line_errors": line_errors,
             "ask_confirm_large": large or bool(request.POST.get("confirm_large_quantity")),
+            "services": _service_rows(posted_services),
+            "service_errors": service_errors,
+            "service_counts": visit.contacts > 1,
         },
         status=400 if request.method == "POST" else 200,
     )
+
+
+def _services_changed(posted: list[tuple[str, int]], given: dict[str, int]):
+    """The posted services, or None when they are the visit's own: the page shows only
+    the program's current services, so an unchanged form keeps one it no longer offers."""
+    offered = {choice.code for choice in visit_services()}
+    shown = {code: count for code, count in given.items() if code in offered}
+    return None if dict(posted) == shown else posted
 
 
 @permission_required("ssp.log_visit", raise_exception=True)

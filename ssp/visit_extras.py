@@ -13,6 +13,15 @@ menu's navigation.py and the home's home.py are) contributes
   whole visit, so nothing of either is kept. It must not open a durable transaction.
 
 A part that is absent costs nothing: no module is asked to record it.
+
+The same module may also describe what was made with a visit (read-only, in the visit's
+API representation and on its page; found by visit_extra_fields):
+
+- `describe_visits(visits)`: {visit pk: [rows]} for all the visits given, in one query
+  (a visit it leaves out has none);
+- `api_described_field(*, source)`: the read-only serializer field (many=True) that
+  shows those rows in the API, reading them from `source`;
+- `DETAIL_TEMPLATE` (optional): the visit page's fragment, included with `rows`.
 """
 
 from collections.abc import Iterator
@@ -47,3 +56,28 @@ def visit_extra(name: str) -> ModuleType | None:
         if name == module.NAME:
             return module
     return None
+
+
+def visit_extra_fields() -> Iterator[ModuleType]:
+    """The `with_visit` modules that describe what was made with a visit."""
+    for module in visit_extras():
+        if hasattr(module, "describe_visits"):
+            yield module
+
+
+def visits_described(visits) -> None:
+    """Give each visit `described`: {NAME: rows} of every describer, one query per
+    describer for all the visits however many (a list page, a sync batch)."""
+    visits = list(visits)
+    for visit in visits:
+        visit.described = {}
+    for module in visit_extra_fields():
+        found = module.describe_visits(visits) if visits else {}
+        for visit in visits:
+            visit.described[module.NAME] = found.get(visit.pk, [])
+
+
+def nothing_described(visit) -> None:
+    """`described` of a visit just recorded without any upper app's part: nothing can
+    point at it yet, so each describer has nothing, known without a query."""
+    visit.described = {module.NAME: [] for module in visit_extra_fields()}

@@ -12,6 +12,7 @@ import os
 import random
 import subprocess
 import sys
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, time, timedelta
 from io import StringIO
@@ -23,6 +24,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 import reports.demo
+from events.demo import event_plan
 from inventory.demo import history_dates
 from inventory.selectors import balance_drift
 from org.models import DemoSeed
@@ -187,3 +189,17 @@ def test_a_seed_that_fails_half_way_leaves_no_mark_and_the_next_starts_over(monk
     assert "already present; skipping" in again.getvalue()
     assert Visit.objects.count() == visits
     assert DemoSeed.objects.count() == 1
+
+
+@pytest.mark.parametrize("day", DAYS, ids=str)
+def test_no_program_event_is_dated_after_now_and_each_month_has_a_handful(day):
+    for hour in HOURS + EDGE_HOURS:
+        now = at(day, hour)
+        today = timezone.localdate(now)
+        plans = event_plan(random.Random(2718), now=now, days=365)
+        # Dated by the day only: every event is on a day already over.
+        assert max(p.occurred_on for p in plans) < today, now
+        assert min(p.occurred_on for p in plans) >= today - timedelta(days=364), now
+        per_month = Counter((p.occurred_on.year, p.occurred_on.month) for p in plans)
+        whole_months = sorted(per_month)[1:-1]  # the first and last months are cut short
+        assert all(4 <= per_month[month] <= 16 for month in whole_months), (now, per_month)

@@ -67,3 +67,25 @@ def test_the_answer_is_the_visit_as_written(front_desk_ana, site_a, twelve_items
     answer = created.json()
     assert answer.pop("notice") is None
     assert answer == read.json()
+
+
+def test_the_visit_list_takes_the_same_queries_for_a_page_of_1_or_12_visits(
+    front_desk_ana, site_a, twelve_items
+):
+    # Supplies, services and what upper apps made with each visit (referrals) are read
+    # once for the page, never once per visit.
+    client = APIClient()
+    token = token_create(user=front_desk_ana, by=front_desk_ana)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+
+    def listing() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get("/api/v1/visits/")
+        assert response.status_code == 200
+        return len(queries.captured_queries)
+
+    assert _post(client, site_a, twelve_items[:2]).status_code == 201
+    one = listing()
+    for n in range(11):
+        assert _post(client, site_a, twelve_items[: n + 1]).status_code == 201
+    assert listing() == one
