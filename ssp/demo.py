@@ -17,6 +17,7 @@ from org.models import Site, User
 from .codes import build_code, current_recipe
 from .models import Participant, Visit
 from .services import visit_record
+from .visit_services import visit_service_codes
 
 # --- A year of visits ------------------------------------------------------------------
 
@@ -229,6 +230,33 @@ def _funder_for(item, funders):
     return funders["donation"]
 
 
+# What a front desk gives besides supplies, per one-person visit: (service, chance).
+DEMO_SERVICES = (
+    ("counselling", 0.06),
+    ("education", 0.05),
+    ("wound_care", 0.03),
+    ("hiv_test", 0.015),
+    ("hcv_test", 0.015),
+    ("vaccination", 0.005),
+)
+
+
+def demo_services(rng, plan, offered: set[str]) -> list[tuple[str, int]]:
+    """The services given at a planned visit: a few at random for one person (naloxone
+    training with a first naloxone, drug checking with test strips), none at a street
+    shift; only services the program offers (SSP_VISIT_SERVICES)."""
+    if plan.contacts > 1:
+        return []
+    given = [code for code, chance in DEMO_SERVICES if rng.random() < chance]
+    codes = {code for _kind, code, _quantity in plan.lines}
+    first_naloxone = "nx-nasal" in codes and "naloxone_refill_reason" not in plan.fields
+    if first_naloxone and rng.random() < 0.5:
+        given.append("naloxone_training")
+    if "fts" in codes and rng.random() < 0.3:
+        given.append("drug_checking")
+    return [(code, 1) for code in given if code in offered]
+
+
 def seed_visits(*, log, days: int = 365, participants: int = 260, seed: int = 1985) -> None:
     """A year of front-desk visits, anonymous visits and street shifts at the demo sites,
     recorded through visit_record so stock and ledger agree. Each site receives, every two
@@ -330,6 +358,10 @@ def seed_visits(*, log, days: int = 365, participants: int = 260, seed: int = 19
         if extra > 0:
             keep[site][code] = extra
 
+    # Services come from a generator of their own, so the visits planned above (and
+    # every figure the demo's tests know) are the same with or without them.
+    service_rng = random.Random(seed + 1)
+    offered = set(visit_service_codes())
     last_block = schedule.last_block
     received: set[int] = set()
     counts = defaultdict(int)
@@ -356,6 +388,7 @@ def seed_visits(*, log, days: int = 365, participants: int = 260, seed: int = 19
                 occurred_at=plan.occurred_at,
                 contacts=plan.contacts,
                 confirm_large_quantity=plan.contacts > 1,
+                services=demo_services(service_rng, plan, offered),
                 **plan.fields,
             )
             counts["shift" if plan.contacts > 1 else "coded" if plan.code else "anonymous"] += 1

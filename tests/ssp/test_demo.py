@@ -14,7 +14,8 @@ from inventory.selectors import balance_drift, stock_levels
 from org.demo import seed_sites_and_staff
 from org.management.commands.seed_demo import demo_modules
 from ssp.demo import seed_visits
-from ssp.models import Participant, Visit
+from ssp.models import Participant, Visit, VisitService
+from ssp.visit_services import visit_service_codes
 
 pytestmark = pytest.mark.django_db
 
@@ -49,6 +50,12 @@ def test_seeded_visits_are_realistic_and_stock_agrees_with_the_ledger(demo_stock
     assert visits.filter(supplies__item__code="nx-nasal").exists()
     assert visits.filter(naloxone_refill_reason__gt="").exists()
     assert visits.filter(secondary_people__gt=0).exists()
+    # Services given at one-person visits only, a few of them, and only those offered.
+    given = VisitService.objects.filter(visit__in=visits)
+    assert 0.03 * visits.count() < given.values("visit").distinct().count() < 0.4 * visits.count()
+    assert not given.filter(visit__contacts__gt=1).exists()
+    assert set(given.values_list("service", flat=True)) <= set(visit_service_codes())
+    assert given.filter(service="naloxone_training").exists()
     # Returning people: most codes come back, and the usual kit is what most take.
     per_person = Participant.objects.annotate(n=Count("visits")).values_list("n", flat=True)
     assert 40 <= len(per_person) <= 90

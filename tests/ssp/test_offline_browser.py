@@ -92,7 +92,16 @@ def waiting_rows(page):
     return page.locator("#today tbody tr.device-waiting")
 
 
+def saved_on_device(page, waiting_before: int) -> None:
+    """Wait for this save to be queued, not the last one: the notice still says "waiting
+    to send" from the save before, and typing into a form the last save is still
+    clearing loses the code."""
+    expect(waiting_rows(page)).to_have_count(waiting_before + 1)
+    expect(page.locator("#device-notice")).to_contain_text("waiting to send")
+
+
 def record_visit(page, *, code=None, quick=0, collected=None):
+    waiting = waiting_rows(page).count()
     if code:
         page.fill("#code", code)
     else:
@@ -101,7 +110,7 @@ def record_visit(page, *, code=None, quick=0, collected=None):
     if collected is not None:
         page.fill("#id_syringes_collected", str(collected))
     page.click("#save")
-    expect(page.locator("#device-notice")).to_contain_text("waiting to send")
+    saved_on_device(page, waiting)
 
 
 def test_five_visits_and_a_shift_recorded_offline_reach_the_server_exactly_once(
@@ -141,7 +150,7 @@ def test_five_visits_and_a_shift_recorded_offline_reach_the_server_exactly_once(
         expect(page.locator("#code")).to_have_value("MAKO1993F")
         page.locator(".quick-add").first.click()  # the injection kit
         page.click("#save")
-        expect(page.locator("#device-notice")).to_contain_text("waiting to send")
+        saved_on_device(page, 0)
 
         record_visit(page, code="JOSA1988M", quick=0, collected=20)
         record_visit(page, quick=0)
@@ -237,12 +246,13 @@ def typed_time(when) -> str:
 
 
 def record_backdated_visit(page, code, days):
+    waiting = waiting_rows(page).count()
     page.fill("#code", code)
     page.locator(".quick-add").first.click()
     page.locator("details.more").evaluate("(details) => { details.open = true; }")
     page.fill("#id_occurred_at", typed_time(timezone.now() - timedelta(days=days)))
     page.click("#save")
-    expect(page.locator("#device-notice")).to_contain_text("waiting to send")
+    saved_on_device(page, waiting)
 
 
 def test_a_record_the_server_refuses_stays_on_the_device_with_its_message_until_fixed(
