@@ -172,15 +172,15 @@ def test_a_seed_that_fails_half_way_leaves_no_mark_and_the_next_starts_over(monk
 
     monkeypatch.setattr(reports.demo, "seed_reports", broken)
     with pytest.raises(RuntimeError, match="fell over"):
-        call_command("seed_demo", "--days", "20", stdout=StringIO())
+        call_command("seed_demo", "--days", "7", stdout=StringIO())
     assert not DemoSeed.objects.exists()
     assert Visit.objects.exists()  # half-way: the earlier steps wrote their rows
     monkeypatch.undo()
 
     out = StringIO()
-    call_command("seed_demo", "--if-empty", "--days", "20", stdout=out)
+    call_command("seed_demo", "--if-empty", "--days", "7", stdout=out)
     assert "did not finish" in out.getvalue() and "Demo data ready." in out.getvalue()
-    assert DemoSeed.objects.get().days == 20
+    assert DemoSeed.objects.get().days == 7
     assert balance_drift() == []
     visits = Visit.objects.count()
 
