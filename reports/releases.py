@@ -127,6 +127,7 @@ def period_release(
         equations=all_equations,
         hidden=row.hidden,
         released=row.released,
+        shown=shown,
     )
     row.values = all_values
     row.equations = [[list(term) for term in eq] for eq in all_equations]

@@ -301,9 +301,11 @@ def suppress_linked(
     equations: Iterable[Equation],
     hidden: Mapping[Cell, str] = (),
     released: Iterable[Cell] = (),
+    shown: Iterable[Cell] = (),
 ) -> dict[Cell, str]:
     """The cells to hide: the small ones, those already hidden for the period, and
-    complements chosen among cells never released, until no hidden cell is exposed."""
+    complements chosen among cells never released, until no hidden cell is exposed.
+    `shown`: the cells this release shows unless hidden (a reader's knowledge after it)."""
     equations = [eq for eq in equations if len(eq) > 1]
     released = set(released)
     mask = {cell: PRIMARY for cell, value in values.items() if is_small(value, threshold)}
@@ -354,15 +356,57 @@ def suppress_linked(
             return mask
         if [cell for cell in sorted(exposed, key=str) if hide_near(cell)]:
             continue
-        # Nothing left to hide near them. A complement (never a small count) that the
-        # published figures pin to its value is published in effect: showing it tells a
-        # reader nothing more, and no other cell's range changes (the equations fixed it
-        # already), so it is shown rather than marked "*" while anyone can work it out.
-        pinned = {cell for cell in exposed if mask[cell] == SECONDARY}
-        if not pinned:
-            return mask  # a small count left exposed; the audit test would say so
-        for cell in pinned:
-            del mask[cell]
+        # Nothing left to hide near them. The audit above is pessimistic: it takes every
+        # cell not hidden as known, released or not. A complement (never a small count)
+        # that a reader really works out from what is published, this release's cells
+        # included, is shown rather than marked "*": showing it tells the reader nothing
+        # and moves no other cell's range. One the reader cannot work out stays hidden.
+        known = (released | set(shown)) - set(mask)
+        for cell in sorted(exposed, key=str):
+            if mask[cell] == SECONDARY and _worked_out_by_reader(cell, values, by_cell, known):
+                del mask[cell]
+                known.add(cell)
+        return mask  # a small count left exposed would fail the audit test
+
+
+def _worked_out_by_reader(cell, values, by_cell, known) -> bool:
+    """Whether a reader who knows only the `known` cells pins `cell` to its value: every
+    other cell of the equations it is tied to (however far) is an unknown non-negative
+    integer, and the smallest and largest value the cell can take are both its own."""
+    tied, frontier, equations = {cell}, [cell], set()
+    while frontier:
+        found = []
+        for current in frontier:
+            for eq in by_cell[current]:
+                if eq in equations:
+                    continue
+                equations.add(eq)
+                found += [other for _, other in eq if other not in known and other not in tied]
+        tied.update(found)
+        frontier = found
+    cells = sorted(tied, key=str)
+    index = {c: i for i, c in enumerate(cells)}
+    matrix = np.zeros((len(equations), len(cells)))
+    rhs = np.zeros(len(equations))
+    for r, eq in enumerate(equations):
+        for coefficient, other in eq:
+            if other in known:
+                rhs[r] -= coefficient * values[other]
+            else:
+                matrix[r, index[other]] += coefficient
+    constraints = [LinearConstraint(matrix, rhs, rhs)]
+    for sign in (1, -1):
+        objective = np.zeros(len(cells))
+        objective[index[cell]] = sign
+        result = milp(
+            objective,
+            constraints=constraints,
+            integrality=np.ones(len(cells)),
+            bounds=(0, _CEILING),
+        )
+        if result.x is None or round(result.x[index[cell]]) != values[cell]:
+            return False
+    return True
 
 
 def _close_single_unknowns(equations, mask, eligible, cost) -> None:
