@@ -39,6 +39,22 @@ def body(site, **extra):
     }
 
 
+def desk_post(client, site, types, partners):
+    """The front desk's form posted: a returning code with syringes back, and referral
+    rows (type and partner lists, as the form's repeated fields send them)."""
+    return client.post(
+        f"/intake/?site={site.pk}",
+        {
+            "client_uuid": new_uuid(),
+            "site": site.pk,
+            "code": "MAKO1993F",
+            "syringes_collected": "5",
+            "extra:referrals:type": types,
+            "extra:referrals:partner": partners,
+        },
+    )
+
+
 def test_a_visit_post_makes_its_referrals_with_it(
     api_as, front_desk_ana, site_a, stocked, bridge_clinic
 ):
@@ -110,17 +126,7 @@ def test_the_front_desk_saves_a_referral_with_the_visit(
     client.force_login(front_desk_ana)
     page = client.get("/intake/")
     assert b'name="extra:referrals:type"' in page.content
-    saved = client.post(
-        f"/intake/?site={site_a.pk}",
-        {
-            "client_uuid": new_uuid(),
-            "site": site_a.pk,
-            "code": "MAKO1993F",
-            "syringes_collected": "5",
-            "extra:referrals:type": ["moud-buprenorphine", ""],
-            "extra:referrals:partner": [str(bridge_clinic.pk), ""],
-        },
-    )
+    saved = desk_post(client, site_a, ["moud-buprenorphine", ""], [str(bridge_clinic.pk), ""])
     assert saved.status_code == 302, saved.content.decode()[:3000]
     referral = Referral.objects.get()
     assert referral.visit == Visit.objects.get()
@@ -131,17 +137,7 @@ def test_the_front_desk_shows_a_refused_referral_and_saves_nothing(
     client, front_desk_ana, site_a, stocked, bridge_clinic
 ):
     client.force_login(front_desk_ana)
-    refused = client.post(
-        f"/intake/?site={site_a.pk}",
-        {
-            "client_uuid": new_uuid(),
-            "site": site_a.pk,
-            "code": "MAKO1993F",
-            "syringes_collected": "5",
-            "extra:referrals:type": ["food"],
-            "extra:referrals:partner": [str(bridge_clinic.pk)],
-        },
-    )
+    refused = desk_post(client, site_a, ["food"], [str(bridge_clinic.pk)])
     assert refused.status_code == 400
     assert "does not offer" in refused.content.decode()
     assert not Visit.objects.exists()
@@ -254,17 +250,7 @@ def test_the_sync_answer_lists_the_referrals_in_one_query(
 
 def test_the_visit_page_shows_its_referrals(client, front_desk_ana, site_a, stocked, bridge_clinic):
     client.force_login(front_desk_ana)
-    saved = client.post(
-        f"/intake/?site={site_a.pk}",
-        {
-            "client_uuid": new_uuid(),
-            "site": site_a.pk,
-            "code": "MAKO1993F",
-            "syringes_collected": "5",
-            "extra:referrals:type": ["moud-buprenorphine"],
-            "extra:referrals:partner": [str(bridge_clinic.pk)],
-        },
-    )
+    saved = desk_post(client, site_a, ["moud-buprenorphine"], [str(bridge_clinic.pk)])
     assert saved.status_code == 302
     visit = Visit.objects.get()
     referral = Referral.objects.get()
