@@ -1,6 +1,8 @@
 """Fixtures of the cross-cutting proofs: the two-site world of the access matrix and
 the audit coverage, and the world the browser walks (accessibility, Spanish) go through."""
 
+import fcntl
+
 import pytest
 from django.db import connection, transaction
 from django.test import override_settings
@@ -12,6 +14,18 @@ from referrals.models import ReferralType
 from ..factories import ParticipantFactory, VisitFactory
 from ..support.services import require_service
 from ..support.world import two_sites
+
+
+@pytest.fixture
+def one_fault_at_a_time(tmp_path_factory):
+    """The fault tests (private Redis, PostgreSQL, gunicorn and Celery, timed waits) run
+    one at a time across the xdist workers: under `--dist worksteal` the xdist_group
+    mark does not keep them apart, and two at once on two cores starve each other's
+    waits. The lock file is in the run's shared temporary folder."""
+    lock = tmp_path_factory.getbasetemp().parent / "fault-tests.lock"
+    with lock.open("w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        yield
 
 
 @pytest.fixture(scope="module")

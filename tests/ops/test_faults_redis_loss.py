@@ -45,7 +45,7 @@ from .test_faults import (
     timings,
 )
 
-pytestmark = [pytest.mark.xdist_group("faults")]
+pytestmark = [pytest.mark.usefixtures("one_fault_at_a_time")]
 
 # Seconds, shortened so the test waits seconds, not hours. A report build pauses at
 # its first step so the worker falls behind and Redis holds a backlog when it dies.
@@ -125,6 +125,12 @@ def test_jobs_lost_with_redis_data_are_sent_again_and_run_once_in_effect(
             # Phase 1: published while the worker is busy with the first report.
             for _ in range(20):
                 log_visit(syringe, 2)
+            # Each visit's job is published after its response: let the last ones go out
+            # before the kill, so that phase 2's are the only ones left pending.
+            eventually(
+                lambda: not selectors.jobs_in_state(JobState.PENDING).exists(),
+                "the web process published the jobs of phase 1",
+            )
             redis.stop(signal.SIGKILL)
             killed_at = time.monotonic()
             published_not_run = selectors.jobs_in_state(JobState.SENT).count()
