@@ -143,6 +143,10 @@ def gunicorn_server(
         try:
             _wait_for_health(base_url, process, log_path, timeout)
             yield base_url
+        except BaseException:
+            # What the server said (a 500's traceback) goes with the failure's report.
+            sys.stderr.write(f"--- gunicorn's log, its end ---\n{log_path.read_text()[-6000:]}\n")
+            raise
         finally:
             _stop(process)
 

@@ -2,6 +2,10 @@
 the audit coverage, and the world the browser walks (accessibility, Spanish) go through."""
 
 import fcntl
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from django.db import connection, transaction
@@ -15,16 +19,33 @@ from ..factories import ParticipantFactory, VisitFactory
 from ..support.services import require_service
 from ..support.world import two_sites
 
+ROOT = Path(__file__).resolve().parents[2]
+
 
 @pytest.fixture
-def one_fault_at_a_time(tmp_path_factory):
-    """The fault tests (private Redis, PostgreSQL, gunicorn and Celery, timed waits) run
-    one at a time across the xdist workers: under `--dist worksteal` the xdist_group
+def one_production_server_at_a_time(tmp_path_factory):
+    """Tests that start the app as production runs it (gunicorn or honcho, DEBUG off;
+    the fault tests with their private Redis, PostgreSQL and Celery, and their timed
+    waits) take turns across the xdist workers: under `--dist worksteal` an xdist_group
     mark does not keep them apart, and two at once on two cores starve each other's
-    waits. The lock file is in the run's shared temporary folder."""
-    lock = tmp_path_factory.getbasetemp().parent / "fault-tests.lock"
-    with lock.open("w") as held:
+    waits. The lock file is in the run's shared temporary folder.
+
+    The first to get the lock collects the static files: with DEBUG off a page needs
+    collectstatic's manifest, which a fresh clone does not have yet (test_run's own
+    collectstatic, as `make run` does it, runs inside its turn too, so no server of
+    another test reads the manifest while it is rewritten)."""
+    shared = tmp_path_factory.getbasetemp().parent
+    with (shared / "production-servers.lock").open("w") as held:
         fcntl.flock(held, fcntl.LOCK_EX)
+        collected = shared / "static-collected"
+        if not collected.exists():
+            subprocess.run(
+                [sys.executable, "manage.py", "collectstatic", "--noinput", "--verbosity", "0"],
+                cwd=ROOT,
+                env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings"},
+                check=True,
+            )
+            collected.touch()
         yield
 
 

@@ -3,8 +3,8 @@
 Every service a test breaks is its own: a private `redis-server` and a private
 PostgreSQL cluster (initdb + pg_ctl) on free loopback ports, and gunicorn and Celery
 workers started as subprocesses. Nothing shared is stopped, so these run everywhere,
-CI included, next to other tests. They take a lock (`one_fault_at_a_time`, in
-conftest.py) so two never run at once on the xdist workers.
+CI included, next to other tests. They take a lock (`one_production_server_at_a_time`,
+in conftest.py) so two never run at once on the xdist workers.
 """
 
 import contextlib
@@ -40,7 +40,7 @@ from ..support.alerts import below_reorder, stock_dropping_below_reorder_point
 from ..support.intake import on_hand
 from ..support.services import require_service
 
-pytestmark = [pytest.mark.usefixtures("one_fault_at_a_time")]
+pytestmark = [pytest.mark.usefixtures("one_production_server_at_a_time")]
 
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable

@@ -45,7 +45,7 @@ from .test_faults import (
     timings,
 )
 
-pytestmark = [pytest.mark.usefixtures("one_fault_at_a_time")]
+pytestmark = [pytest.mark.usefixtures("one_production_server_at_a_time")]
 
 # Seconds, shortened so the test waits seconds, not hours. A report build pauses at
 # its first step so the worker falls behind and Redis holds a backlog when it dies.

@@ -86,6 +86,7 @@ def _database_url() -> str:
 
 
 @pytest.mark.postgres
+@pytest.mark.usefixtures("one_production_server_at_a_time")
 def test_the_procfile_web_process_serves_the_demo_accounts(
     page, migrated_data, production_password_hashing
 ):
