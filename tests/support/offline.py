@@ -12,15 +12,26 @@ PHONE = {"width": 390, "height": 844}
 ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
 
 
+# A proxy nobody listens on, loopback included (Chromium bypasses a proxy for loopback
+# unless told "<-loopback>"): every request fails, the service worker's too.
+NO_NETWORK = ["--proxy-server=http://127.0.0.1:9", "--proxy-bypass-list=<-loopback>"]
+
+
 @contextlib.contextmanager
 def phone(chromium, profile: Path, base_url: str, *, offline: bool = False):
     """A persistent browser context on `profile`: closing and reopening it is a phone's
-    browser restarted (session cookies go, the device's storage stays)."""
+    browser restarted (session cookies go, the device's storage stays).
+
+    `offline=True` starts it with no network at all, for its whole life. Routing alone
+    (go_offline) is not enough there: Playwright attaches to a restarted browser's
+    service worker a moment after the worker starts, and on a loaded machine the worker's
+    first fetch reached the server before the route did (the server sent it to the login
+    page, which was not kept)."""
     context = chromium.browser_type.launch_persistent_context(
         str(profile),
         executable_path=CHROMIUM,
         headless=True,
-        args=ARGS,
+        args=ARGS + (NO_NETWORK if offline else []),
         viewport=PHONE,
         base_url=base_url,
         service_workers="allow",
