@@ -9,11 +9,11 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from inventory.models import Item, Kit, Location
+from inventory.models import Item, Location
 from org import api_errors
-from org.models import Site
 from org.permissions import capability
 
+from .intake_catalog import kits_by_code, sites_with_default_location
 from .selectors import visit_list
 from .serializers import (
     VisitCreateSerializer,
@@ -85,17 +85,21 @@ def _catalog(raw: list) -> dict:
                 if isinstance(line, dict) and isinstance(line.get(kind), str):
                     wanted[kind].add(line[kind])
     catalog = {}
-    for kind, model, key in (
-        ("site", Site, "pk"),
-        ("location", Location, "pk"),
-        ("item", Item, "code"),
-        ("kit", Kit, "code"),
+    for kind, rows, key in (
+        # Each site with its default location, each kit with its components: the records
+        # share these objects, so no record reads them again (ssp/intake_catalog.py).
+        ("site", sites_with_default_location(), "pk"),
+        ("location", Location.objects.all(), "pk"),
+        ("item", Item.objects.all(), "code"),
     ):
         # Ids beyond a 64-bit integer are not looked up here (the field refuses them).
         keys = [k for k in wanted[kind] if not isinstance(k, int) or 0 < k < 2**63]
         if keys:
-            for row in model.objects.filter(**{f"{key}__in": keys}):
+            for row in rows.filter(**{f"{key}__in": keys}):
                 catalog[(kind, getattr(row, key))] = row
+    if wanted["kit"]:
+        for code, kit in kits_by_code(wanted["kit"]).items():
+            catalog[("kit", code)] = kit
     return catalog
 
 
