@@ -13,7 +13,7 @@ from org.validators import date_window
 
 from .codes import current_recipe, normalise
 from .forms import MAX_QUANTITY, PII_WARNING
-from .intake_catalog import kits_by_code, sites_with_default_location
+from .intake_catalog import sites_with_default_location, supplies_by_code
 from .models import (
     VISIT_NOTES_MAX,
     ZIP3_MESSAGE,
@@ -46,21 +46,23 @@ class SupplyLineListSerializer(serializers.ListSerializer):
         lines = super().to_internal_value(data)
         errors = [{} for _ in lines]
         # A sync batch reads every code it names once ({(kind, code): row} in the
-        # context, ssp/api_sync.py); only codes it does not hold are looked up here.
+        # context, ssp/api_sync.py); only codes it does not hold are looked up here, both
+        # kinds in one query (a kit with its components: dispensing reads them).
         catalog = self.context.get("catalog") or {}
-        for field, model, message in self.KINDS:
+        found, missing = {}, {}
+        for field, _model, _message in self.KINDS:
             codes = {line[field] for line in lines if line.get(field)}
-            found = {code: catalog[(field, code)] for code in codes if (field, code) in catalog}
-            missing = codes - set(found)
-            if missing and model is Kit:
-                # The kits with their components, in one query (dispensing reads them).
-                found.update(kits_by_code(missing))
-            elif missing:
-                found.update(model.objects.in_bulk(missing, field_name="code"))
+            found[field] = {c: catalog[(field, c)] for c in codes if (field, c) in catalog}
+            missing[field] = codes - set(found[field])
+        if missing["item"] or missing["kit"]:
+            items, kits = supplies_by_code(missing["item"], missing["kit"])
+            found["item"].update(items)
+            found["kit"].update(kits)
+        for field, _model, message in self.KINDS:
             for line, error in zip(lines, errors, strict=True):
                 code = line.get(field)
                 if code:
-                    line[field] = found.get(code)
+                    line[field] = found[field].get(code)
                     if line[field] is None:
                         error[field] = [_(message) % {"code": code}]
         if any(errors):
