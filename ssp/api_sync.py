@@ -7,13 +7,14 @@ from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
+from rest_framework.serializers import as_serializer_error
 from rest_framework.views import APIView
 
-from inventory.models import Item, Kit, Location
+from inventory.models import Item, Location
 from org import api_errors
-from org.models import Site
 from org.permissions import capability
 
+from .intake_catalog import kits_by_code, sites_with_default_location
 from .selectors import visit_list
 from .serializers import (
     VisitCreateSerializer,
@@ -85,17 +86,21 @@ def _catalog(raw: list) -> dict:
                 if isinstance(line, dict) and isinstance(line.get(kind), str):
                     wanted[kind].add(line[kind])
     catalog = {}
-    for kind, model, key in (
-        ("site", Site, "pk"),
-        ("location", Location, "pk"),
-        ("item", Item, "code"),
-        ("kit", Kit, "code"),
+    for kind, rows, key in (
+        # Each site with its default location, each kit with its components: the records
+        # share these objects, so no record reads them again (ssp/intake_catalog.py).
+        ("site", sites_with_default_location(), "pk"),
+        ("location", Location.objects.all(), "pk"),
+        ("item", Item.objects.all(), "code"),
     ):
         # Ids beyond a 64-bit integer are not looked up here (the field refuses them).
         keys = [k for k in wanted[kind] if not isinstance(k, int) or 0 < k < 2**63]
         if keys:
-            for row in model.objects.filter(**{f"{key}__in": keys}):
+            for row in rows.filter(**{f"{key}__in": keys}):
                 catalog[(kind, getattr(row, key))] = row
+    if wanted["kit"]:
+        for code, kit in kits_by_code(wanted["kit"]).items():
+            catalog[("kit", code)] = kit
     return catalog
 
 
@@ -177,15 +182,18 @@ def _flattened(errors: dict) -> dict:
     return flat
 
 
-def _read(raw, *, catalog: dict) -> SyncRecord:
+def _read(raw, *, reader: SyncRecordSerializer) -> SyncRecord:
     client_uuid = _echo(raw)
     if not isinstance(raw, dict):
         errors = {"non_field_errors": ["Each record is an object: kind, client_uuid, body."]}
         return SyncRecord(client_uuid, errors=errors)
-    record = SyncRecordSerializer(data=raw, context={"catalog": catalog})
-    if not record.is_valid():
-        return SyncRecord(client_uuid, errors=_flattened(record.errors))
-    fields = visit_record_arguments(record.validated_data["body"])
+    # One reader for the batch, as a ListSerializer reuses its child: its fields are built
+    # once, not once a record; each record is validated, and refused, on its own.
+    try:
+        validated = reader.run_validation(raw)
+    except ValidationError as exc:
+        return SyncRecord(client_uuid, errors=_flattened(as_serializer_error(exc)))
+    fields = visit_record_arguments(validated["body"])
     # The contact happened and no one is at the desk to ask "new person?": never refuse it
     # for that; a split is merged later.
     fields["confirm_new_person"] = True
@@ -213,8 +221,8 @@ class VisitSyncView(APIView):
         if not isinstance(raw, list):
             raise ValidationError({"records": ["Send {records: [...]}: a list of records."]})
         sync_size_check(len(raw))
-        catalog = _catalog(raw)
-        records = [_read(item, catalog=catalog) for item in raw]
+        reader = SyncRecordSerializer(context={"catalog": _catalog(raw)})
+        records = [_read(item, reader=reader) for item in raw]
         results = visits_sync(by=request.user, records=records)
         # The visits are read back in one query (and their supplies in one more).
         saved = [result.visit.pk for result in results if result.visit is not None]

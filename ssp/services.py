@@ -6,8 +6,8 @@ from datetime import date, datetime, timedelta
 
 from auditlog.models import LogEntry
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import Min
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Min, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -25,6 +25,7 @@ from org.privacy import choice_value, personal_detail_error
 from org.time import is_in_future
 
 from .codes import current_recipe, normalise, validate_code
+from .intake_catalog import default_location_of
 from .models import (
     VISIT_NOTES_MAX,
     CollectionMethod,
@@ -115,7 +116,9 @@ def _location_for(*, site: Site, location: Location | None) -> Location:
                 "location",
             )
         return location
-    default = site.locations.filter(is_active=True).order_by("pk").first()
+    # Read with the site when the API loaded it (sites_with_default_location): once a
+    # request, and once a sync batch for all its records.
+    default = default_location_of(site)
     if default is None:
         raise VisitError(
             _("%(site)s has no stock location yet: ask a manager to add one.")
@@ -754,22 +757,69 @@ def participant_first_seen_refresh(*, participants) -> None:
     visit, voided visits left out: "new participant" in the reports and "first seen" at
     the desk read it. Called by every write that can move it (record, time or code
     correction, void, merge), in the write's transaction. A code with no standing visit
-    keeps the date it has: it is counted nowhere until its next visit sets it again."""
+    keeps the date it has: it is counted nowhere until its next visit sets it again.
+
+    One round trip: on PostgreSQL the codes' rows are locked and then, in a statement of
+    its own sent with it, their first standing visits read and the changed dates written."""
     given = {p.pk: p for p in participants if p is not None}
-    # Locked first, then read in a statement of its own: a concurrent visit of the same
-    # code waits here and then sees ours (a fresh snapshot under READ COMMITTED), instead
-    # of writing back a date computed from half the visits.
-    locked = Participant.objects.select_for_update().filter(pk__in=list(given)).order_by("pk")
-    for pk, stored in locked.values_list("pk", "first_seen_on"):
-        first = Visit.objects.filter(participant_id=pk, voided_at__isnull=True).aggregate(
-            first=Min("occurred_at")
-        )["first"]
-        if first is None:
+    if not given:
+        return
+    for pk, day in _first_seen_days(sorted(given)):
+        given[pk].first_seen_on = day
+
+
+def _first_seen_days(pks: list[int]) -> list[tuple[int, date]]:
+    """(pk, first standing visit's day) of each code that has one, the stored dates
+    corrected on the way."""
+    if connection.vendor != "postgresql":
+        return _first_seen_days_locked_database(pks)
+    participant, visit = Participant._meta.db_table, Visit._meta.db_table
+    ids = ", ".join(str(int(pk)) for pk in pks)
+    # Locked first (in id order), then read in a statement of its own: a concurrent visit
+    # of the same code waits at the lock and the read that follows gets a fresh snapshot
+    # (READ COMMITTED) that sees it, instead of writing back a date computed from half
+    # the visits. Both statements go in one round trip (no parameters: ids are integers,
+    # the time zone a quoted literal).
+    sql = f"""
+        SELECT 1 FROM {participant} WHERE id IN ({ids}) ORDER BY id FOR UPDATE;
+        WITH first AS (
+            SELECT p.id, p.first_seen_on AS stored, (
+                SELECT (MIN(v.occurred_at) AT TIME ZONE %s)::date FROM {visit} v
+                 WHERE v.participant_id = p.id AND v.voided_at IS NULL
+            ) AS day
+              FROM {participant} p WHERE p.id IN ({ids})
+        ), written AS (
+            UPDATE {participant} p SET first_seen_on = first.day FROM first
+             WHERE p.id = first.id AND first.day IS NOT NULL AND first.day <> first.stored
+        )
+        SELECT id, day FROM first WHERE day IS NOT NULL
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [timezone.get_current_timezone_name()])
+        cursor.nextset()
+        return list(cursor.fetchall())
+
+
+def _first_seen_days_locked_database(pks: list[int]) -> list[tuple[int, date]]:
+    # SQLite takes the database's write lock at BEGIN (transaction_mode IMMEDIATE): no
+    # concurrent visit can land between this read and the write that follows it.
+    first = (
+        Visit.objects.filter(participant_id=OuterRef("pk"), voided_at__isnull=True)
+        .order_by()
+        .values("participant_id")
+        .annotate(first=Min("occurred_at"))
+        .values("first")
+    )
+    rows = Participant.objects.filter(pk__in=pks).annotate(first=Subquery(first))
+    days = []
+    for pk, stored, first_at in rows.values_list("pk", "first_seen_on", "first"):
+        if first_at is None:
             continue
-        day = timezone.localdate(first)
+        day = timezone.localdate(first_at)
         if day != stored:
             Participant.objects.filter(pk=pk).update(first_seen_on=day)
-        given[pk].first_seen_on = day
+        days.append((pk, day))
+    return days
 
 
 @transaction.atomic(durable=True)

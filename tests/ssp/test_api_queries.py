@@ -17,22 +17,24 @@ from ..support.intake import new_uuid
 
 pytestmark = pytest.mark.django_db
 
-# The token with its user; capabilities and sites; the site; the items by code; BEGIN;
-# the default location; the participant; the visit; its audit entry; the balances locked;
-# the balances updated; the movements; the outbox job; the supply lines; the code's row
-# locked and its first standing visit read (its first-seen date kept true); COMMIT.
+# The token with its user; capabilities and sites; the site with its default stock
+# location; the lines' items and kits (with their components) by code, one query; BEGIN;
+# the participant; the visit; its audit entry; the balances locked; the balances updated;
+# the movements; the outbox job; the supply lines; the code's first-seen date kept true
+# (its row locked, then its first standing visit read, in one round trip); COMMIT.
 # (Inside a test's transaction BEGIN and COMMIT are a savepoint and its release.)
-QUERIES_PER_VISIT_POST = 17
+QUERIES_PER_VISIT_POST = 15
 
 
-def _post(client, site, items, code="MAKO1993F"):
+def _post(client, site, items, code="MAKO1993F", kits=()):
     return client.post(
         "/api/v1/visits/",
         {
             "client_uuid": new_uuid(),
             "site": site.pk,
             "code": code,
-            "supplies": [{"item": item.code, "quantity": 1} for item in items],
+            "supplies": [{"kit": kit.code, "quantity": 1} for kit in kits]
+            + [{"item": item.code, "quantity": 1} for item in items],
         },
         format="json",
     )
@@ -54,6 +56,25 @@ def test_a_visit_post_takes_the_same_queries_at_1_6_and_12_lines(
     assert len(counts[1]) == len(counts[6]) == len(counts[12]) == QUERIES_PER_VISIT_POST, {
         n: len(q) for n, q in counts.items()
     }
+
+
+def test_a_visit_post_with_a_kit_takes_the_same_queries_at_1_6_and_12_lines(
+    front_desk_ana, site_a, twelve_items, injection_kit
+):
+    client = APIClient()
+    token = token_create(user=front_desk_ana, by=front_desk_ana)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    assert _post(client, site_a, twelve_items[:1]).status_code == 201
+    counts = {}
+    for n in (1, 6, 12):
+        with CaptureQueriesContext(connection) as queries:
+            response = _post(client, site_a, twelve_items[: n - 1], kits=[injection_kit])
+        assert response.status_code == 201, response.content
+        assert len(response.json()["supplies"]) == n
+        counts[n] = len(queries.captured_queries)
+    # The items and the kits with their components are read in one query, whatever the
+    # kinds of line: dispensing reads the components from it, not the database.
+    assert counts == dict.fromkeys((1, 6, 12), QUERIES_PER_VISIT_POST)
 
 
 def test_the_answer_is_the_visit_as_written(front_desk_ana, site_a, twelve_items):
