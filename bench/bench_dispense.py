@@ -13,6 +13,10 @@ write the movement and the outbox job, commit, send the job to Redis), as a visi
   of a busy site handing out one popular item.
 - The reference: the bare SQL of a one-unit dispense (a conditional
   `UPDATE … WHERE quantity >= 1` and an `INSERT` of the movement) from one thread.
+- 1 thread, the outbox job left unsent (`jobs_after_response`, as a web request leaves
+  it until its response is out): the dispense itself, without the after-commit send
+  (read the job, publish it to Redis, mark it sent), which costs about as much again.
+  The jobs stay pending; the run's database is dropped by the next run.
 
 Every item is lot-tracked with two lots, so each call really chooses first-expiry-
 first-out. After the runs the benchmark checks that no call failed and that every
@@ -34,9 +38,13 @@ from inventory.models import FundingSource, Item, Location, Lot, StockBalance
 from inventory.selectors import balance_drift
 from inventory.services import DispenseLine, ReceiptLine, stock_dispense, stock_receive
 from org.roles import ADMIN
+from outbox.services import jobs_after_response
 
 THREADS = 8
 SECONDS = 8.0
+# The one-thread figures and the raw reference take turns in short rounds, so that load
+# from elsewhere on the machine falls on all of them alike: their ratios are what counts.
+ROUNDS = 4
 WARMUP_CALLS = 20
 STOCK_PER_LOT = 500_000  # 18 lots: one receipt holds 10,000,000 units at most
 PREFIX = "Bench dispense"
@@ -45,6 +53,7 @@ ONE = "dispense: 1 thread, one item: throughput"
 DISTINCT = f"dispense: {THREADS} threads, distinct items: throughput"
 SAME = f"dispense: {THREADS} threads, same item: throughput"
 RAW = "dispense: raw SQL UPDATE + INSERT, 1 thread: throughput"
+UNSENT = "dispense: 1 thread, outbox job not sent in the call: throughput"
 
 
 def _seed(user):
@@ -78,13 +87,19 @@ def _seed(user):
     return location, items
 
 
-def _dispense_loop(*, location, item, user, tag):
+def _dispense_loop(*, location, item, user, tag, send=True):
     lines = [DispenseLine(item=item, quantity=1)]
     n = 0
 
     def call():
         nonlocal n
-        stock_dispense(location=location, lines=lines, by=user, reference=f"bench:{tag}:{n}")
+        if send:
+            stock_dispense(location=location, lines=lines, by=user, reference=f"bench:{tag}:{n}")
+        else:
+            with jobs_after_response():  # the ids it collects are dropped: never sent
+                stock_dispense(
+                    location=location, lines=lines, by=user, reference=f"bench:{tag}:{n}"
+                )
         n += 1
 
     return call
@@ -119,8 +134,8 @@ def _raw_loop(*, location, item, user):
     return call
 
 
-def _run(calls) -> dict:
-    """Run each callable in its own thread for SECONDS; return throughput and latencies."""
+def _run(calls, seconds: float = SECONDS) -> dict:
+    """Run each callable in its own thread for `seconds`; return throughput and latencies."""
     barrier = threading.Barrier(len(calls) + 1)
     lock = threading.Lock()
     latencies: list[float] = []
@@ -132,7 +147,7 @@ def _run(calls) -> dict:
             for _ in range(WARMUP_CALLS):  # connects, warms caches; not counted
                 call()
             barrier.wait()
-            deadline = time.perf_counter() + SECONDS
+            deadline = time.perf_counter() + seconds
             while time.perf_counter() < deadline:
                 began = time.perf_counter()
                 call()
@@ -157,8 +172,14 @@ def _run(calls) -> dict:
     seconds = time.perf_counter() - began
     if errors:
         raise RuntimeError(f"{len(errors)} thread(s) failed: {errors[:3]}")
+    return _summary(latencies, seconds)
+
+
+def _summary(latencies: list[float], seconds: float) -> dict:
     ordered = sorted(latencies)
     return {
+        "latencies": latencies,
+        "seconds": seconds,
         "throughput": len(latencies) / seconds,
         "p50": statistics.median(ordered) * 1000,
         "p95": ordered[max(0, int(len(ordered) * 0.95) - 1)] * 1000,
@@ -171,7 +192,6 @@ def run() -> list[dict]:
     location, items = _seed(user)
     close_old_connections()
 
-    one = _run([_dispense_loop(location=location, item=items[0], user=user, tag="one")])
     distinct = _run(
         [
             _dispense_loop(location=location, item=items[1 + i], user=user, tag=f"d{i}")
@@ -184,7 +204,22 @@ def run() -> list[dict]:
             for i in range(THREADS)
         ]
     )
-    raw = _run([_raw_loop(location=location, item=items[-1], user=user)])
+    alone = {
+        "one": _dispense_loop(location=location, item=items[0], user=user, tag="one"),
+        "unsent": _dispense_loop(location=location, item=items[0], user=user, tag="u", send=False),
+        "raw": _raw_loop(location=location, item=items[-1], user=user),
+    }
+    turns = {name: [] for name in alone}
+    for _ in range(ROUNDS):
+        for name, call in alone.items():
+            turns[name].append(_run([call], seconds=SECONDS / ROUNDS))
+    one, unsent, raw = (
+        _summary(
+            [latency for turn in turns[name] for latency in turn["latencies"]],
+            sum(turn["seconds"] for turn in turns[name]),
+        )
+        for name in ("one", "unsent", "raw")
+    )
 
     # Every call committed a movement and its balance together: the ledger still sums.
     drift = balance_drift()
@@ -205,6 +240,7 @@ def run() -> list[dict]:
     return [
         result(RAW, raw["throughput"], unit),
         result(ONE, one["throughput"], unit, reference=RAW),
+        result(UNSENT, unsent["throughput"], unit, reference=RAW),
         result(DISTINCT, distinct["throughput"], unit, reference=ONE),
         result(SAME, same["throughput"], unit, reference=ONE),
         result(

@@ -9,13 +9,17 @@ source "Unrecorded stock", no expiry), and the dispense takes them from there. S
 balance never goes negative, the ledger still sums, funders' lots are not credited
 with units nobody knows they bought, and a count-discrepancy alert asks a manager to
 count the item (inventory/alerts/conditions.py).
+
+On PostgreSQL the lock, the first-expiry-first-out pick, the balance update and the
+ledger insert are one statement (DISPENSE_SQL); SQLite takes the same steps through the
+ORM (`_dispense_orm`). tests/inventory/test_dispense_sql.py holds the two to the same ledger.
 """
 
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -48,6 +52,68 @@ from .common import (
     take_fefo,
     when,
 )
+
+# The dispense as one statement (PostgreSQL): lock every balance of the asked items at
+# the location in pk order (the same lock order as `lock_balances`), pick first-expiry-
+# first-out with a running sum over the usable lots (not expired on the day, quantity
+# > 0; the same order as `fefo_key`: expiry, no expiry last, then lot id), and — only
+# if no item is short — take the units and log them. Short items come back with what
+# was available instead, and nothing is written. The CHECK (quantity >= 0) and the
+# append-only trigger still guard the tables underneath.
+_BALANCE = StockBalance._meta.db_table
+_LOT = Lot._meta.db_table
+_MOVEMENT = StockMovement._meta.db_table
+DISPENSE_SQL = f"""
+WITH demand AS MATERIALIZED (
+    SELECT d.item_id, d.wanted, d.position
+    FROM unnest(%(items)s::bigint[], %(quantities)s::bigint[])
+        WITH ORDINALITY AS d(item_id, wanted, position)
+),
+locked AS MATERIALIZED (
+    SELECT b.id, b.item_id, b.lot_id, b.quantity, lot.expires_on
+    FROM {_BALANCE} b JOIN {_LOT} lot ON lot.id = b.lot_id
+    WHERE b.location_id = %(location)s AND b.item_id = ANY(%(items)s::bigint[])
+    ORDER BY b.id
+    FOR UPDATE OF b
+),
+usable AS MATERIALIZED (
+    SELECT l.id, l.item_id, l.lot_id, l.quantity, l.expires_on, d.wanted, d.position,
+        sum(l.quantity) OVER (
+            PARTITION BY l.item_id ORDER BY l.expires_on NULLS LAST, l.lot_id
+            ROWS UNBOUNDED PRECEDING
+        ) - l.quantity AS before
+    FROM locked l JOIN demand d ON d.item_id = l.item_id
+    WHERE l.quantity > 0 AND (l.expires_on IS NULL OR l.expires_on >= %(on_day)s)
+),
+short AS MATERIALIZED (
+    SELECT d.position, d.item_id, d.wanted, coalesce(sum(u.quantity), 0) AS available
+    FROM demand d LEFT JOIN usable u ON u.item_id = d.item_id
+    GROUP BY d.position, d.item_id, d.wanted
+    HAVING coalesce(sum(u.quantity), 0) < d.wanted
+),
+taken AS MATERIALIZED (
+    SELECT id, item_id, lot_id, position, expires_on, least(quantity, wanted - before) AS units
+    FROM usable
+    WHERE before < wanted AND NOT EXISTS (SELECT FROM short)
+),
+updated AS (
+    UPDATE {_BALANCE} b SET quantity = b.quantity - t.units
+    FROM taken t WHERE b.id = t.id
+    RETURNING b.id
+),
+moved AS (
+    INSERT INTO {_MOVEMENT} (kind, item_id, lot_id, location_id, quantity, reason,
+        reference, occurred_at, recorded_at, recorded_by_id)
+    SELECT %(kind)s, t.item_id, t.lot_id, %(location)s, -t.units, '',
+        %(reference)s, %(occurred_at)s, %(recorded_at)s, %(by)s
+    FROM taken t JOIN updated u ON u.id = t.id
+    ORDER BY t.position, t.expires_on NULLS LAST, t.lot_id
+    RETURNING id, item_id, lot_id, quantity
+)
+SELECT false, id, item_id, lot_id, quantity FROM moved
+UNION ALL
+SELECT true, position, item_id, available, wanted FROM short
+"""
 
 
 def _expand_dispense_lines(errors: Errors, lines: Sequence[DispenseLine]) -> dict[Item, int]:
@@ -169,11 +235,6 @@ def _dispense(
     demand = _expand_dispense_lines(errors, lines)
 
     on_day = timezone.localdate(occurred_at)
-    balances = lock_balances(Q(location=location, item_id__in=[item.pk for item in demand]))
-    usable = defaultdict(list)
-    for balance in balances:
-        if balance.quantity > 0 and not is_expired(balance.lot, on_day):
-            usable[balance.item_id].append(balance)
 
     def movement(**fields) -> StockMovement:
         return StockMovement(
@@ -183,6 +244,34 @@ def _dispense(
             recorded_by=by,
             **fields,
         )
+
+    # PostgreSQL: one statement for the lock, the FEFO pick, the balances and the
+    # ledger. Elsewhere (SQLite, for development) the same steps through the ORM.
+    take = _dispense_sql if connection.vendor == "postgresql" else _dispense_orm
+    created = take(
+        location=location,
+        demand=demand,
+        on_day=on_day,
+        movement=movement,
+        record_shortfall=record_shortfall,
+    )
+    movements_recorded(pairs={(location.pk, item.pk) for item in demand})
+    return created
+
+
+def _dispense_orm(
+    *,
+    location: Location,
+    demand: dict[Item, int],
+    on_day,
+    movement,
+    record_shortfall: bool,
+) -> list[StockMovement]:
+    balances = lock_balances(Q(location=location, item_id__in=[item.pk for item in demand]))
+    usable = defaultdict(list)
+    for balance in balances:
+        if balance.quantity > 0 and not is_expired(balance.lot, on_day):
+            usable[balance.item_id].append(balance)
 
     shortfalls = {}
     for item, quantity in demand.items():
@@ -211,9 +300,113 @@ def _dispense(
             movements.append(
                 movement(kind=MovementKind.DISPENSE, item=item, lot=balance.lot, quantity=-take)
             )
-    created = save(changed, movements)
-    movements_recorded(pairs={(location.pk, item.pk) for item in demand})
-    return created
+    return save(changed, movements)
+
+
+def _dispense_sql(
+    *,
+    location: Location,
+    demand: dict[Item, int],
+    on_day,
+    movement,
+    record_shortfall: bool,
+) -> list[StockMovement]:
+    written, short = _take_sql(location=location, demand=demand, on_day=on_day, movement=movement)
+    if not short:
+        return written
+    items = list(demand)
+    if not record_shortfall:
+        position, _item_id, available, wanted = short[0]
+        raise InsufficientStock(
+            item=items[position - 1], location=location, requested=wanted, available=available
+        )
+    # Rare: record what the books lack (the balances asked for stay locked by the
+    # statement that found them short), then take again; now nothing is short.
+    found = _found_sql(
+        location=location,
+        shortfalls={
+            items[position - 1]: wanted - available for position, _, available, wanted in short
+        },
+        movement=movement,
+    )
+    written, short = _take_sql(location=location, demand=demand, on_day=on_day, movement=movement)
+    if short:
+        raise RuntimeError(f"still short after recording the shortfall: {short}")
+    return found + written
+
+
+def _found_sql(*, location: Location, shortfalls: dict[Item, int], movement) -> list[StockMovement]:
+    """`_found_at_dispense` for the one-statement path: the missing units onto each
+    item's placeholder lot, as SHORTFALL adjustments, before the dispense takes them."""
+    lots = shortfall_lots(list(shortfalls))
+    # Rows new to this location are inserted sorted, then locked in one more ordered
+    # statement (the rows already there are locked by this transaction already).
+    ensure_balances({(location.pk, lot.pk, item_id) for item_id, lot in lots.items()})
+    rows = {
+        b.lot_id: b
+        for b in lock_balances(Q(location=location, lot_id__in=[lot.pk for lot in lots.values()]))
+    }
+    changed: dict[int, StockBalance] = {}
+    movements = []
+    for item, units in shortfalls.items():
+        row = rows[lots[item.pk].pk]
+        row.quantity += units
+        changed[row.pk] = row
+        movements.append(
+            movement(
+                kind=MovementKind.ADJUSTMENT,
+                reason=AdjustmentReason.SHORTFALL,
+                item=item,
+                lot=row.lot,
+                quantity=units,
+            )
+        )
+    return save(changed, movements)
+
+
+def _take_sql(*, location: Location, demand: dict[Item, int], on_day, movement):
+    """Run DISPENSE_SQL. Returns (the movements written, in ledger order; the short
+    items as (position in demand from 1, item id, available, wanted), first first),
+    and when any item is short nothing was written."""
+    template = movement(kind=MovementKind.DISPENSE, quantity=0)
+    recorded_at = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            DISPENSE_SQL,
+            {
+                "items": [item.pk for item in demand],
+                "quantities": list(demand.values()),
+                "location": location.pk,
+                "on_day": on_day,
+                "kind": MovementKind.DISPENSE.value,
+                "reference": template.reference,
+                "occurred_at": template.occurred_at,
+                "recorded_at": recorded_at,
+                "by": template.recorded_by_id,
+            },
+        )
+        rows = cursor.fetchall()
+    short = sorted(tuple(row[1:]) for row in rows if row[0])
+    if short:
+        return [], short
+    items = {item.pk: item for item in demand}
+    written = []
+    taken: dict[int, int] = defaultdict(int)
+    for _, pk, item_id, lot_id, quantity in sorted(rows, key=lambda row: row[1]):
+        done = movement(
+            kind=MovementKind.DISPENSE, item=items[item_id], lot_id=lot_id, quantity=quantity
+        )
+        # As if read back: the row exists, with these values.
+        done.pk = pk
+        done.recorded_at = recorded_at
+        done._state.adding = False
+        done._state.db = connection.alias
+        written.append(done)
+        taken[item_id] -= quantity
+    if taken != {item.pk: units for item, units in demand.items()}:
+        # Cannot happen while the statement holds the locks; never commit it if it does.
+        raise RuntimeError(f"dispense statement took {dict(taken)} for {demand}")
+    return written, []
 
 
 def _reverse(
