@@ -1,7 +1,6 @@
 """Turning findings into alert rows (raise what is new, refresh what still holds,
 resolve what has cleared), acknowledging them, and who sees them."""
 
-import json
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -13,6 +12,7 @@ from django.utils.translation import gettext
 from .. import selectors
 from ..models import AlertSeverity, StockAlert
 from .conditions import Finding, Pair, ScanResult, alerts_findings
+from .sql import FINDINGS_AT_PAIRS_SQL, FINDINGS_EVERYWHERE_SQL, findings_parameters
 
 # The full scan holds this PostgreSQL advisory lock exclusively; a per-pair check holds
 # it shared plus a lock on its own (location, item) keys, so overlapping copies of the
@@ -101,10 +101,6 @@ def _reconcile_orm(*, findings: list[Finding], open_alerts: QuerySet, keep, now)
 
 
 ALERT = StockAlert._meta.db_table
-FINDINGS = """
-    SELECT * FROM jsonb_to_recordset(%(findings)s::jsonb) AS f(
-        condition text, severity text, location_id int, item_id int, lot_id int, facts jsonb)
-"""
 SAME_SUBJECT = """
     f.condition = a.condition AND f.location_id = a.location_id AND f.item_id = a.item_id
     AND COALESCE(f.lot_id, 0) = COALESCE(a.lot_id, 0)
@@ -115,12 +111,13 @@ AT_PAIRS = """
     a.resolved_at IS NULL AND (a.location_id, a.item_id) IN (
         SELECT * FROM unnest(%(locations)s::int[], %(items)s::int[]))
 """
-# One statement, so the findings are parsed once. New alerts: the findings with no open
-# alert; the one-open-alert index (stock_alert_one_open_per_subject, named by its
-# expression and predicate) turns away one another writer raised meanwhile. Cleared
-# alerts resolved, changed facts refreshed: the rows to write are locked first in
-# primary-key order, as the digest locks them, so the two never deadlock. The rows the
-# INSERT adds are not seen by the UPDATEs (one snapshot), and need nothing from them.
+# One statement: the findings are computed by the database (sql.py) and compared with
+# the open alerts there. New alerts: the findings with no open alert; the one-open-alert
+# index (stock_alert_one_open_per_subject, named by its expression and predicate) turns
+# away one another writer raised meanwhile. Cleared alerts resolved, changed facts
+# refreshed: the rows to write are locked first in primary-key order, as the digest
+# locks them, so the two never deadlock. The rows the INSERT adds are not seen by the
+# UPDATEs (one snapshot), and need nothing from them.
 RECONCILE_SQL = """
     WITH f AS MATERIALIZED ({FINDINGS}),
     raised AS (
@@ -148,62 +145,51 @@ RECONCILE_SQL = """
         WHERE a.id = locked.id AND {SAME_SUBJECT} AND f.facts <> a.facts
         RETURNING a.id
     )
-    SELECT (SELECT count(*) FROM raised), (SELECT count(*) FROM resolved),
-           (SELECT count(*) FROM refreshed)
+    SELECT (SELECT count(*) FROM f), (SELECT count(*) FROM raised),
+           (SELECT count(*) FROM resolved), (SELECT count(*) FROM refreshed)
 """
 RECONCILE_EVERYWHERE_SQL, RECONCILE_AT_PAIRS_SQL = (
-    RECONCILE_SQL.format(FINDINGS=FINDINGS, ALERT=ALERT, SAME_SUBJECT=SAME_SUBJECT, scope=scope)
-    for scope in (EVERYWHERE, AT_PAIRS)
+    RECONCILE_SQL.format(FINDINGS=findings, ALERT=ALERT, SAME_SUBJECT=SAME_SUBJECT, scope=scope)
+    for findings, scope in (
+        (FINDINGS_EVERYWHERE_SQL, EVERYWHERE),
+        (FINDINGS_AT_PAIRS_SQL, AT_PAIRS),
+    )
 )
 
 
-def _reconcile_sql(*, findings: list[Finding], pairs: set[Pair] | None, now) -> ScanResult:
-    """The same as _reconcile_orm in one statement on PostgreSQL: the findings go to the
-    database as one JSON parameter and are compared with the open alerts there."""
-    found = [
-        {
-            "condition": f.condition,
-            "severity": f.severity,
-            "location_id": f.location_id,
-            "item_id": f.item_id,
-            "lot_id": f.lot_id,
-            "facts": f.facts,
-        }
-        for f in findings
-        if pairs is None or (f.location_id, f.item_id) in pairs
-    ]
-    scope = sorted(pairs or ())
+def _reconcile_sql(*, pairs: set[Pair] | None, now) -> ScanResult:
+    """Findings and reconciliation in one statement on PostgreSQL: the same result as
+    `alerts_findings` reconciled by `_reconcile_orm` (tests/inventory/test_alerts_sql.py)."""
     parameters = {
-        "findings": json.dumps(found),
+        **findings_parameters(today=timezone.localdate(now), now=timezone.now(), pairs=pairs),
         "now": now,
-        "locations": [location_id for location_id, _ in scope],
-        "items": [item_id for _, item_id in scope],
     }
     with connection.cursor() as cursor:
         cursor.execute(
             RECONCILE_EVERYWHERE_SQL if pairs is None else RECONCILE_AT_PAIRS_SQL, parameters
         )
-        raised, resolved, refreshed = cursor.fetchone()
-    return ScanResult(holding=len(found), raised=raised, resolved=resolved, refreshed=refreshed)
+        holding, raised, resolved, refreshed = cursor.fetchone()
+    return ScanResult(holding=holding, raised=raised, resolved=resolved, refreshed=refreshed)
 
 
-def _reconcile(*, findings: list[Finding], pairs: set[Pair] | None, now) -> ScanResult:
-    """Make the open alerts in scope (all, or those of `pairs`) match the findings."""
+def _reconcile(*, pairs: set[Pair] | None, now) -> ScanResult:
+    """Make the open alerts in scope (all, or those of `pairs`) match what holds now."""
     if connection.vendor == "postgresql":
-        return _reconcile_sql(findings=findings, pairs=pairs, now=now)
+        return _reconcile_sql(pairs=pairs, now=now)
+    today = timezone.localdate(now)
     if pairs is None:
         return _reconcile_orm(
-            findings=findings,
+            findings=alerts_findings(today=today),
             open_alerts=StockAlert.objects.filter(resolved_at__isnull=True),
             keep=lambda location_id, item_id: True,
             now=now,
         )
+    location_ids = {location_id for location_id, _ in pairs}
+    item_ids = {item_id for _, item_id in pairs}
     return _reconcile_orm(
-        findings=findings,
+        findings=alerts_findings(today=today, location_ids=location_ids, item_ids=item_ids),
         open_alerts=StockAlert.objects.filter(
-            resolved_at__isnull=True,
-            location_id__in={location_id for location_id, _ in pairs},
-            item_id__in={item_id for _, item_id in pairs},
+            resolved_at__isnull=True, location_id__in=location_ids, item_id__in=item_ids
         ),
         # The queries cover every location × every item named; act on the pairs asked only.
         keep=lambda location_id, item_id: (location_id, item_id) in pairs,
@@ -216,8 +202,7 @@ def alerts_scan(*, now: datetime | None = None) -> ScanResult:
     """Evaluate every condition everywhere; raise, refresh and resolve alerts."""
     now = now or timezone.now()
     _lock(pairs=None)
-    findings = alerts_findings(today=timezone.localdate(now))
-    return _reconcile(findings=findings, pairs=None, now=now)
+    return _reconcile(pairs=None, now=now)
 
 
 @transaction.atomic(durable=True)
@@ -228,12 +213,7 @@ def alerts_check(*, pairs: Iterable[Pair], now: datetime | None = None) -> ScanR
     if not pairs:
         return ScanResult(holding=0, raised=0, resolved=0, refreshed=0)
     _lock(pairs=pairs)
-    location_ids = {location_id for location_id, _ in pairs}
-    item_ids = {item_id for _, item_id in pairs}
-    findings = alerts_findings(
-        today=timezone.localdate(now), location_ids=location_ids, item_ids=item_ids
-    )
-    return _reconcile(findings=findings, pairs=pairs, now=now)
+    return _reconcile(pairs=pairs, now=now)
 
 
 @transaction.atomic(durable=True)
