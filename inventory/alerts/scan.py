@@ -101,10 +101,6 @@ def _reconcile_orm(*, findings: list[Finding], open_alerts: QuerySet, keep, now)
 
 
 ALERT = StockAlert._meta.db_table
-SAME_SUBJECT = """
-    f.condition = a.condition AND f.location_id = a.location_id AND f.item_id = a.item_id
-    AND COALESCE(f.lot_id, 0) = COALESCE(a.lot_id, 0)
-"""
 # The open alerts in scope: every one for the scan, the pairs asked for a check.
 EVERYWHERE = "a.resolved_at IS NULL"
 AT_PAIRS = """
@@ -112,44 +108,54 @@ AT_PAIRS = """
         SELECT * FROM unnest(%(locations)s::int[], %(items)s::int[]))
 """
 # One statement: the findings are computed by the database (sql.py) and compared with
-# the open alerts there. New alerts: the findings with no open alert; the one-open-alert
-# index (stock_alert_one_open_per_subject, named by its expression and predicate) turns
-# away one another writer raised meanwhile. Cleared alerts resolved, changed facts
+# the open alerts there, by one FULL JOIN on the subject (a hash or merge join whatever
+# the row estimates, which are poor for a CTE and for a table the scan just filled) that
+# keeps only what must change. New alerts: findings with no open alert; the one-open-
+# alert index (stock_alert_one_open_per_subject, named by its expression and predicate)
+# turns away one another writer raised meanwhile. Cleared alerts resolved, changed facts
 # refreshed: the rows to write are locked first in primary-key order, as the digest
 # locks them, so the two never deadlock. The rows the INSERT adds are not seen by the
 # UPDATEs (one snapshot), and need nothing from them.
 RECONCILE_SQL = """
     WITH f AS MATERIALIZED ({FINDINGS}),
+    diff AS MATERIALIZED (
+        SELECT f.condition, f.severity, f.location_id, f.item_id, f.lot_id, f.facts,
+               a.id AS alert_id
+        FROM f FULL JOIN (SELECT * FROM {ALERT} a WHERE {scope}) a
+          ON f.condition = a.condition AND f.location_id = a.location_id
+         AND f.item_id = a.item_id AND COALESCE(f.lot_id, 0) = COALESCE(a.lot_id, 0)
+        WHERE a.id IS NULL OR f.condition IS NULL OR f.facts <> a.facts
+    ),
     raised AS (
         INSERT INTO {ALERT} AS a
             (condition, severity, location_id, item_id, lot_id, facts, raised_at)
-        SELECT condition, severity, location_id, item_id, lot_id, facts, %(now)s FROM f
-        WHERE NOT EXISTS (SELECT 1 FROM {ALERT} a WHERE a.resolved_at IS NULL AND {SAME_SUBJECT})
+        SELECT condition, severity, location_id, item_id, lot_id, facts, %(now)s FROM diff
+        WHERE alert_id IS NULL
         ON CONFLICT (condition, location_id, item_id, COALESCE(lot_id, 0))
             WHERE resolved_at IS NULL DO NOTHING
         RETURNING a.id
     ),
     locked AS (
         SELECT a.id FROM {ALERT} a
-        WHERE {scope}
-          AND NOT EXISTS (SELECT 1 FROM f WHERE {SAME_SUBJECT} AND f.facts = a.facts)
+        WHERE a.resolved_at IS NULL
+          AND a.id IN (SELECT alert_id FROM diff WHERE alert_id IS NOT NULL)
         ORDER BY a.id FOR UPDATE
     ),
     resolved AS (
-        UPDATE {ALERT} a SET resolved_at = %(now)s FROM locked
-        WHERE a.id = locked.id AND NOT EXISTS (SELECT 1 FROM f WHERE {SAME_SUBJECT})
+        UPDATE {ALERT} a SET resolved_at = %(now)s FROM locked, diff
+        WHERE a.id = locked.id AND diff.alert_id = locked.id AND diff.condition IS NULL
         RETURNING a.id
     ),
     refreshed AS (
-        UPDATE {ALERT} a SET facts = f.facts FROM locked, f
-        WHERE a.id = locked.id AND {SAME_SUBJECT} AND f.facts <> a.facts
+        UPDATE {ALERT} a SET facts = diff.facts FROM locked, diff
+        WHERE a.id = locked.id AND diff.alert_id = locked.id AND diff.condition IS NOT NULL
         RETURNING a.id
     )
     SELECT (SELECT count(*) FROM f), (SELECT count(*) FROM raised),
            (SELECT count(*) FROM resolved), (SELECT count(*) FROM refreshed)
 """
 RECONCILE_EVERYWHERE_SQL, RECONCILE_AT_PAIRS_SQL = (
-    RECONCILE_SQL.format(FINDINGS=findings, ALERT=ALERT, SAME_SUBJECT=SAME_SUBJECT, scope=scope)
+    RECONCILE_SQL.format(FINDINGS=findings, ALERT=ALERT, scope=scope)
     for findings, scope in (
         (FINDINGS_EVERYWHERE_SQL, EVERYWHERE),
         (FINDINGS_AT_PAIRS_SQL, AT_PAIRS),

@@ -7,9 +7,8 @@ Python.
 Each part mirrors one step of conditions.py:
 - `bal`/`on_hand`: the balances, usable stock (expired lots excluded) per pair;
 - `used`: the 90-day consumption, dispenses net of the reversals of dispenses. A
-  reversal is matched to its dispense by a join on (reference, location, lot) against
-  the distinct dispensed subjects of the references reversed, not by a subquery per
-  ledger row;
+  reversal is matched to its dispense by a semi-join on (reference, location, lot),
+  not by a subquery per ledger row;
 - `levels`: below reorder point and projected stock-out, active items and locations only;
 - `counted_off`/`found`: the latest count of the lookback off by more than the threshold,
   and units found at dispense since the pair's latest count (which take precedence).
@@ -65,8 +64,9 @@ def _findings_query(*, scoped: bool) -> str:
         if scoped
         else ""
     )
-    # Python's `timezone.localdate(...).isoformat()`, whatever the session's DateStyle.
-    local_day = "to_char(({} AT TIME ZONE %(tz)s)::date, 'YYYY-MM-DD')"
+    # Python's `timezone.localdate(...).isoformat()`: JSON writes dates in ISO 8601
+    # whatever the session's DateStyle.
+    local_day = "({} AT TIME ZONE %(tz)s)::date"
     return f"""
     WITH {scope_cte}
     severity AS (
@@ -84,28 +84,23 @@ def _findings_query(*, scoped: bool) -> str:
                    WHERE expires_on IS NULL OR expires_on >= %(today)s), 0) AS usable
         FROM bal GROUP BY location_id, item_id
     ),
-    window_moves AS MATERIALIZED (
-        SELECT m.location_id, m.item_id, m.lot_id, m.kind, m.reference, m.quantity
-        FROM {MOVEMENT} m
-        WHERE m.occurred_at >= %(window_start)s
-          AND (m.kind = %(dispense)s OR (m.kind = %(adjustment)s AND m.reason = %(reversal)s))
-          {s["mov"]}
-    ),
-    reversals AS (SELECT * FROM window_moves WHERE kind = %(adjustment)s),
-    -- The (reference, location, lot) subjects that were dispensed, among the references
-    -- reversed: the reversals that join one gave units back (an undone dispense).
-    dispensed_subjects AS (
-        SELECT DISTINCT d.reference, d.location_id, d.lot_id
-        FROM {MOVEMENT} d
-        WHERE d.kind = %(dispense)s AND d.reference IN (SELECT reference FROM reversals)
-    ),
+    -- Dispenses, and the reversals that gave dispensed units back: those whose
+    -- (reference, location, lot) was dispensed, found by a semi-join the planner runs
+    -- by hash or by the reference index, not a subquery per ledger row.
     used AS (
         SELECT location_id, item_id, -sum(quantity) AS used
         FROM (
-            SELECT location_id, item_id, quantity FROM window_moves WHERE kind = %(dispense)s
+            SELECT m.location_id, m.item_id, m.quantity
+            FROM {MOVEMENT} m
+            WHERE m.occurred_at >= %(window_start)s AND m.kind = %(dispense)s {s["mov"]}
             UNION ALL
-            SELECT r.location_id, r.item_id, r.quantity
-            FROM reversals r JOIN dispensed_subjects d USING (reference, location_id, lot_id)
+            SELECT m.location_id, m.item_id, m.quantity
+            FROM {MOVEMENT} m
+            WHERE m.occurred_at >= %(window_start)s
+              AND m.kind = %(adjustment)s AND m.reason = %(reversal)s {s["mov"]}
+              AND (m.reference, m.location_id, m.lot_id) IN (
+                  SELECT d.reference, d.location_id, d.lot_id
+                  FROM {MOVEMENT} d WHERE d.kind = %(dispense)s)
         ) moves
         GROUP BY location_id, item_id
     ),
@@ -172,7 +167,7 @@ def _findings_query(*, scoped: bool) -> str:
                jsonb_build_object(
                    'on_hand', quantity,
                    'lot_number', lot_number,
-                   'expires_on', to_char(expires_on, 'YYYY-MM-DD'),
+                   'expires_on', expires_on,
                    'days_to_expiry', expires_on - %(today)s::date
                ) AS facts
         FROM bal WHERE quantity > 0 AND expires_on <= %(horizon)s
