@@ -209,6 +209,8 @@ def _first_scan() -> tuple:
     for _ in range(3):
         with connection.cursor() as cursor:
             cursor.execute("DELETE FROM inventory_stockalert")
+            # A first scan meets no dead rows of the previous round in the alert indexes.
+            cursor.execute("VACUUM inventory_stockalert")
         began = time.perf_counter()
         scan = alerts_scan()
         durations.append(time.perf_counter() - began)

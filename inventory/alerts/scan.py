@@ -119,7 +119,7 @@ AT_PAIRS = """
 RECONCILE_SQL = """
     WITH f AS MATERIALIZED ({FINDINGS}),
     diff AS MATERIALIZED (
-        SELECT f.condition, f.severity, f.location_id, f.item_id, f.lot_id, f.facts,
+        SELECT f.condition, f.location_id, f.item_id, f.lot_id, f.facts,
                a.id AS alert_id
         FROM f FULL JOIN (SELECT * FROM {ALERT} a WHERE {scope}) a
           ON f.condition = a.condition AND f.location_id = a.location_id
@@ -129,7 +129,10 @@ RECONCILE_SQL = """
     raised AS (
         INSERT INTO {ALERT} AS a
             (condition, severity, location_id, item_id, lot_id, facts, raised_at)
-        SELECT condition, severity, location_id, item_id, lot_id, facts, %(now)s FROM diff
+        SELECT condition, s.severity, location_id, item_id, lot_id, facts, %(now)s
+        FROM diff
+        JOIN unnest(%(conditions)s::text[], %(severities)s::text[]) AS s(condition, severity)
+            USING (condition)
         WHERE alert_id IS NULL
         ON CONFLICT (condition, location_id, item_id, COALESCE(lot_id, 0))
             WHERE resolved_at IS NULL DO NOTHING

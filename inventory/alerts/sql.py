@@ -69,10 +69,6 @@ def _findings_query(*, scoped: bool) -> str:
     local_day = "({} AT TIME ZONE %(tz)s)::date"
     return f"""
     WITH {scope_cte}
-    severity AS (
-        SELECT * FROM unnest(%(conditions)s::text[], %(severities)s::text[])
-            AS s(condition, severity)
-    ),
     bal AS (
         SELECT b.location_id, b.item_id, b.lot_id, b.quantity, lot.expires_on, lot.lot_number
         FROM {BALANCE} b JOIN {LOT} lot ON lot.id = b.lot_id
@@ -200,8 +196,7 @@ def _findings_query(*, scoped: bool) -> str:
         WHERE NOT EXISTS (
             SELECT 1 FROM found f WHERE f.location_id = o.location_id AND f.item_id = o.item_id)
     )
-    SELECT f.condition, s.severity, f.location_id, f.item_id, f.lot_id, f.facts
-    FROM findings f JOIN severity s USING (condition)
+    SELECT condition, location_id, item_id, lot_id, facts FROM findings
     """
 
 
@@ -229,6 +224,7 @@ def findings_parameters(*, today: date, now: datetime, pairs: set[Pair] | None) 
         "understock_months": float(settings.SSP_STOCK_UNDERSTOCK_MONTHS),
         "stockout_days": settings.SSP_ALERT_STOCKOUT_DAYS,
         "threshold": settings.SSP_ALERT_COUNT_DISCREPANCY,
+        # The severity of each condition, for the alerts raised (scan.py).
         "conditions": [str(condition) for condition in SEVERITY],
         "severities": [str(severity) for severity in SEVERITY.values()],
         "dispense": MovementKind.DISPENSE.value,
@@ -255,5 +251,5 @@ def alerts_findings_sql(
         return [
             # Django's PostgreSQL backend hands jsonb over as text.
             Finding(condition, location_id, item_id, lot_id, json.loads(facts))
-            for condition, _, location_id, item_id, lot_id, facts in cursor.fetchall()
+            for condition, location_id, item_id, lot_id, facts in cursor.fetchall()
         ]
