@@ -3,8 +3,10 @@
 `alerts_findings` (conditions.py) evaluates every condition for a scope (everything,
 or a few location × item pairs) in a fixed number of set-based queries; `alerts_scan`
 and `alerts_check` (scan.py) turn findings into alert rows: raise what is new, refresh
-what still holds, resolve what has cleared. The digest (digest.py) announces each new
-alert once.
+what still holds, resolve what has cleared. On PostgreSQL they do both in one
+statement, the findings computed by the query of sql.py (tested equal to
+`alerts_findings`, the reference and SQLite's path). The digest (digest.py) announces
+each new alert once.
 """
 
 from .conditions import COUNT_LOOKBACK_DAYS, SEVERITY, Finding, ScanResult, alerts_findings

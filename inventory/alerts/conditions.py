@@ -131,7 +131,12 @@ def alerts_findings(
             "daily_use": round(per_day, 2),
         }
         if per_day > 0:
-            facts["days_left"] = round(on_hand / per_day, 1)
+            # on hand / daily use, rounded half up in whole numbers: the SQL path (sql.py)
+            # computes the same figure, where a float's rounding would differ at ties.
+            window = selectors.CONSUMPTION_WINDOW_DAYS
+            facts["days_left"] = (
+                (on_hand * window * 20 + level.consumed_90d) // (2 * level.consumed_90d) / 10
+            )
         pair = (level.location.pk, level.item.pk)
         if level.below_reorder_point:
             findings.append(Finding(AlertCondition.BELOW_REORDER_POINT, *pair, None, facts))

@@ -1,7 +1,6 @@
 """Turning findings into alert rows (raise what is new, refresh what still holds,
 resolve what has cleared), acknowledging them, and who sees them."""
 
-import json
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -13,6 +12,7 @@ from django.utils.translation import gettext
 from .. import selectors
 from ..models import AlertSeverity, StockAlert
 from .conditions import Finding, Pair, ScanResult, alerts_findings
+from .sql import FINDINGS_AT_PAIRS_SQL, FINDINGS_EVERYWHERE_SQL, findings_parameters
 
 # The full scan holds this PostgreSQL advisory lock exclusively; a per-pair check holds
 # it shared plus a lock on its own (location, item) keys, so overlapping copies of the
@@ -101,109 +101,104 @@ def _reconcile_orm(*, findings: list[Finding], open_alerts: QuerySet, keep, now)
 
 
 ALERT = StockAlert._meta.db_table
-FINDINGS = """
-    SELECT * FROM jsonb_to_recordset(%(findings)s::jsonb) AS f(
-        condition text, severity text, location_id int, item_id int, lot_id int, facts jsonb)
-"""
-SAME_SUBJECT = """
-    f.condition = a.condition AND f.location_id = a.location_id AND f.item_id = a.item_id
-    AND COALESCE(f.lot_id, 0) = COALESCE(a.lot_id, 0)
-"""
 # The open alerts in scope: every one for the scan, the pairs asked for a check.
 EVERYWHERE = "a.resolved_at IS NULL"
 AT_PAIRS = """
     a.resolved_at IS NULL AND (a.location_id, a.item_id) IN (
         SELECT * FROM unnest(%(locations)s::int[], %(items)s::int[]))
 """
-# One statement, so the findings are parsed once. New alerts: the findings with no open
-# alert; the one-open-alert index (stock_alert_one_open_per_subject, named by its
-# expression and predicate) turns away one another writer raised meanwhile. Cleared
-# alerts resolved, changed facts refreshed: the rows to write are locked first in
-# primary-key order, as the digest locks them, so the two never deadlock. The rows the
-# INSERT adds are not seen by the UPDATEs (one snapshot), and need nothing from them.
+# One statement: the findings are computed by the database (sql.py) and compared with
+# the open alerts there, by one FULL JOIN on the subject (a hash or merge join whatever
+# the row estimates, which are poor for a CTE and for a table the scan just filled) that
+# keeps only what must change. New alerts: findings with no open alert; the one-open-
+# alert index (stock_alert_one_open_per_subject, named by its expression and predicate)
+# turns away one another writer raised meanwhile. Cleared alerts resolved, changed facts
+# refreshed: the rows to write are locked first in primary-key order, as the digest
+# locks them, so the two never deadlock. The rows the INSERT adds are not seen by the
+# UPDATEs (one snapshot), and need nothing from them.
 RECONCILE_SQL = """
     WITH f AS MATERIALIZED ({FINDINGS}),
+    diff AS MATERIALIZED (
+        SELECT f.condition, f.location_id, f.item_id, f.lot_id, f.facts,
+               a.id AS alert_id
+        FROM f FULL JOIN (SELECT * FROM {ALERT} a WHERE {scope}) a
+          ON f.condition = a.condition AND f.location_id = a.location_id
+         AND f.item_id = a.item_id AND COALESCE(f.lot_id, 0) = COALESCE(a.lot_id, 0)
+        WHERE a.id IS NULL OR f.condition IS NULL OR f.facts <> a.facts
+    ),
     raised AS (
         INSERT INTO {ALERT} AS a
             (condition, severity, location_id, item_id, lot_id, facts, raised_at)
-        SELECT condition, severity, location_id, item_id, lot_id, facts, %(now)s FROM f
-        WHERE NOT EXISTS (SELECT 1 FROM {ALERT} a WHERE a.resolved_at IS NULL AND {SAME_SUBJECT})
+        SELECT condition, s.severity, location_id, item_id, lot_id, facts, %(now)s
+        FROM diff
+        JOIN unnest(%(conditions)s::text[], %(severities)s::text[]) AS s(condition, severity)
+            USING (condition)
+        WHERE alert_id IS NULL
         ON CONFLICT (condition, location_id, item_id, COALESCE(lot_id, 0))
             WHERE resolved_at IS NULL DO NOTHING
         RETURNING a.id
     ),
     locked AS (
         SELECT a.id FROM {ALERT} a
-        WHERE {scope}
-          AND NOT EXISTS (SELECT 1 FROM f WHERE {SAME_SUBJECT} AND f.facts = a.facts)
+        WHERE a.resolved_at IS NULL
+          AND a.id IN (SELECT alert_id FROM diff WHERE alert_id IS NOT NULL)
         ORDER BY a.id FOR UPDATE
     ),
     resolved AS (
-        UPDATE {ALERT} a SET resolved_at = %(now)s FROM locked
-        WHERE a.id = locked.id AND NOT EXISTS (SELECT 1 FROM f WHERE {SAME_SUBJECT})
+        UPDATE {ALERT} a SET resolved_at = %(now)s FROM locked, diff
+        WHERE a.id = locked.id AND diff.alert_id = locked.id AND diff.condition IS NULL
         RETURNING a.id
     ),
     refreshed AS (
-        UPDATE {ALERT} a SET facts = f.facts FROM locked, f
-        WHERE a.id = locked.id AND {SAME_SUBJECT} AND f.facts <> a.facts
+        UPDATE {ALERT} a SET facts = diff.facts FROM locked, diff
+        WHERE a.id = locked.id AND diff.alert_id = locked.id AND diff.condition IS NOT NULL
         RETURNING a.id
     )
-    SELECT (SELECT count(*) FROM raised), (SELECT count(*) FROM resolved),
-           (SELECT count(*) FROM refreshed)
+    SELECT (SELECT count(*) FROM f), (SELECT count(*) FROM raised),
+           (SELECT count(*) FROM resolved), (SELECT count(*) FROM refreshed)
 """
 RECONCILE_EVERYWHERE_SQL, RECONCILE_AT_PAIRS_SQL = (
-    RECONCILE_SQL.format(FINDINGS=FINDINGS, ALERT=ALERT, SAME_SUBJECT=SAME_SUBJECT, scope=scope)
-    for scope in (EVERYWHERE, AT_PAIRS)
+    RECONCILE_SQL.format(FINDINGS=findings, ALERT=ALERT, scope=scope)
+    for findings, scope in (
+        (FINDINGS_EVERYWHERE_SQL, EVERYWHERE),
+        (FINDINGS_AT_PAIRS_SQL, AT_PAIRS),
+    )
 )
 
 
-def _reconcile_sql(*, findings: list[Finding], pairs: set[Pair] | None, now) -> ScanResult:
-    """The same as _reconcile_orm in one statement on PostgreSQL: the findings go to the
-    database as one JSON parameter and are compared with the open alerts there."""
-    found = [
-        {
-            "condition": f.condition,
-            "severity": f.severity,
-            "location_id": f.location_id,
-            "item_id": f.item_id,
-            "lot_id": f.lot_id,
-            "facts": f.facts,
-        }
-        for f in findings
-        if pairs is None or (f.location_id, f.item_id) in pairs
-    ]
-    scope = sorted(pairs or ())
+def _reconcile_sql(*, pairs: set[Pair] | None, now) -> ScanResult:
+    """Findings and reconciliation in one statement on PostgreSQL: the same result as
+    `alerts_findings` reconciled by `_reconcile_orm` (tests/inventory/test_alerts_sql.py)."""
     parameters = {
-        "findings": json.dumps(found),
+        **findings_parameters(today=timezone.localdate(now), now=timezone.now(), pairs=pairs),
         "now": now,
-        "locations": [location_id for location_id, _ in scope],
-        "items": [item_id for _, item_id in scope],
     }
     with connection.cursor() as cursor:
         cursor.execute(
             RECONCILE_EVERYWHERE_SQL if pairs is None else RECONCILE_AT_PAIRS_SQL, parameters
         )
-        raised, resolved, refreshed = cursor.fetchone()
-    return ScanResult(holding=len(found), raised=raised, resolved=resolved, refreshed=refreshed)
+        holding, raised, resolved, refreshed = cursor.fetchone()
+    return ScanResult(holding=holding, raised=raised, resolved=resolved, refreshed=refreshed)
 
 
-def _reconcile(*, findings: list[Finding], pairs: set[Pair] | None, now) -> ScanResult:
-    """Make the open alerts in scope (all, or those of `pairs`) match the findings."""
+def _reconcile(*, pairs: set[Pair] | None, now) -> ScanResult:
+    """Make the open alerts in scope (all, or those of `pairs`) match what holds now."""
     if connection.vendor == "postgresql":
-        return _reconcile_sql(findings=findings, pairs=pairs, now=now)
+        return _reconcile_sql(pairs=pairs, now=now)
+    today = timezone.localdate(now)
     if pairs is None:
         return _reconcile_orm(
-            findings=findings,
+            findings=alerts_findings(today=today),
             open_alerts=StockAlert.objects.filter(resolved_at__isnull=True),
             keep=lambda location_id, item_id: True,
             now=now,
         )
+    location_ids = {location_id for location_id, _ in pairs}
+    item_ids = {item_id for _, item_id in pairs}
     return _reconcile_orm(
-        findings=findings,
+        findings=alerts_findings(today=today, location_ids=location_ids, item_ids=item_ids),
         open_alerts=StockAlert.objects.filter(
-            resolved_at__isnull=True,
-            location_id__in={location_id for location_id, _ in pairs},
-            item_id__in={item_id for _, item_id in pairs},
+            resolved_at__isnull=True, location_id__in=location_ids, item_id__in=item_ids
         ),
         # The queries cover every location × every item named; act on the pairs asked only.
         keep=lambda location_id, item_id: (location_id, item_id) in pairs,
@@ -216,8 +211,7 @@ def alerts_scan(*, now: datetime | None = None) -> ScanResult:
     """Evaluate every condition everywhere; raise, refresh and resolve alerts."""
     now = now or timezone.now()
     _lock(pairs=None)
-    findings = alerts_findings(today=timezone.localdate(now))
-    return _reconcile(findings=findings, pairs=None, now=now)
+    return _reconcile(pairs=None, now=now)
 
 
 @transaction.atomic(durable=True)
@@ -228,12 +222,7 @@ def alerts_check(*, pairs: Iterable[Pair], now: datetime | None = None) -> ScanR
     if not pairs:
         return ScanResult(holding=0, raised=0, resolved=0, refreshed=0)
     _lock(pairs=pairs)
-    location_ids = {location_id for location_id, _ in pairs}
-    item_ids = {item_id for _, item_id in pairs}
-    findings = alerts_findings(
-        today=timezone.localdate(now), location_ids=location_ids, item_ids=item_ids
-    )
-    return _reconcile(findings=findings, pairs=pairs, now=now)
+    return _reconcile(pairs=pairs, now=now)
 
 
 @transaction.atomic(durable=True)

@@ -1,5 +1,6 @@
-"""The alert scan's SQL reconciliation (PostgreSQL) leaves exactly the alerts, and
-reports exactly the counts, of the ORM reconciliation (every database): each step of a
+"""The alert scan's SQL path (PostgreSQL: findings and reconciliation in one statement)
+finds exactly the conditions, with the same facts, leaves exactly the alerts and reports
+exactly the counts of the ORM path (every database, the reference): each step of a
 scenario is run both ways from the same state, the ORM's undone by a savepoint."""
 
 from datetime import timedelta
@@ -9,7 +10,15 @@ from django.db import transaction
 from django.utils import timezone
 
 from inventory.alerts import alerts_findings, alerts_scan, scan
-from inventory.models import Lot, StockAlert
+from inventory.alerts.sql import alerts_findings_sql
+from inventory.models import AlertCondition, Item, Location, Lot, StockAlert
+from inventory.services import (
+    CountLine,
+    DispenseLine,
+    stock_count,
+    stock_dispense_in_transaction,
+    stock_reverse,
+)
 
 from ..factories import ItemFactory, LocationFactory
 from ..support.alerts import dispense, receive
@@ -25,23 +34,47 @@ def _state():
 
 
 def _both_ways(pairs=None):
-    """Reconcile the findings of now by the ORM, note the result, undo it; then by SQL."""
+    """Find and reconcile what holds now by the ORM, note the result, undo it; then by SQL."""
     now = timezone.now()
-    findings = alerts_findings()
-    open_alerts = StockAlert.objects.filter(resolved_at__isnull=True)
+    if pairs is None:
+        findings = alerts_findings()
+    else:
+        findings = alerts_findings(
+            location_ids={location_id for location_id, _ in pairs},
+            item_ids={item_id for _, item_id in pairs},
+        )
     with transaction.atomic():
         undo = transaction.savepoint()
         by_orm = scan._reconcile_orm(
             findings=findings,
-            open_alerts=open_alerts,
+            open_alerts=StockAlert.objects.filter(resolved_at__isnull=True),
             keep=lambda *pair: pairs is None or pair in pairs,
             now=now,
         )
         orm_state = _state()
         transaction.savepoint_rollback(undo)
-        by_sql = scan._reconcile_sql(findings=findings, pairs=pairs, now=now)
+        by_sql = scan._reconcile_sql(pairs=pairs, now=now)
     assert by_sql == by_orm
     assert _state() == orm_state
+    return by_sql
+
+
+def _found(findings, pairs=None):
+    return sorted(
+        (f.key, f.facts) for f in findings if pairs is None or (f.location_id, f.item_id) in pairs
+    )
+
+
+def _same_findings(pairs=None):
+    """Every condition the SQL query finds, with its facts, is the ORM's, and no other."""
+    if pairs is None:
+        by_orm = _found(alerts_findings())
+    else:
+        location_ids = {location_id for location_id, _ in pairs}
+        item_ids = {item_id for _, item_id in pairs}
+        by_orm = _found(alerts_findings(location_ids=location_ids, item_ids=item_ids), pairs)
+    by_sql = _found(alerts_findings_sql(pairs=pairs))
+    assert by_sql == by_orm
     return by_sql
 
 
@@ -88,3 +121,110 @@ def test_sql_and_orm_reconciliation_agree_at_every_step(fund, admin_ada, today):
     checked = _both_ways(pairs={(location_id, item_id)})
     assert checked.raised == 0
     assert alerts_scan().raised == 18
+
+
+def _varied_stock(by, fund, today):
+    """Every kind of condition, and the edges of each: lots on both sides of the expiry
+    horizon and of today, consumption inside and outside the 90 days, reversed
+    dispenses (one reversed inside the window though dispensed before it), units found
+    at dispense with and without a later count, counts on both sides of the threshold
+    and of the lookback, an inactive item and an inactive location."""
+    locations = [LocationFactory(name=f"varied van {n}", kind="van", site=None) for n in range(3)]
+    tracked = [
+        ItemFactory(name=f"varied strip {m}", code=f"varied-{m}", is_lot_tracked=True)
+        for m in range(3)
+    ]
+    loose = ItemFactory(name="varied gauze", code="varied-gauze")
+    expiries = (-5, -1, 0, 1, 20, 59, 60, 61, 400)
+    for n, location in enumerate(locations):
+        for m, item in enumerate(tracked):
+            for k, days in enumerate(expiries[(n + m) % 3 :: 2]):
+                receive(
+                    location,
+                    item,
+                    17 + 13 * k + 7 * n + 3 * m,
+                    by=by,
+                    fund=fund,
+                    days_ago=120,
+                    lot_number=f"V{n}{m}{k}",
+                    expires_on=today + timedelta(days=days),
+                )
+            for days_ago, units in ((100, 9), (60, 11 + n), (20, 5 + m), (2, 3 * n + m)):
+                if units:
+                    dispense(
+                        location,
+                        item,
+                        units,
+                        by=by,
+                        days_ago=days_ago,
+                        reference=f"event:v{n}i{m}d{days_ago}",
+                    )
+        receive(location, loose, 40 + 25 * n, by=by, fund=fund, days_ago=120)
+        dispense(location, loose, 30 + n, by=by, days_ago=45, reference=f"event:loose-{n}")
+        dispense(location, loose, 10, by=by, days_ago=100, reference=f"event:old-loose-{n}")
+
+    # Reversals: one inside the window, one of a dispense from before it.
+    stock_reverse(reference="event:v0i0d60", by=by)
+    stock_reverse(reference="event:v1i1d100", by=by)
+    stock_reverse(reference="event:v2i2d20", by=by)
+    stock_reverse(reference="event:loose-0", by=by)
+    stock_reverse(reference="event:old-loose-2", by=by)
+
+    # More handed out than the books hold: units found at dispense.
+    for n, (location, item, units) in enumerate(
+        ((locations[0], loose, 100), (locations[1], tracked[0], 250), (locations[2], loose, 95))
+    ):
+        with transaction.atomic():
+            stock_dispense_in_transaction(
+                location=location,
+                lines=[DispenseLine(item=item, quantity=units)],
+                by=by,
+                reference=f"visit:short-{n}",
+                occurred_at=timezone.now() - timedelta(days=3 - n),
+                record_shortfall=True,
+            )
+
+    # Counts: off by more than the threshold, by less, outside the lookback, and one of
+    # a pair with units found at dispense before it (which clears those).
+    stock_count(
+        location=locations[0],
+        counts=[CountLine(item=loose, counted=7, reason="correction")],
+        by=by,
+        occurred_at=timezone.now() - timedelta(days=1),
+    )
+    for location, days_ago, off in ((locations[1], 5, 15), (locations[2], 40, 30)):
+        for lot in Lot.objects.filter(item=tracked[2], balances__location=location)[:2]:
+            booked = lot.balances.get(location=location).quantity
+            stock_count(
+                location=location,
+                counts=[CountLine(lot=lot, counted=booked + off, reason="found")],
+                by=by,
+                occurred_at=timezone.now() - timedelta(days=days_ago),
+            )
+            off = -4
+    return locations, tracked, loose
+
+
+def test_sql_findings_and_alerts_equal_the_orm_paths_over_varied_stock(fund, admin_ada, today):
+    locations, tracked, loose = _varied_stock(admin_ada, fund, today)
+    found = _same_findings()
+    # The scenario exercises every condition, so the comparison covers each query part.
+    assert {key[0] for key, _ in found} == set(AlertCondition.values)
+    first = _both_ways()
+    assert first.raised == len(found)
+
+    pairs = {(locations[0].pk, loose.pk), (locations[1].pk, tracked[0].pk)}
+    _same_findings(pairs)
+    assert _both_ways(pairs).raised == 0
+
+    # Retire an item and a location, move the clock of expiries: alerts resolve and
+    # refresh the same way.
+    Item.objects.filter(pk=tracked[1].pk).update(is_active=False)
+    Location.objects.filter(pk=locations[2].pk).update(is_active=False)
+    Lot.objects.filter(lot_number__endswith="0").update(expires_on=today + timedelta(days=30))
+    _same_findings()
+    _same_findings(pairs)
+    step = _both_ways()
+    assert step.resolved and step.refreshed
+    again = _both_ways(pairs)
+    assert again.raised == again.resolved == again.refreshed == 0
