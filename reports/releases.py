@@ -199,6 +199,17 @@ def _time_equations(rows: list[PeriodSuppression]) -> list[Equation]:
     return equations
 
 
+def _adds_to(row: PeriodSuppression, values, equations, threshold: int) -> bool:
+    """Whether a release tells a reader more than the row's set has: a new equation, a
+    changed count, or a small count not yet hidden."""
+    known = {_canonical(eq) for eq in row.equations}
+    return (
+        any(_canonical(eq) not in known for eq in equations)
+        or any(row.values.get(c) != v for c, v in values.items())
+        or any(is_small(v, threshold) and c not in row.hidden for c, v in values.items())
+    )
+
+
 @transaction.atomic
 def period_release(
     *,
@@ -222,6 +233,17 @@ def period_release(
     """
     releases = [(period, values, equations, set(values) if shown is None else set(shown))]
     releases += [(month, v, e, set()) for month, v, e in months]
+    own = PeriodSuppression.objects.filter(period_start=period.start, period_end=period.end)
+    current = own.first()
+    if not months and current is not None and not _adds_to(current, values, equations, threshold):
+        # Nothing a reader did not have (a page shown again, say): the sets stand as
+        # they are, and nothing but this row is read or locked.
+        released = releases[0][3] - set(current.hidden)
+        if not released <= set(current.released):
+            row = own.select_for_update().get()
+            row.released = sorted(set(row.released) | released)
+            row.save(update_fields=["released", "updated_at"])
+        return set(current.hidden)
     for released_period, *_rest in releases:
         _ensure_row(released_period)
     rows = _linked_rows(period)
@@ -230,12 +252,10 @@ def period_release(
     merged = []
     for released_period, new_values, new_equations, _shown in releases:
         target = by_period[(released_period.start, released_period.end)]
-        known = {_canonical(eq) for eq in target.equations}
-        new = [eq for eq in new_equations if _canonical(eq) not in known]
-        changed = {c: v for c, v in new_values.items() if target.values.get(c) != v}
-        small = {c for c, v in new_values.items() if is_small(v, threshold)}
-        if new or changed or not small <= set(target.hidden):
+        if _adds_to(target, new_values, new_equations, threshold):
             merged.append(target)
+            known = {_canonical(eq) for eq in target.equations}
+            new = [eq for eq in new_equations if _canonical(eq) not in known]
             target.values = {**target.values, **new_values}
             target.equations = [*target.equations, *([list(t) for t in eq] for eq in new)]
     shown_now = releases[0][3]
