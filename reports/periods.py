@@ -141,6 +141,13 @@ class Period:
         return f"{self.start:%Y%m%d}-{self.end:%Y%m%d}"
 
     @property
+    def whole_months(self) -> bool:
+        """Whether the period is a run of whole months (a month, quarter, year, fiscal
+        year, or dates from a 1st to a month's last day): what the linked sets of
+        overlapping periods are made of (reports/releases.py)."""
+        return self.start.day == 1 and self.end_exclusive.day == 1
+
+    @property
     def end_exclusive(self) -> date:
         return self.end + timedelta(days=1)
 

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import DateField, ExpressionWrapper, F, QuerySet
 from django.utils import timezone
 from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext, gettext_lazy
@@ -28,8 +28,14 @@ from .rendering import Rendered, render
 
 
 def snapshots_for_user(user: User) -> QuerySet[ReportSnapshot]:
-    """Program-wide people see every report; others only reports of their own sites."""
+    """Program-wide people see every report; others only reports of their own sites.
+    Reports of part of a month only for people who may see unsuppressed figures: their
+    suppressed files beside the whole month's would give small counts away."""
     snapshots = ReportSnapshot.objects.select_related("requested_by")
+    if not may_view_unsuppressed(user):
+        snapshots = snapshots.annotate(
+            day_after=ExpressionWrapper(F("period_end") + timedelta(days=1), DateField())
+        ).filter(period_start__day=1, day_after__day=1)
     if user.is_program_wide:
         return snapshots
     others = Site.objects.exclude(pk__in=user.accessible_site_ids())

@@ -25,7 +25,7 @@ from .funder_templates import TEMPLATES
 from .metrics import compute_figures
 from .models import ReportSnapshot, ReportStatus, ReportTrigger, SnapshotCheck, report_file_path
 from .periods import Period
-from .releases import report_release
+from .releases import months_to_release, report_release
 from .rendering import render
 
 logger = logging.getLogger(__name__)
@@ -63,6 +63,16 @@ def _validated(
         ]
     if period.start > today:
         errors["period_start"] = [gettext("The period has not started yet.")]
+    if not period.whole_months and by is not None and not by.has_perm("reports.view_unsuppressed"):
+        # Part of a month beside its whole month (Jan 1–15 and Jan 1–16) gives a day's
+        # small counts away by subtraction: only whole months are suppressed together.
+        errors["period_end"] = [
+            gettext(
+                "Suppressed reports cover whole months: start on a 1st and end on the last "
+                "day of a month (other dates only for people who may see unsuppressed "
+                "figures)."
+            )
+        ]
     if (period.end - period.start).days + 1 > MAX_PERIOD_DAYS:
         errors["period_end"] = [gettext("A report covers at most two years.")]
     threshold = settings.SSP_SUPPRESSION_THRESHOLD if threshold in (None, "") else threshold
@@ -294,8 +304,14 @@ def report_build(*, snapshot_id: int) -> ReportSnapshot | None:
         snapshot.generated_at = generated_at
         template = TEMPLATES[snapshot.template]
         threshold = snapshot.suppression_threshold
+        # Months are the atoms of overlapping periods: a quarter's (year's) suppression
+        # is chosen with its months' cells, counted now for months not yet released.
+        months = [
+            (month, compute_figures(period=month, site_ids=_site_ids_of(snapshot)))
+            for month in months_to_release(period=period, figures=figures)
+        ]
         mask = report_release(
-            figures=figures, template=template, threshold=threshold, period=period
+            figures=figures, template=template, threshold=threshold, period=period, months=months
         )
         rendered = render(figures, template, threshold=threshold, mask=mask)
         about = about_rows(snapshot, figures)

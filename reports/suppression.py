@@ -439,7 +439,32 @@ def _exposed_cells(values, mask, equations, threshold) -> set:
         if unknown:
             constant = sum(c * values[cell] for c, cell in eq if cell not in mask)
             rows.append((unknown, -constant))
-    cells = sorted(mask, key=str)
+    # Hidden cells tied by no chain of equations are independent: each tangle is its own
+    # (much smaller) integer program, with the same answer as one program over all.
+    parent = {}
+
+    def find(x):
+        while parent.setdefault(x, x) != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for unknown, _ in rows:
+        first = unknown[0][1]
+        for _, cell in unknown[1:]:
+            parent[find(cell)] = find(first)
+    tangles = defaultdict(list)
+    for row in rows:
+        tangles[find(row[0][0][1])].append(row)
+    exposed = set()
+    for tangle in tangles.values():
+        exposed |= _exposed_in(tangle, values, threshold)
+    return exposed
+
+
+def _exposed_in(rows, values, threshold) -> set:
+    """`_exposed_cells` over one tangle: `rows` ([(coefficient, cell)], constant)."""
+    cells = sorted({cell for unknown, _ in rows for _, cell in unknown}, key=str)
     index = {cell: i for i, cell in enumerate(cells)}
     matrix = np.zeros((len(rows), len(cells)))
     rhs = np.zeros(len(rows))
@@ -466,9 +491,6 @@ def _exposed_cells(values, mask, equations, threshold) -> set:
         return np.round(result.x) if result.x is not None else None
 
     unproven = set(cells)
-    # Cells in no equation can be anything: nothing to prove.
-    in_rows = {cell for unknown, _ in rows for _, cell in unknown}
-    unproven &= in_rows
     while unproven:
         objective = np.zeros(len(cells))
         for cell in unproven:
@@ -481,6 +503,8 @@ def _exposed_cells(values, mask, equations, threshold) -> set:
         unproven -= proven
     exposed = set()
     for cell in sorted(unproven, key=str):
+        if cell not in unproven:
+            continue  # moved by an earlier cell's solution
         i = index[cell]
         found = False
         for sign in (1, -1):
@@ -488,6 +512,7 @@ def _exposed_cells(values, mask, equations, threshold) -> set:
             objective[i] = sign
             x = solve(objective)
             if x is not None and cell in proven_by(x):
+                unproven -= proven_by(x)
                 found = True
                 break
         if not found:
