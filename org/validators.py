@@ -75,15 +75,20 @@ def date_window(*, future: timedelta = timedelta(0)):
     def check(value) -> None:
         if value is None:
             return
-        # A moment is judged by its UTC day, which is how the schema writes it.
-        day = value.astimezone(UTC).date() if isinstance(value, datetime) else value
+        # A moment is judged by its UTC day, which is how the schema writes it, against
+        # today's UTC day: in the evening west of Greenwich the UTC day is already
+        # tomorrow, and "tomorrow at this time" must reach the service's own rule.
+        moment = isinstance(value, datetime)
+        day = value.astimezone(UTC).date() if moment else value
         if day < EARLIEST_DATE:
             raise ValidationError(
                 gettext("Enter a date from %(earliest)s on.")
                 % {"earliest": f"{EARLIEST_DATE:%Y-%m-%d}"},
                 code="too_early",
             )
-        latest = timezone.localdate() + future
+        latest = (
+            timezone.now().astimezone(UTC).date() if moment else timezone.localdate()
+        ) + future
         if day > latest:
             message = (
                 gettext("This date is in the future.")

@@ -58,6 +58,16 @@ def _state_counts() -> dict[str, int]:
     return selectors.jobs_state_counts()
 
 
+def _given_up(item) -> list[OutboxJob]:
+    """The alert checks of `item` kept pending after a failed publish."""
+    jobs = selectors.jobs_in_state(JobState.PENDING).exclude(last_error="")
+    return [
+        job
+        for job in jobs.filter(task_name="inventory.tasks.alerts_check")
+        if any(pair[1] == item.pk for pair in job.kwargs.get("pairs", []))
+    ]
+
+
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_jobs_lost_with_redis_data_are_sent_again_and_run_once_in_effect(
@@ -140,10 +150,10 @@ def test_jobs_lost_with_redis_data_are_sent_again_and_run_once_in_effect(
                 log_visit(cookers, 5)
             # A visit is answered before its job is published (after the response):
             # wait until each of these publishes has given up on the missing broker.
+            # Phase 2's jobs are told by their item: a phase-1 publish still on its way
+            # when Redis died gives up too, and is one more pending job for the relay.
             eventually(
-                lambda: (
-                    selectors.jobs_in_state(JobState.PENDING).exclude(last_error="").count() == 8
-                ),
+                lambda: len(_given_up(cookers)) == 8,
                 "the web process gave up publishing the jobs of phase 2",
                 seconds=90,
             )
@@ -158,7 +168,7 @@ def test_jobs_lost_with_redis_data_are_sent_again_and_run_once_in_effect(
             # More were lost than the worker could hold itself (one running, one
             # prefetched): the crash really took jobs with it.
             assert published_not_run > 2, _state_counts()
-            assert pending == 8, _state_counts()
+            assert pending >= 8, _state_counts()
 
             resent = 0
             sent_pending = 0
