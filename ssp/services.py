@@ -314,14 +314,32 @@ def _with_notice(visit: Visit) -> Visit:
     return visit
 
 
-def _replayed(client_uuid, by: User) -> Visit | None:
-    visit = Visit.objects.filter(uuid=client_uuid).first()
-    if visit is not None and visit.recorded_by_id != by.pk:
+def visit_replay(
+    visit: Visit,
+    *,
+    by: User,
+    site: Site,
+    code: str = "",
+    lines: Sequence[DispenseLine] = (),
+    contacts: int = 1,
+    syringes_collected: int = 0,
+    occurred_at: datetime | None = None,
+    services: Sequence[tuple[str, int]] = (),
+    **unchecked,
+) -> Visit:
+    """The visit a retried submission (same client UUID) already recorded, with the
+    notice its first save gave; VisitConflict if it is another person's or another
+    visit. Takes `visit_record`'s arguments; those a retry may not change are checked,
+    the rest (`unchecked`: notes, extras, confirmations…) are the first save's."""
+    if visit.recorded_by_id != by.pk:
         raise VisitConflict(
             _("This submission id was already used for another person's visit; reload the form."),
             "client_uuid",
         )
-    return visit
+    submitted = {"site": site, "code": code, "lines": lines, "contacts": contacts}
+    submitted.update(syringes_collected=syringes_collected, occurred_at=occurred_at)
+    submitted["services"] = [(code, count) for code, count in services]
+    return _with_notice(_same_submission(visit, **submitted))
 
 
 def _same_submission(
@@ -339,9 +357,10 @@ def _same_submission(
         (line.item.pk if line.item else 0, line.kit.pk if line.kit else 0, line.quantity)
         for line in lines
     )
+    # .all(): a batch's replays read every visit's lines and services at once (prefetch).
     stored = sorted(
-        (item or 0, kit or 0, quantity)
-        for item, kit, quantity in visit.supplies.values_list("item_id", "kit_id", "quantity")
+        (supply.item_id or 0, supply.kit_id or 0, supply.quantity)
+        for supply in visit.supplies.all()
     )
     if occurred_at is not None and timezone.is_naive(occurred_at):
         occurred_at = timezone.make_aware(occurred_at)
@@ -352,7 +371,7 @@ def _same_submission(
         or visit.syringes_collected != syringes_collected
         or (occurred_at is not None and visit.occurred_at != occurred_at)
         or given != stored
-        or sorted(services) != sorted(visit.services.values_list("service", "count"))
+        or sorted(services) != sorted((row.service, row.count) for row in visit.services.all())
     )
     if differs:
         raise VisitConflict(
@@ -405,9 +424,6 @@ def visit_record(
         client_uuid = uuid.UUID(str(client_uuid))
     except ValueError:
         raise VisitError(_("The submission id is not a UUID."), "client_uuid") from None
-    submitted = {"site": site, "code": code, "lines": lines, "contacts": contacts}
-    submitted.update(syringes_collected=syringes_collected, occurred_at=occurred_at)
-    submitted["services"] = [(code, count) for code, count in services]
     try:
         visit = _visit_create(
             site=site,
@@ -438,10 +454,21 @@ def visit_record(
         # first), so nothing of the retry is kept and no stock moved twice. A retry
         # refused for another reason (the stock ran out since) still answers with the
         # first visit.
-        existing = _replayed(client_uuid, by)
+        existing = Visit.objects.filter(uuid=client_uuid).first()
         if existing is None:
             raise
-        return _with_notice(_same_submission(existing, **submitted)), False
+        replayed = visit_replay(
+            existing,
+            by=by,
+            site=site,
+            code=code,
+            lines=lines,
+            contacts=contacts,
+            syringes_collected=syringes_collected,
+            occurred_at=occurred_at,
+            services=services,
+        )
+        return replayed, False
     return visit, True
 
 

@@ -20,7 +20,7 @@ from org.models import User
 
 from .codes import CodeError
 from .models import Visit
-from .services import VisitError, visit_record
+from .services import VisitError, visit_record, visit_replay
 
 # A day of outreach on one phone is far below this; a bigger queue syncs in several requests.
 SYNC_MAX_RECORDS = 500
@@ -78,15 +78,24 @@ def sync_size_check(count: int) -> None:
 def visits_sync(*, by: User, records: Sequence[SyncRecord]) -> list[SyncResult]:
     """Apply queued visits one by one, in the order given; a result per record."""
     sync_size_check(len(records))
+    # A device that lost the answer sends its queue again: the visits already recorded
+    # are read at once, with their lines, and answered without another try to insert.
+    uuids = [record.fields["client_uuid"] for record in records if not record.errors]
+    recorded = Visit.objects.filter(uuid__in=uuids).prefetch_related("supplies", "services")
+    known = {str(visit.uuid): visit for visit in recorded}
     with alert_checks_coalesced():
-        return [_applied(record, by=by) for record in records]
+        return [_applied(record, by=by, known=known) for record in records]
 
 
-def _applied(record: SyncRecord, *, by: User) -> SyncResult:
+def _applied(record: SyncRecord, *, by: User, known: dict[str, Visit]) -> SyncResult:
     if record.errors:
         return SyncResult(record.client_uuid, SyncStatus.REFUSED, errors=record.errors)
     try:
-        visit, created = visit_record(by=by, **record.fields)
+        first = known.get(str(record.fields["client_uuid"]))
+        if first is not None:
+            visit, created = visit_replay(first, by=by, **record.fields), False
+        else:
+            visit, created = visit_record(by=by, **record.fields)
     except (VisitError, StockError, CodeError) as exc:
         return SyncResult(record.client_uuid, SyncStatus.REFUSED, errors=refusal_errors(exc))
     status = SyncStatus.CREATED if created else SyncStatus.DUPLICATE

@@ -7,14 +7,18 @@ import pytest
 import time_machine
 from auditlog.models import LogEntry
 from django.conf import settings
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from inventory.models import StockMovement
+from org import roles
 from ssp.models import Visit
 from ssp.sync import SYNC_MAX_RECORDS
 
+from ..factories import make_staff
 from ..support.intake import new_uuid, on_hand
 
 pytestmark = pytest.mark.django_db
@@ -289,3 +293,43 @@ def test_a_visit_dated_ahead_of_the_server_clock_is_refused(
     response = sync(api_as(front_desk_ana), [ahead])
     assert statuses(response) == ["refused"]
     assert "occurred_at" in response.json()["results"][0]["errors"]
+
+
+# A replayed record costs its code's look-up and the check for units found at its
+# dispense; the visits, their lines and services are read for the whole batch at once.
+QUERIES_PER_REPLAYED_RECORD = 2
+
+
+def test_a_replay_reads_the_recorded_visits_at_once(api_as, front_desk_ana, site_a, stocked):
+    api = api_as(front_desk_ana)
+    one, six = [visit_body(site_a)], [visit_body(site_a) for _ in range(6)]
+    sync(api, one + six)
+    counts = []
+    for bodies in (one, six):
+        with CaptureQueriesContext(connection) as queries:
+            response = sync(api, bodies)
+        assert statuses(response) == ["duplicate"] * len(bodies)
+        counts.append(len(queries))
+    assert counts[1] - counts[0] == 5 * QUERIES_PER_REPLAYED_RECORD, counts
+
+
+def test_a_batch_of_replays_and_new_visits_answers_each_and_refuses_a_changed_one(
+    api_as, front_desk_ana, site_a, stocked
+):
+    api = api_as(front_desk_ana)
+    sent = [visit_body(site_a) for _ in range(2)]
+    sync(api, sent)
+    changed = {**sent[1], "syringes_collected": 40}
+    response = sync(api, [sent[0], visit_body(site_a), changed])
+    assert statuses(response) == ["duplicate", "created", "refused"]
+    assert "different visit" in str(response.json()["results"][2]["errors"]["client_uuid"])
+    assert Visit.objects.count() == 3
+
+
+def test_a_replay_of_another_persons_visit_is_refused(api_as, front_desk_ana, site_a, stocked):
+    body = visit_body(site_a)
+    sync(api_as(front_desk_ana), [body])
+    colleague = make_staff("cara", roles.FRONT_DESK, [site_a])
+    response = sync(api_as(colleague), [body])
+    assert statuses(response) == ["refused"]
+    assert "another person" in str(response.json()["results"][0]["errors"]["client_uuid"])
