@@ -192,13 +192,28 @@ def _found_at_dispense(
         ensure_balances(missing)
         new = lock_balances(Q(location=location, lot_id__in=[lot for _, lot, _ in missing]))
         rows.update({b.lot_id: b for b in new})
+    for item in shortfalls:
+        row = rows[lots[item.pk].pk]
+        if all(b.pk != row.pk for b in usable[item.pk]):
+            usable[item.pk].append(row)
+    return _found_units(shortfalls, rows=rows, lots=lots, changed=changed, movement=movement)
+
+
+def _found_units(
+    shortfalls: dict[Item, int],
+    *,
+    rows: dict[int, StockBalance],
+    lots: dict[int, Lot],
+    changed: dict[int, StockBalance],
+    movement,
+) -> list[StockMovement]:
+    """Each short item's missing units onto its placeholder lot's row (by lot id in
+    `rows`), as SHORTFALL adjustments; the rows go into `changed`."""
     movements = []
     for item, units in shortfalls.items():
         row = rows[lots[item.pk].pk]
         row.quantity += units
         changed[row.pk] = row
-        if all(b.pk != row.pk for b in usable[item.pk]):
-            usable[item.pk].append(row)
         movements.append(
             movement(
                 kind=MovementKind.ADJUSTMENT,
@@ -347,20 +362,7 @@ def _found_sql(*, location: Location, shortfalls: dict[Item, int], movement) -> 
         for b in lock_balances(Q(location=location, lot_id__in=[lot.pk for lot in lots.values()]))
     }
     changed: dict[int, StockBalance] = {}
-    movements = []
-    for item, units in shortfalls.items():
-        row = rows[lots[item.pk].pk]
-        row.quantity += units
-        changed[row.pk] = row
-        movements.append(
-            movement(
-                kind=MovementKind.ADJUSTMENT,
-                reason=AdjustmentReason.SHORTFALL,
-                item=item,
-                lot=row.lot,
-                quantity=units,
-            )
-        )
+    movements = _found_units(shortfalls, rows=rows, lots=lots, changed=changed, movement=movement)
     return save(changed, movements)
 
 
