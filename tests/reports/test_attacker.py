@@ -11,11 +11,16 @@ import time_machine
 from django.conf import settings
 
 from reports.funder_templates import TEMPLATES
-from reports.metrics import TOTAL
 from reports.models import ReportSnapshot
 from reports.periods import Period
 
-from ..support.attacker import attack, exposed, group_scope, report_release, trend_release
+from ..support.attacker import (
+    attack,
+    exposed,
+    report_release,
+    trend_release,
+    truth_of,
+)
 from ..support.generated import generated_months
 from ..support.reports import PROGRAM
 
@@ -38,16 +43,6 @@ def publish(api, period: Period, grouping, capture) -> ReportSnapshot:
         response = api.post("/api/v1/reports/", body, format="json")
     assert response.status_code == 202, response.json()
     return ReportSnapshot.objects.get(pk=response.json()["id"])
-
-
-def truth_of(snapshot: ReportSnapshot) -> dict:
-    figures = snapshot.figures
-    codes = [s["key"] for s in figures["scopes"] if s["key"] != TOTAL]
-    out = {}
-    for scope, row in figures["values"].items():
-        name = group_scope(codes) if scope == TOTAL else scope
-        out.update({(name, key): value for key, value in row.items()})
-    return out
 
 
 @pytest.mark.parametrize("seed", [13, 41])

@@ -11,7 +11,6 @@ import pytest
 import time_machine
 from django.conf import settings
 
-from reports.metrics import TOTAL
 from reports.models import PeriodSuppression, ReportSnapshot
 from reports.periods import Period
 from reports.releases import _time_equations
@@ -23,9 +22,9 @@ from ..support.attacker import (
     _multiple_equations,
     _ranges,
     exposed,
-    group_scope,
     report_release,
     trend_release,
+    truth_of,
 )
 from ..support.generated import generated_months
 from ..support.reports import PROGRAM
@@ -47,17 +46,6 @@ def released(api, snapshot: ReportSnapshot) -> Release:
     detail = api.get(f"/api/v1/reports/{snapshot.pk}/").json()
     files = api.get(f"/api/v1/reports/{snapshot.pk}/files/csv/")
     return report_release(detail, b"".join(files.streaming_content))
-
-
-def truth_of(snapshot: ReportSnapshot) -> dict:
-    snapshot.refresh_from_db()
-    figures = snapshot.figures
-    codes = [s["key"] for s in figures["scopes"] if s["key"] != TOTAL]
-    out = {}
-    for scope, row in figures["values"].items():
-        name = group_scope(codes) if scope == TOTAL else scope
-        out.update({(name, key): value for key, value in row.items()})
-    return out
 
 
 def attack_periods(releases: dict, *, keys, truth: dict, runs: dict):

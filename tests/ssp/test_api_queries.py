@@ -27,6 +27,14 @@ pytestmark = pytest.mark.django_db
 QUERIES_PER_VISIT_POST = 13 if connection.vendor == "postgresql" else 15
 
 
+def _token_client(user) -> APIClient:
+    """An API client with the user's token, as a device sends it."""
+    client = APIClient()
+    token = token_create(user=user, by=user)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return client
+
+
 def _post(client, site, items, code="MAKO1993F", kits=()):
     return client.post(
         "/api/v1/visits/",
@@ -44,9 +52,7 @@ def _post(client, site, items, code="MAKO1993F", kits=()):
 def test_a_visit_post_takes_the_same_queries_at_1_6_and_12_lines(
     front_desk_ana, site_a, twelve_items
 ):
-    client = APIClient()
-    token = token_create(user=front_desk_ana, by=front_desk_ana)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client = _token_client(front_desk_ana)
     assert _post(client, site_a, twelve_items[:1]).status_code == 201
     counts = {}
     for n in (1, 6, 12):
@@ -62,9 +68,7 @@ def test_a_visit_post_takes_the_same_queries_at_1_6_and_12_lines(
 def test_a_visit_post_with_a_kit_takes_the_same_queries_at_1_6_and_12_lines(
     front_desk_ana, site_a, twelve_items, injection_kit
 ):
-    client = APIClient()
-    token = token_create(user=front_desk_ana, by=front_desk_ana)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client = _token_client(front_desk_ana)
     assert _post(client, site_a, twelve_items[:1]).status_code == 201
     counts = {}
     for n in (1, 6, 12):
@@ -79,9 +83,7 @@ def test_a_visit_post_with_a_kit_takes_the_same_queries_at_1_6_and_12_lines(
 
 
 def test_the_answer_is_the_visit_as_written(front_desk_ana, site_a, twelve_items):
-    client = APIClient()
-    token = token_create(user=front_desk_ana, by=front_desk_ana)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client = _token_client(front_desk_ana)
     created = _post(client, site_a, twelve_items[:3])
     assert created.status_code == 201
     read = client.get(f"/api/v1/visits/{created.json()['uuid']}/")
@@ -96,9 +98,7 @@ def test_the_visit_list_takes_the_same_queries_for_a_page_of_1_or_12_visits(
 ):
     # Supplies, services and what upper apps made with each visit (referrals) are read
     # once for the page, never once per visit.
-    client = APIClient()
-    token = token_create(user=front_desk_ana, by=front_desk_ana)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client = _token_client(front_desk_ana)
 
     def listing() -> int:
         with CaptureQueriesContext(connection) as queries:

@@ -79,6 +79,19 @@ def group_scope(codes) -> tuple:
     return (TOTAL, tuple(sorted(codes)))
 
 
+def truth_of(snapshot) -> dict:
+    """A report snapshot's every figure, unsuppressed, named as the attacker names cells:
+    (scope, figure) with the program total's scope named by its sites."""
+    snapshot.refresh_from_db()
+    figures = snapshot.figures
+    codes = [s["key"] for s in figures["scopes"] if s["key"] != TOTAL]
+    out = {}
+    for scope, row in figures["values"].items():
+        name = group_scope(codes) if scope == TOTAL else scope
+        out.update({(name, key): value for key, value in row.items()})
+    return out
+
+
 def report_release(detail: dict, csv_bytes: bytes | None = None) -> Release:
     """A report as published: its page (rows carry figure keys) and its CSV file (the
     same rows in the same order)."""
