@@ -107,6 +107,7 @@ def test_a_new_code_gets_a_quick_kit_with_its_number_key_and_enter_saves(
     before = on_hand(stocked, supplies["syringe"])
     browser_login(page, front_desk_ana)
     page.goto("/intake/")
+    expect(page.locator("#code")).to_be_focused()  # the page opens on the code
     page.keyboard.type("JOSA1988M")
     keys = CountingKeyboard(page)
     keys.press("Enter")  # unknown code: "new code" panel, focus on the first quick button

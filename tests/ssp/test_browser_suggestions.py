@@ -24,6 +24,7 @@ def type_a_near_miss(page, browser_login, user, typed):
     """Type a code one edit from a known one and press Enter: the first suggestion is focused."""
     browser_login(page, user)
     page.goto("/intake/")
+    expect(page.locator("#code")).to_be_focused()  # the page opens on the code
     page.keyboard.type(typed)
     page.keyboard.press("Enter")
     suggestion = page.locator("#participant-panel .use-code").first
