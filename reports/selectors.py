@@ -158,12 +158,16 @@ def monthly_trends(
     each month is released into that month's linked set (reports/releases.py), and its
     hidden cells — counts from 1 to threshold−1, their complements, and anything a report
     of the month hides — are None.
-    `partial[i]` marks the month still running (today is not its last day): its figures
-    are "so far".
+    `partial[i]` marks the month still running: its figures are "so far". Suppressed
+    figures stop at the last whole month (`withheld` names the running one): a month's
+    figures published day after day would give, by subtraction, one day's counts at a
+    site, however each day's release were suppressed.
     """
     threshold = threshold or settings.SSP_SUPPRESSION_THRESHOLD
     today = today or timezone.localdate()
-    periods = months_back(count=months, today=today)
+    running = Period.month(today.year, today.month)
+    last = Period.previous_month(today).start if suppressed else today
+    periods = months_back(count=months, today=last)
     start, end = periods[0].bounds()[0], periods[-1].bounds()[1]
     month_keys = [p.start.strftime("%Y-%m") for p in periods]
     sites = list(Site.objects.filter(pk__in=site_ids).order_by("name"))
@@ -234,6 +238,7 @@ def monthly_trends(
         "month_labels": [date_format(p.start, "M Y") for p in periods],
         "partial": partial,
         "days_so_far": today.day if any(partial) else None,
+        "withheld": None if any(partial) else date_format(running.start, "YEAR_MONTH_FORMAT"),
         "scopes": [{"key": s.code, "label": s.name} for s in sites]
         + [{"key": TOTAL, "label": gettext("All selected sites")}],
         "series": out,

@@ -261,6 +261,11 @@ class TrendsSerializer(serializers.Serializer):
     days_so_far = serializers.IntegerField(
         allow_null=True, help_text="Days of the running month so far, today included."
     )
+    withheld = serializers.CharField(
+        allow_null=True,
+        help_text="Suppressed figures stop at the last whole month: the running month, "
+        "left out until it ends (with unsuppressed=true it is shown so far).",
+    )
     scopes = TrendScopeSerializer(many=True)
     series = serializers.DictField(
         child=serializers.DictField(

@@ -94,7 +94,9 @@ def test_the_dashboard_draws_in_the_persons_language(client, coordinator_cleo, s
     assert data["series_labels"]["syringes_distributed"] == "Jeringas distribuidas"
     assert data["series_labels"]["linkage_rate"] == "Tasa de vinculación"
     assert data["scopes"][-1]["label"] == "Todos los sitios elegidos"
-    assert data["month_labels"] == ["Dic 2025", "Ene 2026", "Feb 2026"]
+    # Suppressed figures stop at the last whole month; the running one is named.
+    assert data["month_labels"] == ["Nov 2025", "Dic 2025", "Ene 2026"]
+    assert "febrero de 2026 aparece aquí cuando termine" in page
     assert 'data-suppressed="oculta"' in page and 'data-so-far="hasta hoy"' in page
     assert "Tendencias mensuales" in page and "Monthly trends" not in page
     assert "Syringes distributed" not in page

@@ -268,8 +268,10 @@ def test_trends_count_by_month_and_hide_small_cells(
     assert raw["series"]["syringes_distributed"]["TOTAL"] == [17 * 12, 0, 0]
     assert raw["series"]["syringes_collected"]["DTWN"][0] == 140
     # Published: Eastside's 3 is hidden, and so is Downtown's 14 (else 17 − 14 = 3).
-    assert published["series"]["visits"]["EAST"][0] is None
-    assert published["series"]["visits"]["DTWN"][0] is None
+    # (Suppressed figures stop at the last whole month, February.)
+    assert published["months"] == ["2025-12", "2026-01", "2026-02"]
+    assert published["series"]["visits"]["EAST"][1] is None
+    assert published["series"]["visits"]["DTWN"][1] is None
     assert published["suppressed"] is True and raw["suppressed"] is False
 
 
@@ -287,12 +289,50 @@ def test_the_running_month_is_marked_so_far_not_drawn_as_a_drop(
 
     january_visits(site_a, site_b)
     with time_machine.travel(datetime(*moment, tzinfo=ZoneInfo("America/New_York")), tick=False):
-        trends = api_as(coordinator_cleo).get("/api/v1/reports/trends/?months=3").json()
+        api = api_as(coordinator_cleo)
+        trends = api.get("/api/v1/reports/trends/?months=3&unsuppressed=true").json()
+        published = api.get("/api/v1/reports/trends/?months=3").json()
         client.force_login(coordinator_cleo)
-        page = client.get("/reports/dashboard/?months=3")
+        page = client.get("/reports/dashboard/?months=3&view=unsuppressed")
+        published_page = client.get("/reports/dashboard/?months=3")
     # Only March runs: January and February are whole months.
+    assert trends["months"] == ["2026-01", "2026-02", "2026-03"]
     assert trends["partial"] == [False, False, True]
-    assert trends["days_so_far"] == days
+    assert trends["days_so_far"] == days and trends["withheld"] is None
     html = page.content.decode()
     assert f"Mar 2026 (so far, {days} day" in html
     assert 'id="so-far-note"' in html and "not a drop" in html
+    # Suppressed figures stop at the last whole month: March is left out until it ends.
+    assert published["months"] == ["2025-12", "2026-01", "2026-02"]
+    assert published["partial"] == [False, False, False] and published["days_so_far"] is None
+    assert published["withheld"] == "March 2026"
+    html = published_page.content.decode()
+    assert 'id="so-far-note"' not in html and "(so far," not in html
+    assert 'id="withheld-note"' in html and "March 2026 appears here once it has ended" in html
+
+
+def test_a_running_month_is_never_released_day_by_day(api_as, coordinator_cleo, site_a, site_b):
+    """Published day after day, a running month's figures would give one day's counts by
+    subtraction (12 visits at a site on the 15th, 13 on the 16th: one visit that day).
+    Suppressed, the dashboard leaves the month out, and its linked set is not touched."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    import time_machine
+
+    from reports.models import PeriodSuppression
+
+    january_visits(site_a, site_b)
+    api = api_as(coordinator_cleo)
+    for day in (15, 16, 31):
+        moment = datetime(2026, 1, day, 23, 59, tzinfo=ZoneInfo("America/New_York"))
+        with time_machine.travel(moment, tick=False):
+            published = api.get("/api/v1/reports/trends/?months=3").json()
+        assert published["months"] == ["2025-10", "2025-11", "2025-12"]
+        assert published["withheld"] == "January 2026"
+        assert sum(v or 0 for v in published["series"]["visits"]["TOTAL"]) == 0
+    assert not PeriodSuppression.objects.filter(period_start__gte="2026-01-01").exists()
+    with time_machine.travel(datetime(2026, 2, 1, 0, 30, tzinfo=ZoneInfo("America/New_York"))):
+        published = api.get("/api/v1/reports/trends/?months=3").json()
+    assert published["months"][-1] == "2026-01" and published["withheld"] == "February 2026"
+    assert PeriodSuppression.objects.filter(period_start="2026-01-01").count() == 1
