@@ -24,7 +24,8 @@ from inventory.services import InsufficientStock, StockError, alert_checks_coale
 from org.models import User
 
 from .codes import CodeError
-from .models import Visit
+from .models import Participant, Visit
+from .selectors import participants_by_code
 from .services import VisitError, visit_record, visit_replay
 
 # A day of outreach on one phone is far below this; a bigger queue syncs in several requests.
@@ -88,8 +89,14 @@ def visits_sync(*, by: User, records: Sequence[SyncRecord]) -> list[SyncResult]:
     uuids = [record.fields["client_uuid"] for record in records if not record.errors]
     recorded = Visit.objects.filter(uuid__in=uuids).prefetch_related("supplies", "services")
     known = {str(visit.uuid): visit for visit in recorded}
+    # And the batch's codes in one query, not one a record (visit_record checks each
+    # again when it locks it, so a code merged since is not written to).
+    codes = [record.fields.get("code", "") for record in records if not record.errors]
+    participants = participants_by_code(codes)
     with _commits_flushed_once(), alert_checks_coalesced():
-        return [_applied(record, by=by, known=known) for record in records]
+        return [
+            _applied(record, by=by, known=known, participants=participants) for record in records
+        ]
 
 
 @contextmanager
@@ -126,7 +133,13 @@ def _wal_flushed() -> None:
         cursor.execute("SELECT pg_logical_emit_message(true, 'ssp.sync', '')")
 
 
-def _applied(record: SyncRecord, *, by: User, known: dict[str, Visit]) -> SyncResult:
+def _applied(
+    record: SyncRecord,
+    *,
+    by: User,
+    known: dict[str, Visit],
+    participants: dict[str, Participant],
+) -> SyncResult:
     if record.errors:
         return SyncResult(record.client_uuid, SyncStatus.REFUSED, errors=record.errors)
     try:
@@ -134,7 +147,7 @@ def _applied(record: SyncRecord, *, by: User, known: dict[str, Visit]) -> SyncRe
         if first is not None:
             visit, created = visit_replay(first, by=by, **record.fields), False
         else:
-            visit, created = visit_record(by=by, **record.fields)
+            visit, created = visit_record(by=by, participants=participants, **record.fields)
     except (VisitError, StockError, CodeError) as exc:
         return SyncResult(record.client_uuid, SyncStatus.REFUSED, errors=refusal_errors(exc))
     status = SyncStatus.CREATED if created else SyncStatus.DUPLICATE
