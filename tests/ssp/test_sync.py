@@ -383,3 +383,24 @@ def test_a_code_merged_after_the_batch_read_it_gets_the_visit_on_the_code_it_bec
     # The first try was undone whole: the stock moved once.
     assert on_hand(stocked, supplies["water"]) == water - 2
     assert Visit.objects.count() == 3
+
+
+def test_each_answer_is_the_visit_as_read_back_whether_created_now_or_held_already(
+    api_as, front_desk_ana, site_a, stocked
+):
+    # Created visits are answered as written, duplicates as read: both as GET shows them.
+    api = api_as(front_desk_ana)
+    bodies = [
+        visit_body(site_a, services=[{"service": "hiv_test"}], notes="first visit"),
+        visit_body(site_a, code="", anonymous=True, supplies=[{"item": "water", "quantity": 1}]),
+        shift_body(site_a, services=[{"service": "hiv_test", "count": 3}]),
+    ]
+    created = sync(api, bodies).json()["results"]
+    replayed = sync(api, bodies).json()["results"]
+
+    assert [row["status"] for row in created] == ["created"] * 3
+    assert [row["status"] for row in replayed] == ["duplicate"] * 3
+    for first, again in zip(created, replayed, strict=True):
+        read = api.get(f"/api/v1/visits/{first['visit']['uuid']}/").json()
+        assert first["visit"] == read
+        assert again["visit"] == read
