@@ -108,7 +108,7 @@ def _commits_flushed_once():
     commit before it. Each record stays its own atomic, isolated transaction, visible
     to others at once; a crash before the end can lose only records of a batch that
     got no answer, which the device sends again (a replay is idempotent). Waiting on
-    the disk once a record was about a third of a record's time under load.
+    the disk once a record was up to a third of its time on a busy disk (bench/README.md).
 
     Inside a transaction (a test's) and on SQLite, nothing changes."""
     if connection.vendor != "postgresql" or connection.in_atomic_block:
