@@ -224,19 +224,22 @@ class VisitSyncView(APIView):
         reader = SyncRecordSerializer(context={"catalog": _catalog(raw)})
         records = [_read(item, reader=reader) for item in raw]
         results = visits_sync(by=request.user, records=records)
-        # The visits are read back in one query (and their supplies in one more).
-        saved = [result.visit.pk for result in results if result.visit is not None]
-        visits = visit_list(user=request.user, include_void=True).in_bulk(saved)
-        # And what upper apps made with them (referrals) in one query per app.
-        visits_described(visits.values())
+        # A visit created now is answered as written, as POST /api/v1/visits/ answers it
+        # (no read back); those held already (duplicates) are read with what the answer
+        # shows in one query (and their supplies in one more).
+        held = [r.visit.pk for r in results if r.visit and r.status != SyncStatus.CREATED]
+        read = visit_list(user=request.user, include_void=True).in_bulk(held) if held else {}
+        visits = [read.get(r.visit.pk, r.visit) if r.visit else None for r in results]
+        # What upper apps made with them (referrals), where not known yet: one query per app.
+        visits_described(v for v in visits if v is not None and not hasattr(v, "described"))
         rows = [
             {
                 "client_uuid": result.client_uuid,
                 "status": result.status,
-                "visit": visits.get(result.visit.pk) if result.visit is not None else None,
+                "visit": visit,
                 "errors": result.errors,
                 "notice": result.notice,
             }
-            for result in results
+            for result, visit in zip(results, visits, strict=True)
         ]
         return Response(SyncResponseSerializer({"results": rows}).data)

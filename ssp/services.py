@@ -1,7 +1,7 @@
 """Writes of the ssp app: visits and participants."""
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 
 from auditlog.models import LogEntry
@@ -73,6 +73,10 @@ class NewPersonNotConfirmed(VisitError):
 
 class MergeError(VisitError):
     """Two participant codes that cannot be merged."""
+
+
+class ParticipantMergedMeanwhile(VisitError):
+    """The code was merged into another between reading it and locking it for the visit."""
 
 
 # --- Visits ----------------------------------------------------------------------------
@@ -242,11 +246,20 @@ def _check_new_person(code: str, *, by) -> None:
 
 
 def _participant_for(
-    *, code: str, occurred_on: date, age_band: str = "", zip3: str = ""
+    *,
+    code: str,
+    occurred_on: date,
+    age_band: str = "",
+    zip3: str = "",
+    participants: Mapping[str, Participant] | None = None,
 ) -> Participant | None:
     if not code:
         return None
-    existing = participant_by_code(code)
+    # A sync batch read its codes at once (participants_by_code); checked again when the
+    # visit locks the code (participant_first_seen_refresh), a merge since then retried.
+    existing = participants.get(code) if participants else None
+    if existing is None:
+        existing = participant_by_code(code)
     if existing is not None:
         return existing  # its first-seen date follows the visit (participant_first_seen_refresh)
     normal = validate_code(code)
@@ -407,6 +420,7 @@ def visit_record(
     confirm_new_person: bool = True,
     services: Sequence[tuple[str, int]] = (),
     extras: dict | None = None,
+    participants: Mapping[str, Participant] | None = None,
 ) -> tuple[Visit, bool]:
     """Log a visit (or a street shift, contacts > 1) and dispense its supplies, all or
     nothing. Returns (visit, created): a retried submission with the same client_uuid
@@ -419,13 +433,17 @@ def visit_record(
 
     `services` are (code, count) pairs of SSP_VISIT_SERVICES. `extras` are the parts of
     the visit upper apps record with it ({"referrals": [...]}, ssp/visit_extras.py),
-    written in the same transaction: a refused part refuses the visit."""
+    written in the same transaction: a refused part refuses the visit.
+
+    `participants`: codes already resolved for many visits at once (a sync batch:
+    `participants_by_code`), keyed by normalised code; a code not in it is looked up."""
     try:
         client_uuid = uuid.UUID(str(client_uuid))
     except ValueError:
         raise VisitError(_("The submission id is not a UUID."), "client_uuid") from None
     try:
-        visit = _visit_create(
+        visit = _visit_created(
+            participants=participants,
             site=site,
             by=by,
             client_uuid=client_uuid,
@@ -472,9 +490,19 @@ def visit_record(
     return visit, True
 
 
+def _visit_created(*, participants, **arguments) -> Visit:
+    """_visit_create; once more, with the code read again, if the participant it was
+    read as was merged into another code before the visit locked it."""
+    try:
+        return _visit_create(participants=participants, **arguments)
+    except ParticipantMergedMeanwhile:
+        return _visit_create(participants=None, **arguments)
+
+
 @transaction.atomic(durable=True)
 def _visit_create(
     *,
+    participants,
     site,
     by,
     client_uuid,
@@ -523,7 +551,11 @@ def _visit_create(
         _check_new_person(code, by=by)
     with attributed(by):
         participant = _participant_for(
-            code=code, occurred_on=timezone.localdate(occurred_at), age_band=age_band, zip3=zip3
+            code=code,
+            occurred_on=timezone.localdate(occurred_at),
+            age_band=age_band,
+            zip3=zip3,
+            participants=participants,
         )
         # The visit row goes in before any stock moves: a retry with the same uuid
         # fails on this unique key (waiting for a concurrent first to commit), without
@@ -563,7 +595,14 @@ def _visit_create(
                 changes={"services": ["none", _services_summary(given)]},
                 actor=by,
             )
-        participant_first_seen_refresh(participants=[participant])
+        if participant_first_seen_refresh(participants=[participant]):
+            # Merged into another code since it was read: this transaction is undone
+            # (nothing of it kept, no stock moved) and the visit recorded on that code.
+            raise ParticipantMergedMeanwhile(
+                _("%(code)s was just merged into another code: save the visit again.")
+                % {"code": code},
+                "code",
+            )
         # What was written is what the answer shows: no read back.
         _supplies_known(visit, supplies)
         _known(visit, "services", VisitService, given)
@@ -779,7 +818,7 @@ def visit_void(*, visit: Visit, by: User, reason: str) -> Visit:
 # --- Participants ----------------------------------------------------------------------
 
 
-def participant_first_seen_refresh(*, participants) -> None:
+def participant_first_seen_refresh(*, participants) -> set[int]:
     """Set each code's first-seen date to the day (program time) of its first standing
     visit, voided visits left out: "new participant" in the reports and "first seen" at
     the desk read it. Called by every write that can move it (record, time or code
@@ -787,17 +826,22 @@ def participant_first_seen_refresh(*, participants) -> None:
     keeps the date it has: it is counted nowhere until its next visit sets it again.
 
     One round trip: on PostgreSQL the codes' rows are locked and then, in a statement of
-    its own sent with it, their first standing visits read and the changed dates written."""
+    its own sent with it, their first standing visits read and the changed dates written.
+
+    Returns the pks of those found merged into another code once locked: a visit being
+    recorded on a code read before the lock must not stay on a merged one."""
     given = {p.pk: p for p in participants if p is not None}
     if not given:
-        return
-    for pk, day in _first_seen_days(sorted(given)):
+        return set()
+    days, merged = _first_seen_days(sorted(given))
+    for pk, day in days:
         given[pk].first_seen_on = day
+    return merged
 
 
-def _first_seen_days(pks: list[int]) -> list[tuple[int, date]]:
+def _first_seen_days(pks: list[int]) -> tuple[list[tuple[int, date]], set[int]]:
     """(pk, first standing visit's day) of each code that has one, the stored dates
-    corrected on the way."""
+    corrected on the way; and the pks merged into another code, as locked."""
     if connection.vendor != "postgresql":
         return _first_seen_days_locked_database(pks)
     participant, visit = Participant._meta.db_table, Visit._meta.db_table
@@ -808,7 +852,7 @@ def _first_seen_days(pks: list[int]) -> list[tuple[int, date]]:
     # the visits. Both statements go in one round trip (no parameters: ids are integers,
     # the time zone a quoted literal).
     sql = f"""
-        SELECT 1 FROM {participant} WHERE id IN ({ids}) ORDER BY id FOR UPDATE;
+        SELECT id, merged_into_id FROM {participant} WHERE id IN ({ids}) ORDER BY id FOR UPDATE;
         WITH first AS (
             SELECT p.id, p.first_seen_on AS stored, (
                 SELECT (MIN(v.occurred_at) AT TIME ZONE %s)::date FROM {visit} v
@@ -823,11 +867,15 @@ def _first_seen_days(pks: list[int]) -> list[tuple[int, date]]:
     """
     with connection.cursor() as cursor:
         cursor.execute(sql, [timezone.get_current_timezone_name()])
+        # The rows as locked: a merge that committed meanwhile is seen (READ COMMITTED).
+        merged = {pk for pk, into in cursor.fetchall() if into is not None}
         cursor.nextset()
-        return list(cursor.fetchall())
+        return list(cursor.fetchall()), merged
 
 
-def _first_seen_days_locked_database(pks: list[int]) -> list[tuple[int, date]]:
+def _first_seen_days_locked_database(
+    pks: list[int],
+) -> tuple[list[tuple[int, date]], set[int]]:
     # SQLite takes the database's write lock at BEGIN (transaction_mode IMMEDIATE): no
     # concurrent visit can land between this read and the write that follows it.
     first = (
@@ -838,15 +886,19 @@ def _first_seen_days_locked_database(pks: list[int]) -> list[tuple[int, date]]:
         .values("first")
     )
     rows = Participant.objects.filter(pk__in=pks).annotate(first=Subquery(first))
-    days = []
-    for pk, stored, first_at in rows.values_list("pk", "first_seen_on", "first"):
+    days, merged = [], set()
+    for pk, stored, first_at, into in rows.values_list(
+        "pk", "first_seen_on", "first", "merged_into_id"
+    ):
+        if into is not None:
+            merged.add(pk)
         if first_at is None:
             continue
         day = timezone.localdate(first_at)
         if day != stored:
             Participant.objects.filter(pk=pk).update(first_seen_on=day)
         days.append((pk, day))
-    return days
+    return days, merged
 
 
 @transaction.atomic(durable=True)

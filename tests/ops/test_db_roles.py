@@ -150,3 +150,28 @@ def test_the_app_role_records_a_stock_shortfall(
         visit_void(visit=Visit.objects.get(pk=visit.pk), by=front_desk_ana, reason="twice")
         assert on_hand(stocked, naloxone) == 0
         assert balance_drift() == []
+
+
+def test_the_app_role_syncs_a_batch_with_its_group_commit(
+    app_role, api_as, front_desk_ana, site_a, stocked, supplies
+):
+    # The batch's records commit without waiting for the disk and one flush ends it
+    # (ssp/sync.py): a session setting and a WAL message any role may write.
+    role, _ = app_role
+    bodies = [
+        {
+            "client_uuid": new_uuid(),
+            "site": site_a.pk,
+            "anonymous": True,
+            "supplies": [{"item": "water", "quantity": 1}],
+        }
+        for _ in range(2)
+    ]
+    records = [{"kind": "visit", "client_uuid": b["client_uuid"], "body": b} for b in bodies]
+    with connected_as(role):
+        response = api_as(front_desk_ana).post("/api/v1/sync/", {"records": records}, format="json")
+        assert [row["status"] for row in response.json()["results"]] == ["created"] * 2
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")
+            assert cursor.fetchone()[0] == "on"
+    assert on_hand(stocked, supplies["water"]) == 1000 - 2

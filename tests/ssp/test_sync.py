@@ -15,11 +15,13 @@ from rest_framework.test import APIClient
 
 from inventory.models import StockMovement
 from org import roles
-from ssp.models import Visit
+from ssp.models import Participant, Visit
+from ssp.selectors import participants_by_code
+from ssp.services import participant_merge, visit_record
 from ssp.sync import SYNC_MAX_RECORDS
 
 from ..factories import make_staff
-from ..support.intake import new_uuid, on_hand
+from ..support.intake import item_line, new_uuid, on_hand
 
 pytestmark = pytest.mark.django_db
 
@@ -333,3 +335,72 @@ def test_a_replay_of_another_persons_visit_is_refused(api_as, front_desk_ana, si
     response = sync(api_as(colleague), [body])
     assert statuses(response) == ["refused"]
     assert "another person" in str(response.json()["results"][0]["errors"]["client_uuid"])
+
+
+# A created record of visit_body (a returning code, a kit and an item) in a test's
+# transaction: its savepoint and release, the visit and its audit entry, the dispense
+# statement, the supply lines, and the code's lock and first-seen refresh (one round
+# trip). Its code is read with the batch's others, in one query, not once a record.
+QUERIES_PER_CREATED_RECORD = 7
+
+
+def test_a_batch_reads_its_codes_once_not_once_a_record(api_as, front_desk_ana, site_a, stocked):
+    api = api_as(front_desk_ana)
+    codes = ["MAKO1993F", "JOLU1980M", "ANBE1975F", "CAFE1990M", "DORA1985F", "ELMO1970M"]
+    sync(api, [visit_body(site_a, code=code) for code in codes])  # all returning now
+    counts = []
+    for batch in (codes[:1], codes):
+        bodies = [visit_body(site_a, code=code) for code in batch]
+        with CaptureQueriesContext(connection) as queries:
+            response = sync(api, bodies)
+        assert statuses(response) == ["created"] * len(bodies)
+        counts.append(len(queries))
+    assert counts[1] - counts[0] == 5 * QUERIES_PER_CREATED_RECORD, counts
+
+
+def test_a_code_merged_after_the_batch_read_it_gets_the_visit_on_the_code_it_became(
+    front_desk_ana, manager_sam, site_a, stocked, supplies
+):
+    for code in ("MAKO1939F", "MAKO1993F"):
+        visit_record(site=site_a, by=front_desk_ana, client_uuid=new_uuid(), code=code)
+    read = participants_by_code(["MAKO1939F"])  # the batch reads it: not merged yet
+    merged, kept = (Participant.objects.get(code=c) for c in ("MAKO1939F", "MAKO1993F"))
+    participant_merge(merged=merged, kept=kept, by=manager_sam, reason="year")
+    water = on_hand(stocked, supplies["water"])
+
+    visit, created = visit_record(
+        site=site_a,
+        by=front_desk_ana,
+        client_uuid=new_uuid(),
+        code="MAKO1939F",
+        lines=[item_line(supplies["water"], 2)],
+        participants=read,
+    )
+
+    assert created
+    assert visit.participant == kept
+    assert not Visit.objects.filter(participant=merged).exists()
+    # The first try was undone whole: the stock moved once.
+    assert on_hand(stocked, supplies["water"]) == water - 2
+    assert Visit.objects.count() == 3
+
+
+def test_each_answer_is_the_visit_as_read_back_whether_created_now_or_held_already(
+    api_as, front_desk_ana, site_a, stocked
+):
+    # Created visits are answered as written, duplicates as read: both as GET shows them.
+    api = api_as(front_desk_ana)
+    bodies = [
+        visit_body(site_a, services=[{"service": "hiv_test"}], notes="first visit"),
+        visit_body(site_a, code="", anonymous=True, supplies=[{"item": "water", "quantity": 1}]),
+        shift_body(site_a, services=[{"service": "hiv_test", "count": 3}]),
+    ]
+    created = sync(api, bodies).json()["results"]
+    replayed = sync(api, bodies).json()["results"]
+
+    assert [row["status"] for row in created] == ["created"] * 3
+    assert [row["status"] for row in replayed] == ["duplicate"] * 3
+    for first, again in zip(created, replayed, strict=True):
+        read = api.get(f"/api/v1/visits/{first['visit']['uuid']}/").json()
+        assert first["visit"] == read
+        assert again["visit"] == read
