@@ -9,6 +9,8 @@ admin_ada are program-wide. Each app's own fixtures live in tests/<app>/conftest
 
 import os
 import re
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -30,6 +32,7 @@ from .factories import (
     SiteFactory,
     make_staff,
 )
+from .support import flush
 from .support.intake import receive
 from .support.services import require_service
 from .support.walk import SCREENSHOTS
@@ -58,6 +61,27 @@ def pytest_configure(config):
     # the shared Redis that is also the broker (clearing it would drop queued jobs of a
     # parallel test run). tests/ssp/test_lookup_rate_shared.py tests the shared caches.
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # A transactional test ends with DELETEs of the rows it wrote, not a TRUNCATE of every
+    # table (a second a test on PostgreSQL): the same empty tables (tests/support/flush.py).
+    flush.install()
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """pytest-django's test database; on PostgreSQL its commits do not wait for the disk.
+
+    `synchronous_commit = off` for the test database (every session: the tests', the live
+    server's, and those of the gunicorn, Celery and `manage.py` subprocesses some tests
+    start): a commit returns before its WAL reaches the disk. Nothing a test sees changes
+    (visibility, locks and constraints are the same); only a crash of the server could
+    lose the last commits, and the tests that stop a PostgreSQL server stop a private one.
+    A transactional test commits often (and the seeds inside them, thousands of times)."""
+    if connection.vendor == "postgresql":
+        with django_db_blocker.unblock(), connection.cursor() as cursor:
+            name = connection.ops.quote_name(connection.settings_dict["NAME"])
+            cursor.execute(f"ALTER DATABASE {name} SET synchronous_commit = off")
+        connection.close()  # the next session reads the database's setting
+    yield
 
 
 @pytest.fixture
@@ -96,6 +120,25 @@ def _jobs_run_in_process():
     """Jobs run in-process unless a test asks for the real worker (celery_worker marker)."""
     celery_app.conf.task_always_eager = True
     yield
+
+
+@pytest.fixture
+def memory_tmp_path(tmp_path):
+    """A fresh folder in memory (tmpfs, /dev/shm) when the machine has one, else tmp_path.
+
+    For a SQLite file that a subprocess writes thousands of commits to (a one-year seed,
+    the figure tests' migrations): on disk each commit waits for an fsync, seconds in all
+    when other tests write too; in memory the same SQL runs without the wait. The data,
+    and what the test checks of it, are the same."""
+    shm = Path("/dev/shm")
+    if not (shm.is_dir() and os.access(shm, os.W_OK)):
+        yield tmp_path
+        return
+    folder = Path(tempfile.mkdtemp(prefix="ssp-test-", dir=shm))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture

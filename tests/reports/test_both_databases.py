@@ -21,9 +21,11 @@ ROOT = Path(__file__).parents[2]
 FIGURE_TESTS = ["tests/reports", "tests/ssp"]
 
 
-def test_the_figure_tests_pass_on_the_other_database_too(tmp_path):
+def test_the_figure_tests_pass_on_the_other_database_too(memory_tmp_path):
+    # The SQLite file (and the test database pytest-django makes beside it) is in memory
+    # (tmpfs): its migrations' commits do not wait for the disk.
     if connection.vendor == "postgresql":
-        url, other = f"sqlite:///{tmp_path / 'figures.sqlite3'}", "SQLite"
+        url, other = f"sqlite:///{memory_tmp_path / 'figures.sqlite3'}", "SQLite"
     else:
         url, other = os.environ.get("SSP_FIGURES_POSTGRES_URL", ""), "PostgreSQL"
         require_service("PostgreSQL for the figure tests (SSP_FIGURES_POSTGRES_URL)", bool(url))
