@@ -115,21 +115,29 @@ def _commits_flushed_once():
         yield
         return
     with connection.cursor() as cursor:
-        cursor.execute("SET synchronous_commit TO off")
+        # The connection's setting before (the server's, the database's, the options'),
+        # read and replaced in one round trip; it is put back as it was.
+        cursor.execute(
+            "SELECT current_setting('synchronous_commit'),"
+            " set_config('synchronous_commit', 'off', false)"
+        )
+        before = cursor.fetchone()[0]
     try:
         yield
     finally:
         with connection.cursor() as cursor:
-            # The session default (the server's, or the connection's options) again.
-            cursor.execute("RESET synchronous_commit")
+            cursor.execute("SELECT set_config('synchronous_commit', %s, false)", [before])
         _wal_flushed()
 
 
 def _wal_flushed() -> None:
     """Wait until every commit so far is on the disk. A commit waits for the WAL up to
-    its own commit record only if the transaction wrote WAL: the smallest such write is
-    a logical-decoding message (read by no one; any role may emit one)."""
+    its own commit record only if the transaction wrote WAL (the smallest such write is
+    a logical-decoding message: read by no one; any role may emit one) and only if
+    synchronous_commit is on for it: set so for this one transaction, so the batch is
+    on the disk before its answer even where the server's default does not wait."""
     with transaction.atomic(durable=True), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL synchronous_commit TO on")
         cursor.execute("SELECT pg_logical_emit_message(true, 'ssp.sync', '')")
 
 

@@ -169,9 +169,12 @@ def test_the_app_role_syncs_a_batch_with_its_group_commit(
     ]
     records = [{"kind": "visit", "client_uuid": b["client_uuid"], "body": b} for b in bodies]
     with connected_as(role):
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")
+            before = cursor.fetchone()[0]
         response = api_as(front_desk_ana).post("/api/v1/sync/", {"records": records}, format="json")
         assert [row["status"] for row in response.json()["results"]] == ["created"] * 2
         with connection.cursor() as cursor:
             cursor.execute("SHOW synchronous_commit")
-            assert cursor.fetchone()[0] == "on"
+            assert cursor.fetchone()[0] == before  # put back as it was
     assert on_hand(stocked, supplies["water"]) == 1000 - 2

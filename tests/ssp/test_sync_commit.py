@@ -43,6 +43,8 @@ def test_each_record_commits_on_its_own_and_the_batch_is_on_disk_before_the_answ
 
     monkeypatch.setattr(ssp_sync, "visit_record", watched)
     bodies = [visit_body(site_a) for _ in range(3)]
+    # As a production connection has it (the test database's default does not wait).
+    scalar("SELECT set_config('synchronous_commit', 'on', false)")
 
     response = sync(api_as(front_desk_ana), bodies)
 
@@ -51,8 +53,28 @@ def test_each_record_commits_on_its_own_and_the_batch_is_on_disk_before_the_answ
     # Every record's commit (up to the WAL position after the last one) is flushed.
     flushed = lsn(scalar("SELECT pg_current_wal_flush_lsn()"))
     assert flushed >= max(lsn(position) for _, position in seen)
-    # The connection (kept between requests) is back to the server's setting.
+    # The connection (kept between requests) is back to its own setting.
     assert scalar("SHOW synchronous_commit") == "on"
+
+
+def test_the_batch_is_on_disk_before_the_answer_where_the_server_does_not_wait(
+    api_as, front_desk_ana, site_a, stocked, monkeypatch
+):
+    # The test database's default is off (tests/conftest.py), as a server's may be: the
+    # last commit of the batch waits for the disk all the same, and the setting stays.
+    assert scalar("SHOW synchronous_commit") == "off"
+    flush = ssp_sync._wal_flushed
+    after_records = []
+
+    def watched():
+        after_records.append(lsn(scalar("SELECT pg_current_wal_insert_lsn()")))
+        flush()
+
+    monkeypatch.setattr(ssp_sync, "_wal_flushed", watched)
+    response = sync(api_as(front_desk_ana), [visit_body(site_a) for _ in range(2)])
+    assert statuses(response) == ["created"] * 2
+    assert lsn(scalar("SELECT pg_current_wal_flush_lsn()")) >= after_records[0]
+    assert scalar("SHOW synchronous_commit") == "off"
 
 
 def test_the_setting_comes_back_and_earlier_records_stay_when_a_record_fails_unexpectedly(
@@ -71,6 +93,7 @@ def test_the_setting_comes_back_and_earlier_records_stay_when_a_record_fails_une
     api = api_as(front_desk_ana)
     api.raise_request_exception = True
     bodies = [visit_body(site_a) for _ in range(3)]
+    scalar("SELECT set_config('synchronous_commit', 'on', false)")
 
     with pytest.raises(RuntimeError, match="died here"):
         sync(api, bodies)
