@@ -51,16 +51,13 @@ MAX_MERGE_HOPS = 10
 def participant_by_code(code: str) -> Participant | None:
     """The participant a code stands for, however intake would accept it typed (case,
     dashes, spaces, accents: see codes.normalise), following merges to the code now in
-    use. Every entry point that takes a code resolves it here."""
-    normal = normalise(code)
-    if not normal:
-        return None
-    participant = Participant.objects.filter(code=normal).first()
-    return participant_surviving(participant) if participant is not None else None
+    use. Every entry point that takes a code resolves it here (many at once:
+    participants_by_code)."""
+    return participants_by_code([code]).get(normalise(code))
 
 
 def participants_by_code(codes: Iterable[str]) -> dict[str, Participant]:
-    """participant_by_code for many codes at once (a sync batch's), in one query:
+    """The participants these codes stand for (a sync batch's), in one query:
     {normalised code: participant, merges followed}; codes no one has are left out."""
     normals = {normalise(code) for code in codes} - {""}
     if not normals:
