@@ -302,16 +302,22 @@ def test_a_visit_dated_ahead_of_the_server_clock_is_refused(
 QUERIES_PER_REPLAYED_RECORD = 2
 
 
+def queries_of_batches(api, batches, *, status: str) -> list[int]:
+    """The queries each batch's sync ran, every record of it answered `status`."""
+    counts = []
+    for bodies in batches:
+        with CaptureQueriesContext(connection) as queries:
+            response = sync(api, bodies)
+        assert statuses(response) == [status] * len(bodies)
+        counts.append(len(queries))
+    return counts
+
+
 def test_a_replay_reads_the_recorded_visits_at_once(api_as, front_desk_ana, site_a, stocked):
     api = api_as(front_desk_ana)
     one, six = [visit_body(site_a)], [visit_body(site_a) for _ in range(6)]
     sync(api, one + six)
-    counts = []
-    for bodies in (one, six):
-        with CaptureQueriesContext(connection) as queries:
-            response = sync(api, bodies)
-        assert statuses(response) == ["duplicate"] * len(bodies)
-        counts.append(len(queries))
+    counts = queries_of_batches(api, (one, six), status="duplicate")
     assert counts[1] - counts[0] == 5 * QUERIES_PER_REPLAYED_RECORD, counts
 
 
@@ -341,20 +347,17 @@ def test_a_replay_of_another_persons_visit_is_refused(api_as, front_desk_ana, si
 # transaction: its savepoint and release, the visit and its audit entry, the dispense
 # statement, the supply lines, and the code's lock and first-seen refresh (one round
 # trip). Its code is read with the batch's others, in one query, not once a record.
-QUERIES_PER_CREATED_RECORD = 7
+# On SQLite the dispense takes the ORM's path, two queries more (as a single POST:
+# tests/ssp/test_api_queries.py).
+QUERIES_PER_CREATED_RECORD = 7 if connection.vendor == "postgresql" else 9
 
 
 def test_a_batch_reads_its_codes_once_not_once_a_record(api_as, front_desk_ana, site_a, stocked):
     api = api_as(front_desk_ana)
     codes = ["MAKO1993F", "JOLU1980M", "ANBE1975F", "CAFE1990M", "DORA1985F", "ELMO1970M"]
     sync(api, [visit_body(site_a, code=code) for code in codes])  # all returning now
-    counts = []
-    for batch in (codes[:1], codes):
-        bodies = [visit_body(site_a, code=code) for code in batch]
-        with CaptureQueriesContext(connection) as queries:
-            response = sync(api, bodies)
-        assert statuses(response) == ["created"] * len(bodies)
-        counts.append(len(queries))
+    batches = [[visit_body(site_a, code=code) for code in batch] for batch in (codes[:1], codes)]
+    counts = queries_of_batches(api, batches, status="created")
     assert counts[1] - counts[0] == 5 * QUERIES_PER_CREATED_RECORD, counts
 
 
