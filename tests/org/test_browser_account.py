@@ -4,12 +4,13 @@ sideways scrolling, no serious accessibility violation, and the flows work by cl
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from org.services import token_create
 
 from ..factories import PASSWORD
 from ..support.accessibility import assert_no_serious_axe_violations
-from ..support.walk import go_to_menu_entry, horizontal_overflow, log_out
+from ..support.walk import follow, go_to_menu_entry, horizontal_overflow, log_out
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -36,10 +37,10 @@ def test_a_token_is_made_shown_once_and_revoked_from_the_account_page(
     assert re.fullmatch(r"[0-9a-f]{40}", key)
     assert_fits(page)
     assert_no_serious_axe_violations(page)
-    page.get_by_role("link", name="Back to my account").click()
+    follow(page, page.get_by_role("link", name="Back to my account"))
     assert key not in page.content()
     page.get_by_role("button", name="Revoke token").click()
-    assert "revoked" in page.locator(".messages").inner_text()
+    expect(page.locator(".messages")).to_contain_text("revoked")
     assert page.get_by_role("button", name="Create a token").count() == 1
 
 

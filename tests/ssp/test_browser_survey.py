@@ -12,7 +12,7 @@ from ssp.survey_services import survey_save
 
 from ..factories import ParticipantFactory, VisitFactory
 from ..support.accessibility import assert_no_serious_axe_violations
-from ..support.walk import go_to_menu_entry, horizontal_overflow, screenshot
+from ..support.walk import follow, go_to_menu_entry, horizontal_overflow, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 WIDTHS = [1280, 390]
@@ -65,7 +65,7 @@ def test_the_desk_offers_and_the_person_answers(
     page.goto(f"/intake/?site={site_a.pk}&saved={visit.uuid}")
     page.locator("#saved-survey-due [data-survey-due]").wait_for()
     assert_fits(page)
-    page.get_by_role("link", name="Offer survey").click()
+    follow(page, page.get_by_role("link", name="Offer survey"))
     assert_fits(page)
     assert_no_serious_axe_violations(page)
     page.get_by_role("button", name="Will answer now").click()

@@ -3,7 +3,7 @@
 address per route, as staff reach them. Used by the accessibility and layout tests."""
 
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urljoin, urlsplit
 
 from django.urls import Resolver404, resolve
 
@@ -88,6 +88,15 @@ def log_out(page) -> None:
 
 
 def go_to_menu_entry(page, label: str) -> None:
-    """Open the menu as far as needed and follow one of its entries."""
+    """Open the menu as far as needed, follow one of its entries and wait until its page
+    has loaded: a click only starts the navigation, and reading the page straight after
+    it can land between the old document and the new one."""
     open_menu(page)
-    page.locator("nav[aria-label=Main]").get_by_role("link", name=label, exact=True).click()
+    follow(page, page.locator("nav[aria-label=Main]").get_by_role("link", name=label, exact=True))
+
+
+def follow(page, link) -> None:
+    """Click a link and wait until the page it leads to has loaded."""
+    target = urljoin(page.url, link.get_attribute("href"))
+    link.click()
+    page.wait_for_url(target)
