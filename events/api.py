@@ -8,6 +8,7 @@ from rest_framework.permissions import SAFE_METHODS, IsAuthenticated
 from rest_framework.response import Response
 
 from org import api_errors
+from org.api_query import IdFilter
 from org.permissions import capability
 
 from . import selectors, services
@@ -24,7 +25,7 @@ api_errors.domain_error(services.EventNotAllowed, status=403, code="not_allowed"
 
 
 class ProgramEventFilter(django_filters.FilterSet):
-    site = django_filters.NumberFilter(field_name="site_id")
+    site = IdFilter(field_name="site_id")
     kind = django_filters.ChoiceFilter(choices=EventKind.choices)
     occurred_from = django_filters.DateFilter(field_name="occurred_on", lookup_expr="gte")
     occurred_to = django_filters.DateFilter(field_name="occurred_on", lookup_expr="lte")

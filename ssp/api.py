@@ -13,6 +13,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from org import api_errors
+from org.api_query import IdFilter
 from org.models import ServiceModel
 from org.permissions import capability
 
@@ -67,7 +68,7 @@ CanLogVisits = capability("ssp.log_visit")
 
 
 class VisitFilter(django_filters.FilterSet):
-    site = django_filters.NumberFilter(field_name="site_id")
+    site = IdFilter(field_name="site_id")
     code = django_filters.CharFilter(method="filter_code", help_text="Participant code.")
     occurred_from = django_filters.DateFilter(field_name="occurred_at", lookup_expr="date__gte")
     occurred_to = django_filters.DateFilter(field_name="occurred_at", lookup_expr="date__lte")

@@ -10,6 +10,8 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from org.api_query import IdFilter
+
 from .. import selectors
 from ..models import (
     AdjustmentReason,
@@ -35,7 +37,7 @@ from ..serializers import (
 
 class BalanceFilter(django_filters.FilterSet):
     category = django_filters.ChoiceFilter(field_name="item__category", choices=Category.choices)
-    funding_source = django_filters.NumberFilter(field_name="lot__funding_source")
+    funding_source = IdFilter(field_name="lot__funding_source")
     expires_before = django_filters.DateFilter(field_name="lot__expires_on", lookup_expr="lt")
     include_empty = django_filters.BooleanFilter(
         method="filter_nothing", help_text="Also list lots with nothing left."
@@ -74,7 +76,7 @@ class MovementFilter(django_filters.FilterSet):
     reason = django_filters.ChoiceFilter(choices=AdjustmentReason.choices)
     occurred_from = django_filters.DateFilter(field_name="occurred_at", lookup_expr="date__gte")
     occurred_to = django_filters.DateFilter(field_name="occurred_at", lookup_expr="date__lte")
-    funding_source = django_filters.NumberFilter(field_name="lot__funding_source")
+    funding_source = IdFilter(field_name="lot__funding_source")
 
     class Meta:
         model = StockMovement
