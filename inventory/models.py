@@ -234,6 +234,35 @@ class Refuse(pgtrigger.Protect):
         super().__init__(**kwargs)
 
 
+class RefersToExisting(pgtrigger.Trigger):
+    """A foreign-key check for nullable columns set after the row is written: fires only
+    for a row whose columns are set (a PostgreSQL foreign key queues a check for every
+    inserted row, NULL or not), and takes the key-share lock a foreign key takes."""
+
+    def __init__(self, *, name: str, fields: list[str]):
+        self.checked = fields
+        condition = " OR ".join(f'NEW."{field}_id" IS NOT NULL' for field in fields)
+        super().__init__(
+            name=name,
+            when=pgtrigger.After,
+            operation=pgtrigger.Insert | pgtrigger.Update,
+            condition=pgtrigger.Condition(condition),
+        )
+
+    def get_func(self, model):
+        checks = []
+        for field in self.checked:
+            column = model._meta.get_field(field).column
+            table = model._meta.get_field(field).related_model._meta.db_table
+            checks.append(
+                f"IF NEW.{column} IS NOT NULL THEN "
+                f"PERFORM 1 FROM {table} WHERE id = NEW.{column} FOR KEY SHARE; "
+                f"IF NOT FOUND THEN RAISE EXCEPTION '%: no {table} %', TG_TABLE_NAME, "
+                f"NEW.{column} USING ERRCODE = 'foreign_key_violation'; END IF; END IF;"
+            )
+        return self.format_sql(" ".join(checks) + " RETURN NULL;")
+
+
 class StockMovement(models.Model):
     """One line of the append-only ledger. Nothing updates or deletes a movement;
     a correction is a new movement with a reason."""
@@ -425,13 +454,15 @@ class StockAlert(models.Model):
     raised_at = models.DateTimeField()
     resolved_at = models.DateTimeField(null=True, blank=True)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
-    # Empty when raised: indexed only where set (below), so raising writes no entry.
+    # Empty when raised, so neither is indexed (below) nor checked (`alert_refers_to_
+    # existing`) where empty: raising writes no index entry and queues no check for them.
     acknowledged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="stock_alerts_acknowledged",
+        db_constraint=False,
         db_index=False,
     )
     # Claimed by exactly one digest run (conditional UPDATE … WHERE digest IS NULL).
@@ -441,6 +472,7 @@ class StockAlert(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="alerts",
+        db_constraint=False,
         db_index=False,
     )
 
@@ -481,9 +513,10 @@ class StockAlert(models.Model):
                 fields=["digest"], condition=Q(digest__isnull=False), name="stock_alert_digest_idx"
             ),
         ]
-        # PostgreSQL only. What the subject's foreign keys checked row by row, checked
-        # once per statement over its new rows (and the lot is the item's); a subject
-        # never changes.
+        # PostgreSQL only, in place of foreign-key constraints: the subject checked once
+        # per statement over its new rows (and the lot is the item's); who acknowledged
+        # and the digest checked on the rows that set them; a subject never changes.
+        # Deletes of what an alert refers to are refused by PROTECT.
         triggers = [
             pgtrigger.Trigger(
                 name="alert_subject_exists",
@@ -512,6 +545,7 @@ class StockAlert(models.Model):
                 RETURN NULL;
                 """,
             ),
+            RefersToExisting(name="alert_refers_to_existing", fields=["acknowledged_by", "digest"]),
             Refuse(
                 name="alert_subject_fixed",
                 operation=pgtrigger.Update,

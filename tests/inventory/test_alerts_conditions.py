@@ -305,10 +305,10 @@ def test_the_database_refuses_a_second_open_alert_for_the_same_subject(
 
 
 @pytest.mark.postgres
-def test_the_database_refuses_an_alert_about_a_subject_that_is_not_there(
-    downtown, syringe, naloxone, fund
+def test_the_database_refuses_an_alert_referring_to_what_is_not_there(
+    downtown, syringe, naloxone, fund, manager_sam
 ):
-    """The subject has no per-row foreign keys; the statement trigger checks instead."""
+    """No foreign-key constraints on the alert table: its triggers check instead."""
     now = timezone.now()
     fields = {"condition": "below_reorder", "severity": "understock", "raised_at": now}
     other_lot = Lot.objects.create(item=naloxone, lot_number="L1", funding_source=fund)
@@ -323,6 +323,10 @@ def test_the_database_refuses_an_alert_about_a_subject_that_is_not_there(
     alert = StockAlert.objects.create(location=downtown, item=syringe, **fields)
     with pytest.raises(IntegrityError), transaction.atomic():
         StockAlert.objects.filter(pk=alert.pk).update(item=naloxone)
+    for unknown in ({"acknowledged_by_id": 999_999}, {"digest_id": 999_999}):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            StockAlert.objects.filter(pk=alert.pk).update(acknowledged_at=now, **unknown)
+    StockAlert.objects.filter(pk=alert.pk).update(acknowledged_at=now, acknowledged_by=manager_sam)
     StockAlert.objects.filter(pk=alert.pk).update(resolved_at=now)  # other columns: fine
 
 
