@@ -125,6 +125,9 @@ def _findings_query(*, scoped: bool) -> str:
                        / 10, 1)
                ) AS facts
         FROM levels
+        -- Facts only for the pairs that are a finding below (most pairs are not).
+        WHERE (reorder_point > 0 AND usable < reorder_point)
+           OR usable * %(window_days)s < %(stockout_days)s * consumed
     ),
     count_totals AS (
         SELECT c.location_id, l.item_id, c.id AS count_id, c.occurred_at,
