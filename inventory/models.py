@@ -234,6 +234,35 @@ class Refuse(pgtrigger.Protect):
         super().__init__(**kwargs)
 
 
+class RefersToExisting(pgtrigger.Trigger):
+    """A foreign-key check for nullable columns set after the row is written: fires only
+    for a row whose columns are set (a PostgreSQL foreign key queues a check for every
+    inserted row, NULL or not), and takes the key-share lock a foreign key takes."""
+
+    def __init__(self, *, name: str, fields: list[str]):
+        self.checked = fields
+        condition = " OR ".join(f'NEW."{field}_id" IS NOT NULL' for field in fields)
+        super().__init__(
+            name=name,
+            when=pgtrigger.After,
+            operation=pgtrigger.Insert | pgtrigger.Update,
+            condition=pgtrigger.Condition(condition),
+        )
+
+    def get_func(self, model):
+        checks = []
+        for field in self.checked:
+            column = model._meta.get_field(field).column
+            table = model._meta.get_field(field).related_model._meta.db_table
+            checks.append(
+                f"IF NEW.{column} IS NOT NULL THEN "
+                f"PERFORM 1 FROM {table} WHERE id = NEW.{column} FOR KEY SHARE; "
+                f"IF NOT FOUND THEN RAISE EXCEPTION '%: no {table} %', TG_TABLE_NAME, "
+                f"NEW.{column} USING ERRCODE = 'foreign_key_violation'; END IF; END IF;"
+            )
+        return self.format_sql(" ".join(checks) + " RETURN NULL;")
+
+
 class StockMovement(models.Model):
     """One line of the append-only ledger. Nothing updates or deletes a movement;
     a correction is a new movement with a reason."""
@@ -399,38 +428,65 @@ class StockAlert(models.Model):
 
     condition = models.CharField(max_length=20, choices=AlertCondition.choices)
     severity = models.CharField(max_length=12, choices=AlertSeverity.choices)
-    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="alerts")
-    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="alerts")
+    # The subject: no per-row foreign-key constraint (a scan raises thousands of rows, and
+    # checking each at commit cost more than the insert). The `alert_subject_exists`
+    # trigger checks a statement's new rows in one query instead; deletes are refused by
+    # PROTECT, and every subject is also a balance's or the ledger's, which keep their
+    # constraints and are never deleted. Only `location` is indexed: the alerts pages
+    # filter by it; the open alerts of a pair are read by the one-open-alert index.
+    location = models.ForeignKey(
+        Location, on_delete=models.PROTECT, related_name="alerts", db_constraint=False
+    )
+    item = models.ForeignKey(
+        Item, on_delete=models.PROTECT, related_name="alerts", db_constraint=False, db_index=False
+    )
     lot = models.ForeignKey(
-        Lot, null=True, blank=True, on_delete=models.PROTECT, related_name="alerts"
+        Lot,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="alerts",
+        db_constraint=False,
+        db_index=False,
     )
     # The figures when the alert was raised (on hand, reorder point, days left, expiry…).
     facts = models.JSONField(default=dict, blank=True)
     raised_at = models.DateTimeField()
     resolved_at = models.DateTimeField(null=True, blank=True)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
+    # Empty when raised, so neither is indexed (below) nor checked (`alert_refers_to_
+    # existing`) where empty: raising writes no index entry and queues no check for them.
     acknowledged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="stock_alerts_acknowledged",
+        db_constraint=False,
+        db_index=False,
     )
     # Claimed by exactly one digest run (conditional UPDATE … WHERE digest IS NULL).
     digest = models.ForeignKey(
-        AlertDigest, null=True, blank=True, on_delete=models.PROTECT, related_name="alerts"
+        AlertDigest,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="alerts",
+        db_constraint=False,
+        db_index=False,
     )
 
     class Meta:
         ordering = ["-raised_at", "-pk"]
         constraints = [
-            # One open alert per condition × location × item × lot. The scan inserts with
+            # One open alert per location × item × condition × lot. The scan inserts with
             # ON CONFLICT DO NOTHING and relies on this index; COALESCE because item-level
-            # alerts have no lot and NULLs never collide in a unique index.
+            # alerts have no lot and NULLs never collide in a unique index. Location first:
+            # it also serves the open alerts by location (badge, alerts page, per-pair check).
             models.UniqueConstraint(
-                "condition",
                 "location",
                 "item",
+                "condition",
                 Coalesce("lot", Value(0)),
                 condition=Q(resolved_at__isnull=True),
                 name="stock_alert_one_open_per_subject",
@@ -446,11 +502,55 @@ class StockAlert(models.Model):
             ),
         ]
         indexes = [
-            # The navigation badge and the alerts page read open alerts by location.
+            # Who acknowledged and which digest: looked up by value only (PROTECT's check
+            # before a delete, the digest's own alerts), never for NULL.
             models.Index(
-                fields=["location", "severity"],
-                condition=Q(resolved_at__isnull=True),
-                name="stock_alert_open_idx",
+                fields=["acknowledged_by"],
+                condition=Q(acknowledged_by__isnull=False),
+                name="stock_alert_acknowledged_idx",
+            ),
+            models.Index(
+                fields=["digest"], condition=Q(digest__isnull=False), name="stock_alert_digest_idx"
+            ),
+        ]
+        # PostgreSQL only, in place of foreign-key constraints: the subject checked once
+        # per statement over its new rows (and the lot is the item's); who acknowledged
+        # and the digest checked on the rows that set them; a subject never changes.
+        # Deletes of what an alert refers to are refused by PROTECT.
+        triggers = [
+            pgtrigger.Trigger(
+                name="alert_subject_exists",
+                level=pgtrigger.Statement,
+                when=pgtrigger.After,
+                operation=pgtrigger.Insert,
+                referencing=pgtrigger.Referencing(new="new_alerts"),
+                func=f"""
+                -- The distinct subjects first: a scan's thousands of rows name a few
+                -- hundred locations, items and lots.
+                IF EXISTS (
+                    SELECT 1 FROM (SELECT DISTINCT location_id FROM new_alerts) a
+                    WHERE NOT EXISTS (
+                        SELECT 1 FROM {Location._meta.db_table} loc WHERE loc.id = a.location_id)
+                ) OR EXISTS (
+                    SELECT 1 FROM (SELECT DISTINCT item_id, lot_id FROM new_alerts) a
+                    WHERE NOT EXISTS (
+                        SELECT 1 FROM {Item._meta.db_table} item WHERE item.id = a.item_id)
+                       OR (a.lot_id IS NOT NULL AND NOT EXISTS (
+                           SELECT 1 FROM {Lot._meta.db_table} lot
+                           WHERE lot.id = a.lot_id AND lot.item_id = a.item_id))
+                ) THEN
+                    RAISE EXCEPTION 'inventory_stockalert: no such location, item or lot'
+                        USING ERRCODE = 'foreign_key_violation';
+                END IF;
+                RETURN NULL;
+                """,
+            ),
+            RefersToExisting(name="alert_refers_to_existing", fields=["acknowledged_by", "digest"]),
+            Refuse(
+                name="alert_subject_fixed",
+                operation=pgtrigger.Update,
+                condition=pgtrigger.AnyChange("location", "item", "lot"),
+                label="subject never changes",
             ),
         ]
 

@@ -6,6 +6,7 @@ Python.
 
 Each part mirrors one step of conditions.py:
 - `bal`/`on_hand`: the balances, usable stock (expired lots excluded) per pair;
+- `lot_facts`: the facts of each expiring lot, once per lot;
 - `used`: the 90-day consumption, dispenses net of the reversals of dispenses. A
   reversal is matched to its dispense by a semi-join on (reference, location, lot),
   not by a subquery per ledger row;
@@ -70,7 +71,7 @@ def _findings_query(*, scoped: bool) -> str:
     return f"""
     WITH {scope_cte}
     bal AS (
-        SELECT b.location_id, b.item_id, b.lot_id, b.quantity, lot.expires_on, lot.lot_number
+        SELECT b.location_id, b.item_id, b.lot_id, b.quantity, lot.expires_on
         FROM {BALANCE} b JOIN {LOT} lot ON lot.id = b.lot_id
         WHERE TRUE {s["bal"]}
     ),
@@ -124,6 +125,9 @@ def _findings_query(*, scoped: bool) -> str:
                        / 10, 1)
                ) AS facts
         FROM levels
+        -- Facts only for the pairs that are a finding below (most pairs are not).
+        WHERE (reorder_point > 0 AND usable < reorder_point)
+           OR usable * %(window_days)s < %(stockout_days)s * consumed
     ),
     count_totals AS (
         SELECT c.location_id, l.item_id, c.id AS count_id, c.occurred_at,
@@ -156,17 +160,27 @@ def _findings_query(*, scoped: bool) -> str:
         GROUP BY m.location_id, m.item_id
         HAVING sum(m.quantity) > 0
     ),
+    -- An expiring lot's facts built once per lot, its on hand set per balance: building
+    -- jsonb is most of what these findings cost, and a lot is held at many locations.
+    lot_facts AS MATERIALIZED (
+        SELECT lot.id,
+               jsonb_build_object(
+                   'on_hand', 0,
+                   'lot_number', lot.lot_number,
+                   'expires_on', lot.expires_on,
+                   'days_to_expiry', lot.expires_on - %(today)s::date
+               ) AS facts
+        FROM {LOT} lot
+        WHERE lot.expires_on <= %(horizon)s
+          AND lot.id IN (SELECT lot_id FROM bal WHERE quantity > 0)
+    ),
     findings AS (
         SELECT CASE WHEN expires_on < %(today)s THEN %(expired)s ELSE %(expiring)s END
                    AS condition,
                location_id, item_id, lot_id,
-               jsonb_build_object(
-                   'on_hand', quantity,
-                   'lot_number', lot_number,
-                   'expires_on', expires_on,
-                   'days_to_expiry', expires_on - %(today)s::date
-               ) AS facts
-        FROM bal WHERE quantity > 0 AND expires_on <= %(horizon)s
+               jsonb_set(lf.facts, '{{on_hand}}', to_jsonb(quantity)) AS facts
+        FROM bal JOIN lot_facts lf ON lf.id = bal.lot_id
+        WHERE quantity > 0 AND expires_on <= %(horizon)s
         UNION ALL
         SELECT %(below_reorder_point)s, location_id, item_id, NULL, facts FROM level_facts
         WHERE reorder_point > 0 AND usable < reorder_point

@@ -304,6 +304,32 @@ def test_the_database_refuses_a_second_open_alert_for_the_same_subject(
         StockAlert.objects.create(location=downtown, item=naloxone, **expiring)
 
 
+@pytest.mark.postgres
+def test_the_database_refuses_an_alert_referring_to_what_is_not_there(
+    downtown, syringe, naloxone, fund, manager_sam
+):
+    """No foreign-key constraints on the alert table: its triggers check instead."""
+    now = timezone.now()
+    fields = {"condition": "below_reorder", "severity": "understock", "raised_at": now}
+    other_lot = Lot.objects.create(item=naloxone, lot_number="L1", funding_source=fund)
+    for subject in (
+        {"location_id": 999_999, "item": syringe},
+        {"location": downtown, "item_id": 999_999},
+        {"location": downtown, "item": syringe, "lot_id": 999_999},
+        {"location": downtown, "item": syringe, "lot": other_lot},  # the lot of another item
+    ):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            StockAlert.objects.create(**fields, **subject)
+    alert = StockAlert.objects.create(location=downtown, item=syringe, **fields)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        StockAlert.objects.filter(pk=alert.pk).update(item=naloxone)
+    for unknown in ({"acknowledged_by_id": 999_999}, {"digest_id": 999_999}):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            StockAlert.objects.filter(pk=alert.pk).update(acknowledged_at=now, **unknown)
+    StockAlert.objects.filter(pk=alert.pk).update(acknowledged_at=now, acknowledged_by=manager_sam)
+    StockAlert.objects.filter(pk=alert.pk).update(resolved_at=now)  # other columns: fine
+
+
 def test_a_pair_check_leaves_other_pairs_alone(
     downtown, eastside, syringe, fund, manager_sam, admin_ada
 ):
