@@ -198,10 +198,10 @@ def _summary(latencies: list[float], seconds: float) -> dict:
     }
 
 
-def _checks_queued(location, item) -> int:
-    return OutboxJob.objects.filter(
-        task_name="inventory.tasks.alerts_check", kwargs__pairs__contains=[[location.pk, item.pk]]
-    ).count()
+def _checks_queued(location, item, since) -> int:
+    pair = [location.pk, item.pk]
+    jobs = OutboxJob.objects.filter(task_name="inventory.tasks.alerts_check", created_at__gte=since)
+    return sum(pair in kwargs["pairs"] for kwargs in jobs.values_list("kwargs", flat=True))
 
 
 def _checks_catch_up(seconds: float = 120) -> tuple[float, int]:
@@ -243,12 +243,12 @@ def run() -> list[dict]:
             ),
             "raw": _raw_loop(location=location, item=items[RAW_ITEM], user=user),
         }
-        checks_before = _checks_queued(location, items[0])
+        alone_began = timezone.now()
         turns = {name: [] for name in alone}
         for _ in range(ROUNDS):
             for name, call in alone.items():
                 turns[name].append(_run([call], seconds=SECONDS / ROUNDS))
-        checks_queued = _checks_queued(location, items[0]) - checks_before
+        checks_queued = _checks_queued(location, items[0], since=alone_began)
         catch_up, left = _checks_catch_up()
     one, unsent, raw = (
         _summary(
