@@ -2,8 +2,12 @@
 contention for the same balance row.
 
 Each thread has its own database connection and calls the service in a loop for a
-fixed time, one unit per call, each call its own transaction (lock the balances,
-write the movement and the outbox job, commit, send the job to Redis), as a visit does.
+fixed time, one unit per call, each call its own transaction (lock the balances, write
+the movement, mark the pair due an alert re-check; when the pair was not marked yet,
+write the outbox job and, after commit, send it to Redis), as a visit does. A real
+Celery worker runs meanwhile, so the re-checks really happen and clear the marks: a
+dispense after a check has started queues the next one. The share of dispenses that
+queued a job is printed.
 
 - 1 thread on one item: the cost of one dispense with nobody in the way.
 - 8 threads on 8 different items at the same location: no two transactions want the
@@ -14,9 +18,10 @@ write the movement and the outbox job, commit, send the job to Redis), as a visi
 - The reference: the bare SQL of a one-unit dispense (a conditional
   `UPDATE … WHERE quantity >= 1` and an `INSERT` of the movement) from one thread.
 - 1 thread, the outbox job left unsent (`jobs_after_response`, as a web request leaves
-  it until its response is out): the dispense itself, without the after-commit send
-  (read the job, publish it to Redis, mark it sent), which costs about as much again.
-  The jobs stay pending; the run's database is dropped by the next run.
+  it until its response is out), on an item of its own: its first job stays pending,
+  so its pair stays marked and no later call queues a job. This is the dispense with a
+  check already queued: the statement and the commit, nothing else. The run's database
+  is dropped by the next run.
 
 Every item is lot-tracked with two lots, so each call really chooses first-expiry-
 first-out. After the runs the benchmark checks that no call failed and that every
@@ -32,12 +37,13 @@ from datetime import timedelta
 from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
 
-from bench.common import bench_staff, result
+from bench.common import bench_staff, celery_worker, result
 from config.celery import app as celery_app
 from inventory.models import FundingSource, Item, Location, Lot, StockBalance
 from inventory.selectors import balance_drift
 from inventory.services import DispenseLine, ReceiptLine, stock_dispense, stock_receive
 from org.roles import ADMIN
+from outbox.models import OutboxJob
 from outbox.services import jobs_after_response
 
 THREADS = 8
@@ -46,7 +52,7 @@ SECONDS = 8.0
 # from elsewhere on the machine falls on all of them alike: their ratios are what counts.
 ROUNDS = 4
 WARMUP_CALLS = 20
-STOCK_PER_LOT = 500_000  # 18 lots: one receipt holds 10,000,000 units at most
+STOCK_PER_LOT = 400_000  # 22 lots: one receipt holds 10,000,000 units at most
 PREFIX = "Bench dispense"
 
 ONE = "dispense: 1 thread, one item: throughput"
@@ -54,6 +60,11 @@ DISTINCT = f"dispense: {THREADS} threads, distinct items: throughput"
 SAME = f"dispense: {THREADS} threads, same item: throughput"
 RAW = "dispense: raw SQL UPDATE + INSERT, 1 thread: throughput"
 UNSENT = "dispense: 1 thread, outbox job not sent in the call: throughput"
+QUEUED = "dispense: 1 thread: share of dispenses that queued an alert re-check"
+# items[0]: one thread and 8 threads on one item; 1..THREADS: distinct; then the raw
+# reference's and the unsent loop's own items.
+RAW_ITEM = THREADS + 1
+UNSENT_ITEM = THREADS + 2
 
 
 def _seed(user):
@@ -67,7 +78,7 @@ def _seed(user):
             category="drug_checking",
             is_lot_tracked=True,
         )
-        for n in range(THREADS + 1)
+        for n in range(THREADS + 3)
     )
     stock_receive(
         location=location,
@@ -187,32 +198,58 @@ def _summary(latencies: list[float], seconds: float) -> dict:
     }
 
 
+def _checks_queued(location, item, since) -> int:
+    pair = [location.pk, item.pk]
+    jobs = OutboxJob.objects.filter(task_name="inventory.tasks.alerts_check", created_at__gte=since)
+    return sum(pair in kwargs["pairs"] for kwargs in jobs.values_list("kwargs", flat=True))
+
+
+def _checks_catch_up(seconds: float = 120) -> tuple[float, int]:
+    """Wait until the worker has run every re-check the dispenses sent (at most
+    `seconds`); return the wait and how many were still waiting at its end."""
+    began = time.monotonic()
+    waiting = OutboxJob.objects.filter(
+        task_name="inventory.tasks.alerts_check",
+        done_at__isnull=True,
+        dispatched_at__isnull=False,
+    )
+    while (left := waiting.count()) and time.monotonic() - began < seconds:
+        time.sleep(0.5)
+    return time.monotonic() - began, left
+
+
 def run() -> list[dict]:
     user = bench_staff(username="bench_dispense_admin", role=ADMIN)
     location, items = _seed(user)
     close_old_connections()
 
-    distinct = _run(
-        [
-            _dispense_loop(location=location, item=items[1 + i], user=user, tag=f"d{i}")
-            for i in range(THREADS)
-        ]
-    )
-    same = _run(
-        [
-            _dispense_loop(location=location, item=items[0], user=user, tag=f"s{i}")
-            for i in range(THREADS)
-        ]
-    )
-    alone = {
-        "one": _dispense_loop(location=location, item=items[0], user=user, tag="one"),
-        "unsent": _dispense_loop(location=location, item=items[0], user=user, tag="u", send=False),
-        "raw": _raw_loop(location=location, item=items[-1], user=user),
-    }
-    turns = {name: [] for name in alone}
-    for _ in range(ROUNDS):
-        for name, call in alone.items():
-            turns[name].append(_run([call], seconds=SECONDS / ROUNDS))
+    with celery_worker():
+        distinct = _run(
+            [
+                _dispense_loop(location=location, item=items[1 + i], user=user, tag=f"d{i}")
+                for i in range(THREADS)
+            ]
+        )
+        same = _run(
+            [
+                _dispense_loop(location=location, item=items[0], user=user, tag=f"s{i}")
+                for i in range(THREADS)
+            ]
+        )
+        alone = {
+            "one": _dispense_loop(location=location, item=items[0], user=user, tag="one"),
+            "unsent": _dispense_loop(
+                location=location, item=items[UNSENT_ITEM], user=user, tag="u", send=False
+            ),
+            "raw": _raw_loop(location=location, item=items[RAW_ITEM], user=user),
+        }
+        alone_began = timezone.now()
+        turns = {name: [] for name in alone}
+        for _ in range(ROUNDS):
+            for name, call in alone.items():
+                turns[name].append(_run([call], seconds=SECONDS / ROUNDS))
+        checks_queued = _checks_queued(location, items[0], since=alone_began)
+        catch_up, left = _checks_catch_up()
     one, unsent, raw = (
         _summary(
             [latency for turn in turns[name] for latency in turn["latencies"]],
@@ -232,8 +269,7 @@ def run() -> list[dict]:
         raise RuntimeError("first-expiry-first-out broken: the later lot was used first")
     if StockBalance.objects.get(lot=earliest).quantity >= STOCK_PER_LOT:
         raise RuntimeError("nothing was dispensed")
-    # The jobs the dispenses queued (alert re-checks) have no worker here; drop them so
-    # they do not wait in this run's Redis database.
+    # Nothing left waiting in this run's Redis database.
     celery_app.control.purge()
 
     unit = "dispenses/s"
@@ -241,6 +277,11 @@ def run() -> list[dict]:
         result(RAW, raw["throughput"], unit),
         result(ONE, one["throughput"], unit, reference=RAW),
         result(UNSENT, unsent["throughput"], unit, reference=RAW),
+        # The warm-up calls of each turn are not counted in `calls`: an upper bound.
+        result(QUEUED, checks_queued / (one["calls"] + ROUNDS * WARMUP_CALLS), "ratio"),
+        # The checks really ran: the worker's backlog when the dispensing stopped.
+        result("dispense: worker catching up with the re-checks after the runs", catch_up, "s"),
+        result("dispense: re-checks sent and still not run 120 s later", left, "jobs"),
         result(DISTINCT, distinct["throughput"], unit, reference=ONE),
         result(SAME, same["throughput"], unit, reference=ONE),
         result(

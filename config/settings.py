@@ -351,6 +351,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 OUTBOX_REDELIVER_SECONDS = env.int("OUTBOX_REDELIVER_SECONDS", default=2 * CELERY_TASK_TIME_LIMIT)
 if OUTBOX_REDELIVER_SECONDS <= CELERY_TASK_TIME_LIMIT:
     raise ImproperlyConfigured("OUTBOX_REDELIVER_SECONDS must exceed CELERY_TASK_TIME_LIMIT.")
+# A stock write's alert re-check runs this long after the write that queued it; writes on
+# the same location and item meanwhile are covered by it (inventory.services.common).
+SSP_ALERT_RECHECK_DELAY_SECONDS = env.int("SSP_ALERT_RECHECK_DELAY_SECONDS", default=2)
 CELERY_RESULT_EXPIRES = 7 * 24 * 60 * 60
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")

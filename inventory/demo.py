@@ -34,6 +34,7 @@ from .services import (
     DispenseLine,
     ReceiptLine,
     TransferLine,
+    alert_rechecks_claim,
     stock_adjust,
     stock_count,
     stock_dispense,
@@ -461,5 +462,6 @@ def finish(*, log) -> None:
     """After every app's demo: one scan over all the stock the demo moved. The per-write
     re-checks the demo movements queued (deferred, unsent) are superseded by it."""
     dropped = jobs_pending_drop(task_name="inventory.tasks.alerts_check")
+    alert_rechecks_claim()  # their marks too, or later writes would queue no check
     log(f"  {dropped} per-movement alert checks superseded by one scan")
     seed_demo_alerts(log=log)

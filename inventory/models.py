@@ -336,6 +336,29 @@ class StockBalance(models.Model):
         return f"{self.lot} @ {self.location}: {self.quantity}"
 
 
+class AlertRecheck(models.Model):
+    """A (location, item) whose stock moved since its alerts were last checked.
+
+    Marked in the transaction that moves the stock; only the write that marks it newly
+    queues a re-check job (see inventory.services.common), so a desk handing out the
+    same item again and again queues one check, not one per visit. The check removes
+    the mark before it looks (`alert_rechecks_claim`); the hourly scan removes them all.
+    """
+
+    location = models.ForeignKey(Location, on_delete=models.CASCADE, related_name="+")
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="+")
+    marked_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            # The marking writes' ON CONFLICT (location_id, item_id) relies on it.
+            models.UniqueConstraint(fields=["location", "item"], name="alert_recheck_unique_pair"),
+        ]
+
+    def __str__(self):
+        return f"re-check {self.item_id} @ {self.location_id}"
+
+
 class StockCount(models.Model):
     """A physical count of (part of) a location. Kept even when every line matched the
     books, so "when was this shelf last counted" has an answer; its differences are

@@ -8,7 +8,9 @@ finishes, in a worker or in-process alike. `jobs_relay` (beat, every minute) pub
 what could not be published (Redis down) and publishes again what was published more
 than OUTBOX_REDELIVER_SECONDS ago and never ran (Redis lost it: a crash without
 persistence, a flush). Delivery is at-least-once, so tasks must be idempotent (they
-are: they take ids and re-check or claim state).
+are: they take ids and re-check or claim state). A task with an `outbox_countdown`
+attribute (seconds) is published to run that long after, so that the jobs its callers
+stop queueing meanwhile are covered by it (the stock alerts' re-check does).
 """
 
 import contextlib
@@ -72,12 +74,13 @@ def jobs_after_response():
         _after_response.reset(token)
 
 
-def _committed(job_id: int) -> None:
+def _committed(job: OutboxJob) -> None:
     collected = _after_response.get()
     if collected is None:
-        job_send(job_id=job_id)
+        # The row as created, never sent: no need to read it back before the claim.
+        _publish(job)
     else:
-        collected.append(job_id)
+        collected.append(job.pk)
 
 
 def jobs_send_collected(job_ids: list[int]) -> None:
@@ -97,7 +100,7 @@ def job_enqueue(*, task_name: str, kwargs: dict | None = None) -> OutboxJob:
     in a request, after the response)."""
     job = OutboxJob.objects.create(task_name=task_name, kwargs=kwargs or {})
     if not _deferred.get():
-        transaction.on_commit(lambda: _committed(job.pk), robust=True)
+        transaction.on_commit(lambda: _committed(job), robust=True)
     return job
 
 
@@ -126,9 +129,12 @@ def _publish(job: OutboxJob) -> bool:
     try:
         # Nobody waits on an outbox job's result; with a result the Redis backend would
         # subscribe first and, Redis being down, retry for ~20 s inside the request.
-        _task(job.task_name).apply_async(
-            kwargs=job.kwargs, ignore_result=True, headers={JOB_HEADER: job.pk}
-        )
+        task = _task(job.task_name)
+        options = {"ignore_result": True, "headers": {JOB_HEADER: job.pk}}
+        countdown = getattr(task, "outbox_countdown", None)
+        if countdown:
+            options["countdown"] = countdown
+        task.apply_async(kwargs=job.kwargs, **options)
     except Exception as exc:
         # In-process (eager) Celery propagates the task's own error instead of sending
         # task_failure: the job ran and failed; the error goes on to be logged.

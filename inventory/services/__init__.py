@@ -17,6 +17,7 @@ from .common import (
     StockError,
     TransferLine,
     alert_checks_coalesced,
+    alert_rechecks_claim,
     reference_owned,
     reference_owner_register,
 )
@@ -40,6 +41,7 @@ __all__ = [
     "StockError",
     "TransferLine",
     "alert_checks_coalesced",
+    "alert_rechecks_claim",
     "balances_rebuild",
     "receipt_check_confirmed",
     "reference_owned",

@@ -7,12 +7,13 @@ deadlock; rows that must exist first are inserted beforehand with
 """
 
 import contextlib
+from collections.abc import Iterable
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
@@ -21,7 +22,7 @@ from org.privacy import personal_detail_error
 from org.time import is_in_future
 from outbox.services import job_enqueue
 
-from ..models import Item, Kit, Location, Lot, PackSize, StockBalance, StockMovement
+from ..models import AlertRecheck, Item, Kit, Location, Lot, PackSize, StockBalance, StockMovement
 from ..selectors import can_manage_location
 
 # A movement dated a little ahead is clock skew between devices; more is a mistake.
@@ -114,17 +115,54 @@ class CountLine:
 
 # --- The alerts hook ---------------------------------------------------------------
 
+# A write marks the (location, item) pairs it touched as due a re-check (AlertRecheck)
+# and queues a check job only for the pairs it marked newly: while a check is queued and
+# has not started, further writes on the pair add nothing. The check removes the marks
+# before it reads the stock (`alert_rechecks_claim`), so a write committed after that
+# marks the pair anew and queues another check. Marking locks the pair's existing mark
+# (ON CONFLICT … DO UPDATE … WHERE false writes nothing but locks the row), so a check's
+# removal waits for the writes that found the mark there to commit and then sees them;
+# a write that marks while the removal is under way waits for it and inserts a new mark.
+# Locks are taken after the balances' and in (location, item) order.
 
-# Set by `alert_checks_coalesced()`: the pairs its writes touched, re-checked at its end.
+_RECHECK = AlertRecheck._meta.db_table
+RECHECK_TASK = "inventory.tasks.alerts_check"
+
+
+def recheck_conflict_sql() -> str:
+    """The ON CONFLICT clause of a marking INSERT into AlertRecheck."""
+    if connection.vendor == "postgresql":
+        return (
+            "ON CONFLICT (location_id, item_id) DO UPDATE SET marked_at = EXCLUDED.marked_at "
+            "WHERE false"
+        )
+    return "ON CONFLICT (location_id, item_id) DO NOTHING"  # SQLite: writers are serialised
+
+
+def rechecks_mark(pairs: set[tuple[int, int]]) -> set[tuple[int, int]]:
+    """Mark the pairs due a re-check; return those that were not marked yet."""
+    ordered = sorted(pairs)
+    values = ", ".join(["(%s, %s, %s)"] * len(ordered))
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {_RECHECK} (location_id, item_id, marked_at) VALUES {values} "
+            f"{recheck_conflict_sql()} RETURNING location_id, item_id",
+            [value for pair in ordered for value in (*pair, now)],
+        )
+        return {tuple(row) for row in cursor.fetchall()}
+
+
+# Set by `alert_checks_coalesced()`: the pairs its writes newly marked, queued at its end.
 _coalesced: ContextVar[set | None] = ContextVar("alert_checks_coalesced", default=None)
 
 
 @contextlib.contextmanager
 def alert_checks_coalesced():
     """Many small stock writes in a row (a batch of synced visits, each in its own
-    transaction): one alert re-check for every pair they touched, queued when the block
-    ends, instead of one job per transaction. Should the process die before the end,
-    the hourly full scan re-checks everything anyway."""
+    transaction): one alert re-check job for every pair they newly marked, queued when
+    the block ends, instead of one job per transaction. Should the process die before
+    the end, the hourly full scan re-checks everything and clears the marks."""
     pairs: set[tuple[int, int]] = set()
     token = _coalesced.set(pairs)
     try:
@@ -133,22 +171,56 @@ def alert_checks_coalesced():
         _coalesced.reset(token)
         if pairs:
             with transaction.atomic():
-                movements_recorded(pairs=pairs)
+                _recheck_enqueue(pairs)
 
 
-def movements_recorded(*, pairs: set[tuple[int, int]]) -> None:
-    """Called once at the end of every write with the (location_id, item_id) it touched."""
+def _recheck_enqueue(pairs: set[tuple[int, int]]) -> None:
+    # The outbox row commits with the marks and the job is sent only after commit.
+    job_enqueue(task_name=RECHECK_TASK, kwargs={"pairs": [list(pair) for pair in sorted(pairs)]})
+
+
+def rechecks_marked(*, pairs: set[tuple[int, int]]) -> None:
+    """The caller's own statement marked its pairs; `pairs` are those it marked newly."""
+    if not pairs:
+        return
     collecting = _coalesced.get()
     if collecting is not None:
         collecting |= pairs
         return
-    # Stock alerts (inventory/alerts/) hook in here: re-check just these pairs. The
-    # outbox row commits with the movements and the job is sent only after commit.
+    _recheck_enqueue(pairs)
+
+
+def movements_recorded(*, pairs: set[tuple[int, int]]) -> None:
+    """Called once at the end of every write with the (location_id, item_id) it touched:
+    stock alerts (inventory/alerts/) re-check just these pairs."""
     if pairs:
-        job_enqueue(
-            task_name="inventory.tasks.alerts_check",
-            kwargs={"pairs": [list(pair) for pair in sorted(pairs)]},
+        rechecks_marked(pairs=rechecks_mark(pairs))
+
+
+def alert_rechecks_claim(*, pairs: Iterable[tuple[int, int]] | None = None) -> int:
+    """Remove the re-check marks of these pairs (all of them when None), before their
+    check or a full scan reads the stock, in its own transaction; returns how many.
+
+    Committed first, so the check that follows sees every write that found a mark here,
+    and a write after it marks the pair anew (and queues a new check)."""
+    marks = AlertRecheck.objects.all()
+    if pairs is not None:
+        condition = Q()
+        for location_id, item_id in sorted(set(pairs)):
+            condition |= Q(location_id=location_id, item_id=item_id)
+        if not condition:
+            return 0
+        marks = marks.filter(condition)
+    with transaction.atomic():
+        # Locked in the writers' order first: no deadlock with a write marking two pairs.
+        ids = list(
+            marks.select_for_update()
+            .order_by("location_id", "item_id")
+            .values_list("pk", flat=True)
         )
+        if ids:
+            AlertRecheck.objects.filter(pk__in=ids).delete()
+    return len(ids)
 
 
 # --- Validation helpers ------------------------------------------------------------

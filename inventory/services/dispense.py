@@ -27,6 +27,7 @@ from django.utils.translation import gettext
 
 from ..models import (
     AdjustmentReason,
+    AlertRecheck,
     FundingSource,
     Item,
     Location,
@@ -47,6 +48,8 @@ from .common import (
     is_expired,
     lock_balances,
     movements_recorded,
+    rechecks_mark,
+    rechecks_marked,
     require_transaction,
     save,
     take_fefo,
@@ -63,6 +66,10 @@ from .common import (
 _BALANCE = StockBalance._meta.db_table
 _LOT = Lot._meta.db_table
 _MOVEMENT = StockMovement._meta.db_table
+_RECHECK = AlertRecheck._meta.db_table
+# The statement also marks each item's (location, item) pair due an alert re-check
+# (see common.py, "The alerts hook"), after the balances, and returns the pairs it marked
+# newly: only those queue a check job.
 DISPENSE_SQL = f"""
 WITH demand AS MATERIALIZED (
     SELECT d.item_id, d.wanted, d.position
@@ -109,10 +116,21 @@ moved AS (
     FROM taken t JOIN updated u ON u.id = t.id
     ORDER BY t.position, t.expires_on NULLS LAST, t.lot_id
     RETURNING id, item_id, lot_id, quantity
+),
+marked AS (
+    INSERT INTO {_RECHECK} (location_id, item_id, marked_at)
+    SELECT %(location)s, d.item_id, %(recorded_at)s
+    FROM demand d
+    WHERE NOT EXISTS (SELECT FROM short)
+    ORDER BY d.item_id
+    ON CONFLICT (location_id, item_id) DO UPDATE SET marked_at = EXCLUDED.marked_at WHERE false
+    RETURNING item_id
 )
-SELECT false, id, item_id, lot_id, quantity FROM moved
+SELECT 'moved', id, item_id, lot_id, quantity FROM moved
 UNION ALL
-SELECT true, position, item_id, available, wanted FROM short
+SELECT 'short', position, item_id, available, wanted FROM short
+UNION ALL
+SELECT 'marked', NULL, item_id, NULL, NULL FROM marked
 """
 
 
@@ -260,17 +278,18 @@ def _dispense(
             **fields,
         )
 
-    # PostgreSQL: one statement for the lock, the FEFO pick, the balances and the
-    # ledger. Elsewhere (SQLite, for development) the same steps through the ORM.
+    # PostgreSQL: one statement for the lock, the FEFO pick, the balances, the ledger and
+    # the alert re-check marks. Elsewhere (SQLite, for development) the same steps
+    # through the ORM.
     take = _dispense_sql if connection.vendor == "postgresql" else _dispense_orm
-    created = take(
+    created, marked = take(
         location=location,
         demand=demand,
         on_day=on_day,
         movement=movement,
         record_shortfall=record_shortfall,
     )
-    movements_recorded(pairs={(location.pk, item.pk) for item in demand})
+    rechecks_marked(pairs={(location.pk, item_id) for item_id in marked})
     return created
 
 
@@ -281,7 +300,7 @@ def _dispense_orm(
     on_day,
     movement,
     record_shortfall: bool,
-) -> list[StockMovement]:
+) -> tuple[list[StockMovement], set[int]]:
     balances = lock_balances(Q(location=location, item_id__in=[item.pk for item in demand]))
     usable = defaultdict(list)
     for balance in balances:
@@ -315,7 +334,9 @@ def _dispense_orm(
             movements.append(
                 movement(kind=MovementKind.DISPENSE, item=item, lot=balance.lot, quantity=-take)
             )
-    return save(changed, movements)
+    created = save(changed, movements)
+    marked = rechecks_mark({(location.pk, item.pk) for item in demand})
+    return created, {item_id for _, item_id in marked}
 
 
 def _dispense_sql(
@@ -325,10 +346,13 @@ def _dispense_sql(
     on_day,
     movement,
     record_shortfall: bool,
-) -> list[StockMovement]:
-    written, short = _take_sql(location=location, demand=demand, on_day=on_day, movement=movement)
+) -> tuple[list[StockMovement], set[int]]:
+    """The movements written, and the items whose pairs the statement marked newly."""
+    written, short, marked = _take_sql(
+        location=location, demand=demand, on_day=on_day, movement=movement
+    )
     if not short:
-        return written
+        return written, marked
     items = list(demand)
     if not record_shortfall:
         position, _item_id, available, wanted = short[0]
@@ -344,10 +368,12 @@ def _dispense_sql(
         },
         movement=movement,
     )
-    written, short = _take_sql(location=location, demand=demand, on_day=on_day, movement=movement)
+    written, short, marked = _take_sql(
+        location=location, demand=demand, on_day=on_day, movement=movement
+    )
     if short:
         raise RuntimeError(f"still short after recording the shortfall: {short}")
-    return found + written
+    return found + written, marked
 
 
 def _found_sql(*, location: Location, shortfalls: dict[Item, int], movement) -> list[StockMovement]:
@@ -368,8 +394,9 @@ def _found_sql(*, location: Location, shortfalls: dict[Item, int], movement) -> 
 
 def _take_sql(*, location: Location, demand: dict[Item, int], on_day, movement):
     """Run DISPENSE_SQL. Returns (the movements written, in ledger order; the short
-    items as (position in demand from 1, item id, available, wanted), first first),
-    and when any item is short nothing was written."""
+    items as (position in demand from 1, item id, available, wanted), first first; the
+    ids of the items whose pairs it marked newly), and when any item is short nothing
+    was written."""
     template = movement(kind=MovementKind.DISPENSE, quantity=0)
     recorded_at = timezone.now()
     with connection.cursor() as cursor:
@@ -388,13 +415,17 @@ def _take_sql(*, location: Location, demand: dict[Item, int], on_day, movement):
             },
         )
         rows = cursor.fetchall()
-    short = sorted(tuple(row[1:]) for row in rows if row[0])
+    short = sorted(tuple(row[1:]) for row in rows if row[0] == "short")
     if short:
-        return [], short
+        return [], short, set()
     items = {item.pk: item for item in demand}
     written = []
+    marked = set()
     taken: dict[int, int] = defaultdict(int)
-    for _, pk, item_id, lot_id, quantity in sorted(rows, key=lambda row: row[1]):
+    for kind, pk, item_id, lot_id, quantity in sorted(rows, key=lambda row: row[1] or 0):
+        if kind == "marked":
+            marked.add(item_id)
+            continue
         done = movement(
             kind=MovementKind.DISPENSE, item=items[item_id], lot_id=lot_id, quantity=quantity
         )
@@ -408,7 +439,7 @@ def _take_sql(*, location: Location, demand: dict[Item, int], on_day, movement):
     if taken != {item.pk: units for item, units in demand.items()}:
         # Cannot happen while the statement holds the locks; never commit it if it does.
         raise RuntimeError(f"dispense statement took {dict(taken)} for {demand}")
-    return written, []
+    return written, [], marked
 
 
 def _reverse(

@@ -13,6 +13,8 @@ import pytest
 from django.db import connection
 
 from inventory.models import Kit
+from inventory.services import alert_rechecks_claim
+from outbox.models import OutboxJob
 from ssp.services import visit_record
 
 from ..support.intake import item_line, kit_line, new_uuid
@@ -22,10 +24,14 @@ pytestmark = pytest.mark.django_db
 # BEGIN; the participant (the site's default location was read once for the site object,
 # at the warm-up visit, and is kept on it as the API's site query brings it along); the
 # visit; its audit entry; the dispense (on PostgreSQL one statement locks the balances,
-# updates them and writes the movements; the ORM path elsewhere takes three); the outbox
-# job; the supply lines; the code's first-seen date kept true (its row locked, then its
-# first standing visit read, in one round trip); COMMIT.
-QUERIES_PER_VISIT = 9 if connection.vendor == "postgresql" else 11
+# updates them, writes the movements and marks the pairs due an alert re-check; the ORM
+# path elsewhere takes four); the supply lines; the code's first-seen date kept true (its
+# row locked, then its first standing visit read, in one round trip); COMMIT. No outbox
+# job: every pair is marked already (the stock's receipt marked them and its check has
+# not run here), so the check already queued covers this visit too.
+QUERIES_PER_VISIT = 8 if connection.vendor == "postgresql" else 11
+# A visit that newly marks any pair queues one outbox job for all of them.
+QUERIES_PER_VISIT_QUEUING_A_CHECK = QUERIES_PER_VISIT + 1
 # A kit line adds one read of the kit's components, whatever the number of kits: intake
 # checks the lines and the stock dispense expands them from the same read. (The API reads
 # a kit with its components in one query: tests/ssp/test_api_queries.py.)
@@ -83,3 +89,19 @@ def test_a_visit_with_a_kit_takes_the_same_number_of_queries_with_11_more_lines(
             code=returning_participant,
             lines=[kit_line(kit)] + [item_line(item, 1) for item in twelve_items[:11]],
         )
+
+
+def test_a_visit_that_newly_marks_pairs_due_a_recheck_queues_one_outbox_job(
+    front_desk_ana, site_a, twelve_items, returning_participant, django_assert_num_queries
+):
+    for n in (1, 6, 12):
+        alert_rechecks_claim()  # the checks queued so far have run
+        with django_assert_num_queries(QUERIES_PER_VISIT_QUEUING_A_CHECK):
+            record_visit(
+                by=front_desk_ana,
+                site=site_a,
+                code=returning_participant,
+                lines=[item_line(item, 1) for item in twelve_items[:n]],
+            )
+        (job,) = OutboxJob.objects.order_by("-pk")[:1]
+        assert len(job.kwargs["pairs"]) == n
