@@ -153,6 +153,7 @@ DB_APP_DELETES = [
     "axes.AccessLog",
     "outbox.OutboxJob",  # prune_outbox; a job replaced before it was sent
     "ssp.VisitSupply",  # a visit's lines replaced when it is corrected
+    "inventory.AlertRecheck",  # a re-check mark, removed when its check or a full scan runs
     # Reference data an admin may delete while nothing points at it (PROTECT otherwise).
     "auth.Group",
     "org.Site",
