@@ -129,13 +129,16 @@ _RECHECK = AlertRecheck._meta.db_table
 RECHECK_TASK = "inventory.tasks.alerts_check"
 
 
+# PostgreSQL's: the existing mark is locked, not written (see above).
+RECHECK_CONFLICT_LOCKING = (
+    "ON CONFLICT (location_id, item_id) DO UPDATE SET marked_at = EXCLUDED.marked_at WHERE false"
+)
+
+
 def recheck_conflict_sql() -> str:
     """The ON CONFLICT clause of a marking INSERT into AlertRecheck."""
     if connection.vendor == "postgresql":
-        return (
-            "ON CONFLICT (location_id, item_id) DO UPDATE SET marked_at = EXCLUDED.marked_at "
-            "WHERE false"
-        )
+        return RECHECK_CONFLICT_LOCKING
     return "ON CONFLICT (location_id, item_id) DO NOTHING"  # SQLite: writers are serialised
 
 

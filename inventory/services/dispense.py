@@ -38,6 +38,7 @@ from ..models import (
 )
 from ..selectors import kit_components, lines_expand
 from .common import (
+    RECHECK_CONFLICT_LOCKING,
     DispenseLine,
     Errors,
     InsufficientStock,
@@ -123,7 +124,7 @@ marked AS (
     FROM demand d
     WHERE NOT EXISTS (SELECT FROM short)
     ORDER BY d.item_id
-    ON CONFLICT (location_id, item_id) DO UPDATE SET marked_at = EXCLUDED.marked_at WHERE false
+    {RECHECK_CONFLICT_LOCKING}
     RETURNING item_id
 )
 SELECT 'moved', id, item_id, lot_id, quantity FROM moved
