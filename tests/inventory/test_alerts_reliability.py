@@ -1,10 +1,12 @@
 """Stock-alert jobs are safe to retry and to run side by side."""
 
 import threading
+import time
 
 import pytest
 from django.core import mail
-from django.db import OperationalError, connection
+from django.db import OperationalError, connection, transaction
+from django.utils import timezone
 
 from inventory import alerts, tasks
 from inventory.alerts import ScanResult, alerts_scan, alerts_send_digest
@@ -131,6 +133,68 @@ def test_without_the_scan_lock_the_one_open_alert_index_still_prevents_duplicate
     monkeypatch.setattr(alerts.scan, "_lock", lambda *, pairs: None)
     assert _side_by_side(8, alerts_scan) == []
     assert StockAlert.objects.count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_scan_meeting_an_alert_raised_meanwhile_succeeds_and_raises_it_once(
+    shortage, monkeypatch
+):
+    # The scan inserts without ON CONFLICT (its lock keeps other writers out). With the
+    # lock bypassed, another writer raises the same alert and commits while the scan's
+    # insert waits on it: the index refuses the scan's row, and the scan runs again,
+    # turning it away, instead of failing.
+    monkeypatch.setattr(alerts.scan, "_lock", lambda *, pairs: None)
+    StockAlert.objects.all().delete()  # the check after the fixture's dispense raised it
+    (finding,) = alerts.alerts_findings()
+    raised, release = threading.Event(), threading.Event()
+
+    def other_writer():
+        try:
+            with transaction.atomic():
+                StockAlert.objects.create(
+                    condition=finding.condition,
+                    severity=finding.severity,
+                    location_id=finding.location_id,
+                    item_id=finding.item_id,
+                    lot_id=finding.lot_id,
+                    facts=finding.facts,
+                    raised_at=timezone.now(),
+                )
+                raised.set()
+                release.wait(30)
+        finally:
+            connection.close()
+
+    writer = threading.Thread(target=other_writer)
+    writer.start()
+    assert raised.wait(30)
+    scan_errors = []
+    scanner = threading.Thread(target=lambda: scan_errors.extend(_side_by_side(1, alerts_scan)))
+    scanner.start()
+    try:
+        assert _waiting_on_a_lock(), "the scan never waited on the other writer's row"
+    finally:
+        release.set()
+        writer.join(30)
+        scanner.join(60)
+    assert scan_errors == []
+    assert StockAlert.objects.count() == 1
+
+
+def _waiting_on_a_lock(seconds: float = 20) -> bool:
+    """True once another backend of this database waits on a lock (the scan's insert)."""
+    deadline = time.monotonic() + seconds
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND pid <> pg_backend_pid() AND wait_event_type = 'Lock'"
+            )
+            if cursor.fetchone()[0]:
+                return True
+            time.sleep(0.05)
+    return False
 
 
 @pytest.mark.postgres
