@@ -25,6 +25,8 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from org.lookups import prepared_cursor
+
 from ..models import (
     AdjustmentReason,
     AlertRecheck,
@@ -400,7 +402,7 @@ def _take_sql(*, location: Location, demand: dict[Item, int], on_day, movement):
     was written."""
     template = movement(kind=MovementKind.DISPENSE, quantity=0)
     recorded_at = timezone.now()
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(
             DISPENSE_SQL,
             {

@@ -1,11 +1,12 @@
-"""AnyOf: many values as one array parameter on PostgreSQL, an IN list elsewhere."""
+"""AnyOf: many values as one array parameter on PostgreSQL, an IN list elsewhere; the
+prepared cursor for hot statements."""
 
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 
-from org.lookups import AnyOf
+from org.lookups import AnyOf, prepared_cursor
 from org.models import Site
 
 from ..factories import SiteFactory
@@ -30,3 +31,43 @@ def test_any_of_finds_exactly_the_listed_values(db):
 def test_any_of_an_empty_list_matches_nothing(db):
     SiteFactory(code="S1")
     assert not Site.objects.filter(AnyOf(F("code"), [])).exists()
+
+
+HOT = "SELECT count(*) FROM org_site WHERE code = %(code)s OR code = %(code)s || 'x'"
+
+
+@pytest.mark.postgres
+def test_the_prepared_cursor_prepares_a_statement_once_and_logs_it(db):
+    SiteFactory(code="HOT1")
+    with CaptureQueriesContext(connection) as queries:
+        for _ in range(3):
+            with prepared_cursor() as cursor:
+                cursor.execute(HOT, {"code": "HOT1"})
+                assert cursor.fetchone() == (1,)
+    # Django's query log (and the query-count tests) see each run, with its text.
+    assert [query["sql"] for query in queries.captured_queries] == [
+        "SELECT count(*) FROM org_site WHERE code = $1 OR code = $1 || 'x'"
+    ] * 3
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
+            ["SELECT count(*) FROM org_site WHERE code = $1%"],
+        )
+        assert cursor.fetchone() == (1,)
+
+
+@pytest.mark.postgres
+def test_the_prepared_cursor_raises_django_errors(db):
+    site = SiteFactory(code="HOT2")
+    with pytest.raises(IntegrityError), transaction.atomic(), prepared_cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO org_site (code, name, service_model, is_active) "
+            "SELECT code, name, service_model, is_active FROM org_site WHERE id = %(id)s",
+            {"id": site.pk},
+        )
+
+
+def test_the_prepared_cursor_is_a_cursor_on_any_database(db):
+    with prepared_cursor() as cursor:
+        cursor.execute("SELECT 1 + %s", [1])
+        assert cursor.fetchone() == (2,)
