@@ -9,7 +9,6 @@ from dataclasses import asdict
 from smtplib import SMTPException
 
 from celery import shared_task
-from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
 from . import alerts
@@ -29,7 +28,7 @@ RETRY = {
 @shared_task(
     name="inventory.tasks.alerts_check",
     autoretry_for=TRANSIENT_DB_ERRORS,
-    outbox_countdown=settings.SSP_ALERT_RECHECK_DELAY_SECONDS,
+    outbox_countdown_setting="SSP_ALERT_RECHECK_DELAY_SECONDS",
     **RETRY,
 )
 def alerts_check(*, pairs: list[list[int]]) -> dict:

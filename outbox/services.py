@@ -8,9 +8,10 @@ finishes, in a worker or in-process alike. `jobs_relay` (beat, every minute) pub
 what could not be published (Redis down) and publishes again what was published more
 than OUTBOX_REDELIVER_SECONDS ago and never ran (Redis lost it: a crash without
 persistence, a flush). Delivery is at-least-once, so tasks must be idempotent (they
-are: they take ids and re-check or claim state). A task with an `outbox_countdown`
-attribute (seconds) is published to run that long after, so that the jobs its callers
-stop queueing meanwhile are covered by it (the stock alerts' re-check does).
+are: they take ids and re-check or claim state). A task with an
+`outbox_countdown_setting` attribute (the name of a setting in seconds) is published to
+run that long after, so that the jobs its callers stop queueing meanwhile are covered by
+it (the stock alerts' re-check does).
 """
 
 import contextlib
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from celery import current_app as celery_app
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -117,6 +119,14 @@ def _task(task_name: str):
     return celery_app.tasks[task_name]
 
 
+def publish_countdown(task) -> float | None:
+    """The seconds after publishing that `task` runs: the setting its
+    `outbox_countdown_setting` names, read at each publish (not when the task's module was
+    imported, so that a changed setting applies)."""
+    setting = getattr(task, "outbox_countdown_setting", None)
+    return getattr(settings, setting) if setting else None
+
+
 def _publish(job: OutboxJob) -> bool:
     now = timezone.now()
     # Compare-and-set on the last publish time (`= None` is IS NULL): of two relays
@@ -131,7 +141,7 @@ def _publish(job: OutboxJob) -> bool:
         # subscribe first and, Redis being down, retry for ~20 s inside the request.
         task = _task(job.task_name)
         options = {"ignore_result": True, "headers": {JOB_HEADER: job.pk}}
-        countdown = getattr(task, "outbox_countdown", None)
+        countdown = publish_countdown(task)
         if countdown:
             options["countdown"] = countdown
         task.apply_async(kwargs=job.kwargs, **options)

@@ -14,6 +14,7 @@ from inventory import tasks
 from inventory.models import AlertRecheck
 from inventory.services import DispenseLine, alert_rechecks_claim, stock_dispense_in_transaction
 from outbox.models import OutboxJob
+from outbox.services import publish_countdown
 
 from ..support.alerts import below_reorder, dispense, receive, stock_dropping_below_reorder_point
 
@@ -85,7 +86,10 @@ def test_the_scan_clears_every_mark(downtown, syringe, fund, manager_sam):
 
 
 def test_the_check_runs_a_moment_after_the_write(settings):
-    assert tasks.alerts_check.outbox_countdown == settings.SSP_ALERT_RECHECK_DELAY_SECONDS
+    assert publish_countdown(tasks.alerts_check) == settings.SSP_ALERT_RECHECK_DELAY_SECONDS
+    # Read when a job is published, not when the task module was imported.
+    settings.SSP_ALERT_RECHECK_DELAY_SECONDS = 7
+    assert publish_countdown(tasks.alerts_check) == 7
 
 
 @pytest.mark.postgres
