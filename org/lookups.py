@@ -1,8 +1,7 @@
 """Query helpers every floor may use."""
 
-import functools
-
 from django.db import connection
+from django.db.backends.postgresql.base import ServerBindingCursor
 from django.db.models import Lookup
 
 
@@ -52,19 +51,15 @@ def prepared_cursor():
     if session.prepare_threshold is None:
         session.prepare_threshold = 0  # prepared at first use
     with connection.wrap_database_errors:
-        return connection._prepare_cursor(_preparing_cursor_class()(session))
+        return connection._prepare_cursor(PreparingCursor(session))
 
 
-@functools.cache
-def _preparing_cursor_class():
-    from django.db.backends.postgresql.base import ServerBindingCursor
+class PreparingCursor(ServerBindingCursor):
+    """psycopg's server-side binding cursor, as Django makes it, that keeps the statement
+    where Django's query log reads it (psycopg leaves `_query` unset when it runs a
+    prepared statement)."""
 
-    class PreparingCursor(ServerBindingCursor):
-        def _convert_query(self, query, params=None):
-            converted = super()._convert_query(query, params)
-            # Django's query log reads the statement from `_query`, which psycopg
-            # leaves unset when it runs a prepared statement.
-            self._query = converted
-            return converted
-
-    return PreparingCursor
+    def _convert_query(self, query, params=None):
+        converted = super()._convert_query(query, params)
+        self._query = converted
+        return converted
