@@ -254,17 +254,22 @@ usable AS (
                WHERE expires_on IS NULL OR expires_on >= %(today)s), 0) AS usable
     FROM bal GROUP BY location_id, item_id
 ),
--- Dispenses, net of the reversals that gave a dispense's units back (a reversal whose
--- reference, location and lot were dispensed), written the plain way.
+-- Dispenses, and the reversals that gave a dispense's units back (a reversal whose
+-- reference, location and lot were dispensed): the two kinds read apart, so that the
+-- planner joins the few reversals to their dispenses (an EXISTS under an OR is costed
+-- per row, and the estimate alone turns on JIT compilation at 1M visits).
 used AS (
     SELECT location_id, item_id, -sum(quantity) AS used
-    FROM inventory_stockmovement m
-    WHERE occurred_at >= %(since)s
-      AND (kind = 'dispense'
-           OR kind = 'adjustment' AND reason = 'reversal' AND EXISTS (
-               SELECT 1 FROM inventory_stockmovement d
-               WHERE d.kind = 'dispense' AND d.reference = m.reference
-                 AND d.location_id = m.location_id AND d.lot_id = m.lot_id))
+    FROM (
+        SELECT location_id, item_id, quantity FROM inventory_stockmovement
+        WHERE kind = 'dispense' AND occurred_at >= %(since)s
+        UNION ALL
+        SELECT r.location_id, r.item_id, r.quantity FROM inventory_stockmovement r
+        WHERE r.kind = 'adjustment' AND r.reason = 'reversal' AND r.occurred_at >= %(since)s
+          AND EXISTS (SELECT 1 FROM inventory_stockmovement d
+                      WHERE d.kind = 'dispense' AND d.reference = r.reference
+                        AND d.location_id = r.location_id AND d.lot_id = r.lot_id)
+    ) moves
     GROUP BY location_id, item_id
 ),
 levels AS (
