@@ -9,7 +9,8 @@ Each part mirrors one step of conditions.py:
 - `lot_facts`: the facts of each expiring lot, once per lot;
 - `used`: the 90-day consumption, dispenses net of the reversals of dispenses. A
   reversal is matched to its dispense by a semi-join on (reference, location, lot),
-  not by a subquery per ledger row;
+  not by a subquery per ledger row; the window and the reversals are read through
+  their own indexes (inventory/models.py), so a 1M-visit ledger costs its window only;
 - `levels`: below reorder point and projected stock-out, active items and locations only;
 - `counted_off`/`found`: the latest count of the lookback off by more than the threshold,
   and units found at dispense since the pair's latest count (which take precedence).
@@ -83,7 +84,9 @@ def _findings_query(*, scoped: bool) -> str:
     ),
     -- Dispenses, and the reversals that gave dispensed units back: those whose
     -- (reference, location, lot) was dispensed, found by a semi-join the planner runs
-    -- by hash or by the reference index, not a subquery per ledger row.
+    -- by hash or by the reference index, not a subquery per ledger row. The window's
+    -- dispenses are the ledger's last pages (its BRIN index on occurred_at) and the
+    -- reversals a partial index's few rows: neither branch reads the whole ledger.
     used AS (
         SELECT location_id, item_id, -sum(quantity) AS used
         FROM (
@@ -150,6 +153,7 @@ def _findings_query(*, scoped: bool) -> str:
         WHERE TRUE {s["count"]}
         GROUP BY c.location_id, l.item_id
     ),
+    -- Over the whole ledger, but through the partial index of reversals and shortfalls.
     found AS (
         SELECT m.location_id, m.item_id, sum(m.quantity) AS units,
                min(m.occurred_at) AS since, max(m.occurred_at) AS latest
