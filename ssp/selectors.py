@@ -130,8 +130,8 @@ def _seen_at_sites(site_ids) -> Q:
     Read from the participant's own visits (the participant index), one participant at
     a time: 1 if one is at these sites, 0 if none is, nothing (seen by no one yet) if
     there are none. Written as EXISTS … OR NOT EXISTS, PostgreSQL hashes every visit at
-    the person's sites for each query instead (all 9,709 of the bench's: 2–5 ms a
-    look-up, growing with the visits)."""
+    the person's sites for each query instead (all 9,709 of the bench's: 4.97 ms to
+    run the near-match statement against 0.98 ms, growing with the visits)."""
     at_their_sites = Case(When(AnyOf(F("site_id"), site_ids), then=Value(1)), default=Value(0))
     seen = (
         Visit.objects.filter(participant=OuterRef("pk"))
@@ -224,9 +224,13 @@ def _near_hits(variants: set[str], *, user: User) -> list[tuple]:
         return list(_near_hits_query(variants, site_ids, program_wide))
     # Joined as AnyOf joins strings: one text that string_to_array splits.
     return _run_compiled(
-        _near_hits_query, (_CODES_MARK,), _SITES, program_wide,
-        codes=",".join(variants), site_ids=site_ids,
-    )  # fmt: skip
+        _near_hits_query,
+        (_CODES_MARK,),
+        _SITES,
+        program_wide,
+        codes=",".join(variants),
+        site_ids=site_ids,
+    )
 
 
 def near_matches(code: str, *, user: User, limit: int = 8) -> list[Suggestion]:
