@@ -30,11 +30,17 @@ PAD = "X"
 
 def gender_choices() -> list[tuple[str, str]]:
     """(letter, label) pairs from `SSP_GENDER_CHOICES` ("F:Woman", ...): a program setting."""
+    return list(_parsed_gender_choices(tuple(settings.SSP_GENDER_CHOICES)))
+
+
+@cache
+def _parsed_gender_choices(spec: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    # Keyed on the setting's value (as _cached_recipe is): read on every code check.
     pairs = []
-    for entry in settings.SSP_GENDER_CHOICES:
+    for entry in spec:
         letter, _, label = entry.partition(":")
         pairs.append((normalise(letter)[:1], label.strip() or letter))
-    return pairs
+    return tuple(pairs)
 
 
 def gender_letters() -> str:
@@ -108,7 +114,7 @@ class Recipe:
 
     @property
     def regex(self) -> re.Pattern:
-        return re.compile("".join(f"({part.pattern})" for part in self.parts))
+        return _recipe_regex(self, gender_letters())
 
     @property
     def input_parts(self) -> tuple[Part, ...]:
@@ -129,6 +135,13 @@ class Recipe:
             else:
                 out.append(samples[part.kind])
         return "".join(out)
+
+
+@cache
+def _recipe_regex(recipe: Recipe, letters: str) -> re.Pattern:
+    # Built once per recipe and gender letters (the pattern reads both): a look-up checks
+    # the recipe for every near match it offers.
+    return re.compile("".join(f"({part.pattern})" for part in recipe.parts))
 
 
 def parse_recipe(spec: list[str] | tuple[str, ...]) -> Recipe:

@@ -28,6 +28,14 @@ def test_any_of_finds_exactly_the_listed_values(db):
         assert "IN (" in sql
 
 
+def test_any_of_strings_with_commas_are_still_whole_values(db):
+    # Strings go as one comma-joined text where none has a comma; these cannot.
+    SiteFactory(code="A,B")
+    SiteFactory(code="A")
+    found = Site.objects.filter(AnyOf(F("code"), ["A,B", "C"])).values_list("code", flat=True)
+    assert list(found) == ["A,B"]
+
+
 def test_any_of_an_empty_list_matches_nothing(db):
     SiteFactory(code="S1")
     assert not Site.objects.filter(AnyOf(F("code"), [])).exists()
