@@ -28,6 +28,13 @@ def test_any_of_finds_exactly_the_listed_values(db):
         assert "IN (" in sql
 
 
+def test_any_of_a_lone_empty_string_matches_the_empty_value(db):
+    SiteFactory(code="E1", name="")
+    SiteFactory(code="E2", name="Downtown")
+    found = Site.objects.filter(AnyOf(F("name"), [""])).values_list("code", flat=True)
+    assert list(found) == ["E1"]
+
+
 def test_any_of_strings_with_commas_are_still_whole_values(db):
     # Strings go as one comma-joined text where none has a comma; these cannot.
     SiteFactory(code="A,B")
