@@ -1,5 +1,7 @@
 """Query helpers every floor may use."""
 
+from functools import cached_property
+
 from django.db import connection
 from django.db.backends.postgresql.base import ServerBindingCursor
 from django.db.models import Lookup
@@ -71,3 +73,62 @@ class PreparingCursor(ServerBindingCursor):
         converted = super()._convert_query(query, params)
         self._query = converted
         return converted
+
+
+class CompiledRead:
+    """A hot read built and compiled once per process, run as a prepared statement
+    (PostgreSQL), with the same rows the ORM would give on any database.
+
+    `build(**stand_ins)` returns a `values_list` queryset; each stand-in is a value no row
+    holds: an int (a pk), or a one-element list of a marker string (for `AnyOf`, which
+    sends strings as one comma-joined text, so the statement's text does not depend on
+    how many values there are). `rows(**values)` fills the values in where the stand-ins
+    were; values the compiled text cannot take (an empty list, a string with a comma),
+    and every other database, go through `build(**values)` and the ORM.
+
+    Building and compiling a queryset costs more than running a small indexed query
+    (about 2 ms against 0.4 ms on the bench machine): a visit's reads of its site, its
+    supplies and its participant are paid on every visit.
+    """
+
+    def __init__(self, build, **stand_ins):
+        self.build = build
+        self.stand_ins = stand_ins
+
+    @cached_property
+    def _compiled(self):
+        compiler = self.build(**self.stand_ins).query.get_compiler(using=connection.alias)
+        sql, params = compiler.as_sql()
+        marks = {}
+        for name, stand_in in self.stand_ins.items():
+            marks[stand_in[0] if isinstance(stand_in, list) else stand_in] = name
+        slots = [marks.get(param) if isinstance(param, (int, str)) else None for param in params]
+        if sorted(filter(None, slots)) != sorted(self.stand_ins):
+            raise ValueError(f"{self.build.__name__}: each stand-in must be one parameter")
+        return compiler, sql, tuple(params), tuple(slots)
+
+    def rows(self, **values) -> list[tuple]:
+        if connection.vendor != "postgresql" or not all(map(_fits, values.values())):
+            return list(self.build(**values))
+        compiler, sql, marked, slots = self._compiled
+        params = [
+            param if slot is None else _sent(values[slot])
+            for param, slot in zip(marked, slots, strict=True)
+        ]
+        with prepared_cursor() as cursor:
+            cursor.execute(sql, params)
+            fetched = cursor.fetchall()
+        # The fields' converters, as the queryset applies them (JSON, decimals…).
+        return list(compiler.results_iter(results=[fetched], tuple_expected=True))
+
+
+def _fits(value) -> bool:
+    """A value the compiled text takes: an int, or strings AnyOf sends as one text."""
+    if isinstance(value, int):
+        return True
+    values = list(value)
+    return bool(values) and all(isinstance(v, str) and v and "," not in v for v in values)
+
+
+def _sent(value):
+    return value if isinstance(value, int) else ",".join(value)

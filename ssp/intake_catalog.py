@@ -4,6 +4,7 @@ and a sync batch of many, does not look them up again while it is written."""
 
 from collections.abc import Iterable
 
+from django.db import connection
 from django.db.models import (
     BooleanField,
     CharField,
@@ -18,6 +19,7 @@ from django.db.models import (
 from django.db.models.functions import JSONObject
 
 from inventory.models import Item, Kit, KitComponent, Location
+from org.lookups import AnyOf, CompiledRead
 from org.models import Site
 
 # The attribute ssp.services reads for the default location (a Location, or None when
@@ -51,6 +53,33 @@ def sites_with_default_location() -> QuerySet[Site]:
     return Site.objects.annotate(
         default_location_row=Subquery(first.values(row=row)[:1], output_field=JSONField())
     )
+
+
+def _site_columns() -> list[str]:
+    return [field.attname for field in Site._meta.concrete_fields]
+
+
+def _site_read(pk: int) -> QuerySet:
+    return (
+        sites_with_default_location()
+        .filter(pk=pk)
+        .values_list(*_site_columns(), "default_location_row")
+    )
+
+
+_SITE_READ = CompiledRead(_site_read, pk=-1_000_001)  # no site has this id
+
+
+def site_with_default_location(pk: int) -> Site | None:
+    """The site with this id as `sites_with_default_location` reads it, or None: a
+    visit's site, read on every visit (compiled once, org/lookups.py)."""
+    rows = _SITE_READ.rows(pk=pk)
+    if not rows:
+        return None
+    *columns, default_location_row = rows[0]
+    site = Site.from_db(connection.alias, _site_columns(), columns)
+    site.default_location_row = default_location_row
+    return site
 
 
 def default_location_of(site: Site) -> Location | None:
@@ -92,38 +121,68 @@ def kits_by_code(codes: Iterable[str]) -> dict[str, Kit]:
     return kits
 
 
+def _item_columns() -> list[str]:
+    return [field.attname for field in Item._meta.concrete_fields]
+
+
+def _named_items(items: list[str]) -> QuerySet:
+    return Item.objects.filter(AnyOf(F("code"), items)).values_list(*_item_columns())
+
+
+def _supplies(items: list[str], kits: list[str]) -> QuerySet:
+    """The items named and the items of the kits named, each of these with its kit and
+    component columns (null on an item named alone), as one UNION."""
+    none = {name: Value(None, output_field=field) for name, field in _COMPONENT_FIELDS}
+    names = [name for name, _field in _COMPONENT_FIELDS]
+    named = Item.objects.filter(AnyOf(F("code"), items)).annotate(**none)
+    in_kits = Item.objects.filter(AnyOf(F("kit_components__kit__code"), kits)).annotate(
+        **{name: F(f"kit_components__{path}") for name, path in _COMPONENT_PATHS}
+    )
+    columns = [*_item_columns(), *names]
+    return (
+        named.values_list(*columns)
+        .order_by()
+        .union(in_kits.values_list(*columns).order_by(), all=True)
+    )
+
+
+# Compiled once per process (org/lookups.py): what a visit reads of its supplies.
+_ITEMS_READ = CompiledRead(_named_items, items=["ITEMSMARK"])
+_SUPPLIES_READ = CompiledRead(_supplies, items=["ITEMSMARK"], kits=["KITSMARK"])
+
+
 def supplies_by_code(item_codes: Iterable[str], kit_codes: Iterable[str]):
     """(items by code, kits by code), the kits with their components: one query for
     both kinds (a UNION of the items named and the kits' component items), so a visit of
     kits and items reads its lines in one round trip. Kits absent from it (unknown, or
     without components) are looked up as `kits_by_code` does."""
-    item_codes, kit_codes = set(item_codes), set(kit_codes)
+    item_codes, kit_codes = sorted(set(item_codes)), sorted(set(kit_codes))
     if not kit_codes:
-        return Item.objects.in_bulk(item_codes, field_name="code"), {}
+        rows = _ITEMS_READ.rows(items=item_codes) if item_codes else []
+        return {item.code: item for item in map(_item, rows)}, {}
     if not item_codes:
         return {}, kits_by_code(kit_codes)
-    none = {name: Value(None, output_field=field) for name, field in _COMPONENT_FIELDS}
-    named = Item.objects.filter(code__in=item_codes).annotate(**none).order_by()
-    in_kits = (
-        Item.objects.filter(kit_components__kit__code__in=kit_codes)
-        .annotate(**{name: F(f"kit_components__{path}") for name, path in _COMPONENT_PATHS})
-        .order_by()
-    )
     items: dict[str, Item] = {}
     kits: dict[str, Kit] = {}
-    for row in named.union(in_kits, all=True):
-        if row.component_id is None:
-            items[row.code] = row
+    width = len(Item._meta.concrete_fields)
+    for row in _SUPPLIES_READ.rows(items=item_codes, kits=kit_codes):
+        item = _item(row[:width])
+        component_id, units, kit_id, kit_code, kit_name, kit_is_active = row[width:]
+        if component_id is None:
+            items[item.code] = item
             continue
-        kit = kits.get(row.kit_code)
+        kit = kits.get(kit_code)
         if kit is None:
-            kit = Kit(id=row.kit_id, name=row.kit_name, code=row.kit_code)
-            kit.is_active = row.kit_is_active
+            kit = Kit(id=kit_id, name=kit_name, code=kit_code)
+            kit.is_active = kit_is_active
             kit._components = []
             kits[kit.code] = kit
-        component = KitComponent(id=row.component_id, kit=kit, item=row, quantity=row.units)
-        kit._components.append(component)
-    missing = kit_codes - set(kits)
+        kit._components.append(KitComponent(id=component_id, kit=kit, item=item, quantity=units))
+    missing = set(kit_codes) - set(kits)
     if missing:
         kits.update(kits_by_code(missing))
     return items, kits
+
+
+def _item(row) -> Item:
+    return Item.from_db(connection.alias, _item_columns(), row)

@@ -30,7 +30,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from inventory.selectors import supply_catalog, supply_items, supply_kits
-from org.lookups import AnyOf, prepared_cursor
+from org.lookups import AnyOf, CompiledRead, prepared_cursor
 from org.models import ServiceModel, Site, User
 
 from .codes import matches_recipe, near_difference, near_variants, normalise
@@ -64,13 +64,27 @@ def participant_by_code(code: str) -> Participant | None:
 def participants_by_code(codes: Iterable[str]) -> dict[str, Participant]:
     """The participants these codes stand for (a sync batch's), in one query:
     {normalised code: participant, merges followed}; codes no one has are left out."""
-    normals = {normalise(code) for code in codes} - {""}
+    normals = sorted({normalise(code) for code in codes} - {""})
     if not normals:
         return {}
-    return {
-        participant.code: participant_surviving(participant)
-        for participant in Participant.objects.filter(code__in=normals)
-    }
+    columns = _participant_columns()
+    found = (
+        Participant.from_db(connection.alias, columns, row)
+        for row in _BY_CODE_READ.rows(codes=normals)
+    )
+    return {participant.code: participant_surviving(participant) for participant in found}
+
+
+def _participant_columns() -> list[str]:
+    return [field.attname for field in Participant._meta.concrete_fields]
+
+
+def _by_code_query(codes: list[str]) -> QuerySet:
+    return Participant.objects.filter(AnyOf(F("code"), codes)).values_list(*_participant_columns())
+
+
+# Every visit reads its code: compiled once per process (org/lookups.py).
+_BY_CODE_READ = CompiledRead(_by_code_query, codes=["CODESMARK"])
 
 
 def participant_for_user(code: str, *, user: User) -> Participant | None:

@@ -1,5 +1,6 @@
 from datetime import timedelta
 
+from django.db import connection
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 from drf_spectacular.utils import extend_schema_field
@@ -7,13 +8,17 @@ from rest_framework import serializers
 
 from inventory.models import Item, Kit, Location
 from inventory.services import DispenseLine
-from org.models import ServiceModel
+from org.models import ServiceModel, Site
 from org.serializers import StrictBooleanField
 from org.validators import date_window
 
 from .codes import current_recipe, normalise
 from .forms import MAX_QUANTITY, PII_WARNING
-from .intake_catalog import sites_with_default_location, supplies_by_code
+from .intake_catalog import (
+    site_with_default_location,
+    sites_with_default_location,
+    supplies_by_code,
+)
 from .models import (
     VISIT_NOTES_MAX,
     ZIP3_MESSAGE,
@@ -251,6 +256,25 @@ class VisitRecordedSerializer(VisitSerializer):
         read_only_fields = fields
 
 
+class VisitSiteField(serializers.PrimaryKeyRelatedField):
+    """The visit's site by id, with its default stock location, read as one compiled
+    query (ssp/intake_catalog.py): the same answers and messages as a related field."""
+
+    def to_internal_value(self, data):
+        pk_field = Site._meta.pk
+        try:
+            if isinstance(data, bool):
+                raise TypeError
+            pk = pk_field.get_prep_value(data)
+        except (TypeError, ValueError):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        low, high = connection.ops.integer_field_range(pk_field.get_internal_type())
+        site = site_with_default_location(pk) if low <= pk <= high else None
+        if site is None:
+            self.fail("does_not_exist", pk_value=data)
+        return site
+
+
 class _VisitFieldsSerializer(serializers.Serializer):
     """Fields shared by creating and correcting a visit."""
 
@@ -291,7 +315,7 @@ class VisitCreateSerializer(_VisitFieldsSerializer):
         "returns the first visit (200) instead of logging a second one."
     )
     # The site's default stock location comes in the same query (ssp/intake_catalog.py).
-    site = serializers.PrimaryKeyRelatedField(queryset=sites_with_default_location())
+    site = VisitSiteField(queryset=sites_with_default_location())
     code = serializers.CharField(
         max_length=40,
         required=False,

@@ -44,6 +44,7 @@ from .selectors import (
     visit_edit_refusal,
 )
 from .visit_extras import nothing_described, visit_extra
+from .visit_insert import visit_insert
 from .visit_services import visit_service_labels
 
 
@@ -560,7 +561,7 @@ def _visit_create(
         # The visit row goes in before any stock moves: a retry with the same uuid
         # fails on this unique key (waiting for a concurrent first to commit), without
         # dispensing. No savepoints: any error abandons the whole transaction.
-        visit = Visit.objects.create(
+        visit = Visit(
             uuid=client_uuid,
             site=site,
             location=location,
@@ -576,13 +577,9 @@ def _visit_create(
             overdose_reversals=overdose_reversals,
             notes=notes,
         )
-        supplies = []
+        supplies = visit_insert(visit, lines)
         if lines:
             _dispensed(visit=visit, lines=lines, by=by)
-            supplies = VisitSupply.objects.bulk_create(
-                VisitSupply(visit=visit, item=line.item, kit=line.kit, quantity=line.quantity)
-                for line in lines
-            )
         given = []
         if services:
             given = VisitService.objects.bulk_create(

@@ -4,9 +4,10 @@ prepared cursor for hot statements."""
 import pytest
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
+from django.db.models.functions import JSONObject
 from django.test.utils import CaptureQueriesContext
 
-from org.lookups import AnyOf, prepared_cursor
+from org.lookups import AnyOf, CompiledRead, prepared_cursor
 from org.models import Site
 
 from ..factories import SiteFactory
@@ -86,3 +87,51 @@ def test_the_prepared_cursor_is_a_cursor_on_any_database(db):
     with prepared_cursor() as cursor:
         cursor.execute("SELECT 1 + %s", [1])
         assert cursor.fetchone() == (2,)
+
+
+def _sites_named(codes, pk):
+    # Two stand-ins, a JSON column (converted as the ORM converts it) and an int.
+    return (
+        Site.objects.filter(AnyOf(F("code"), codes), pk__gt=pk)
+        .annotate(facts=JSONObject(code="code"))
+        .order_by("code")
+        .values_list("code", "facts")
+    )
+
+
+SITES_NAMED = CompiledRead(_sites_named, codes=["CODESMARK"], pk=-77_777)
+
+
+@pytest.mark.parametrize("codes", [["R1", "R3", "NOPE"], ["R2"], ["A,B", "R1"], [""], []], ids=repr)
+def test_a_compiled_read_gives_the_rows_of_the_orm(db, codes):
+    for code in ("R1", "R2", "R3", "A,B", ""):
+        SiteFactory(code=code)
+    assert SITES_NAMED.rows(codes=codes, pk=0) == list(_sites_named(codes, 0))
+    assert SITES_NAMED.rows(codes=["R1", "R2"], pk=0) == [
+        ("R1", {"code": "R1"}),
+        ("R2", {"code": "R2"}),
+    ]
+
+
+@pytest.mark.postgres
+def test_a_compiled_read_is_one_prepared_statement_whatever_the_values(db):
+    SiteFactory(code="R1")
+    with CaptureQueriesContext(connection) as queries:
+        SITES_NAMED.rows(codes=["R1"], pk=0)
+        SITES_NAMED.rows(codes=[f"X{n}" for n in range(300)], pk=5)
+        # A value the compiled text cannot take goes through the ORM.
+        SITES_NAMED.rows(codes=["A,B"], pk=0)
+    texts = [query["sql"] for query in queries.captured_queries]
+    assert texts[0] == texts[1] and "$1" in texts[0]
+    assert texts[2] != texts[0] and "$1" not in texts[2]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_prepared_statements WHERE statement = %s", [texts[0]]
+        )
+        assert cursor.fetchone() == (1,)
+
+
+def test_a_compiled_read_refuses_a_stand_in_it_cannot_find(db):
+    read = CompiledRead(lambda pk: Site.objects.filter(pk=pk + 1).values_list("code"), pk=-5)
+    with pytest.raises(ValueError, match="stand-in"):
+        read.rows(pk=1) if connection.vendor == "postgresql" else read._compiled

@@ -77,6 +77,37 @@ def test_bad_input_gets_a_field_message_and_saves_nothing(
     assert not StockMovement.objects.filter(kind="dispense").exists()
 
 
+@pytest.mark.parametrize(
+    ("site", "words"),
+    [
+        (999_999, 'Invalid pk "999999" - object does not exist.'),
+        (2**70, "That number is too large."),
+        ("DTWN", "Incorrect type. Expected pk value, received str."),
+        (True, "Incorrect type. Expected pk value, received bool."),
+        (None, "This field may not be null."),
+    ],
+)
+def test_a_site_that_is_not_one_gets_the_related_fields_message(
+    api_as, front_desk_ana, site_a, stocked, site, words
+):
+    # The site is read by a compiled query (ssp/intake_catalog.py), with the messages
+    # of the related field it replaces.
+    response = api_as(front_desk_ana).post(
+        "/api/v1/visits/", {**payload(site_a), "site": site}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"]["site"] == [words]
+    assert Visit.objects.count() == 0
+
+
+def test_the_site_may_come_as_a_string_of_digits(api_as, front_desk_ana, site_a, stocked):
+    response = api_as(front_desk_ana).post(
+        "/api/v1/visits/", {**payload(site_a), "site": str(site_a.pk)}, format="json"
+    )
+    assert response.status_code == 201, response.json()
+    assert Visit.objects.get().location == stocked
+
+
 # 19:18 program time is already tomorrow in UTC: the schema's date window once refused
 # "tomorrow at this time" with its own message before the visit's rule could speak.
 @pytest.mark.parametrize("program_time", ["10:00", "19:18", "23:59", "00:30"])

@@ -19,14 +19,15 @@ pytestmark = pytest.mark.django_db
 
 # The token with its user; capabilities and sites; the site with its default stock
 # location; the lines' items and kits (with their components) by code, one query; BEGIN;
-# the participant; the visit; its audit entry; the dispense (on PostgreSQL one statement
-# locks the balances, updates them, writes the movements and marks the pairs due an alert
-# re-check; the ORM path elsewhere takes four); the supply lines; the code's first-seen
+# the participant; the visit with its supply lines (one statement on PostgreSQL, two
+# elsewhere: ssp/visit_insert.py); its audit entry; the dispense (on PostgreSQL one
+# statement locks the balances, updates them, writes the movements and marks the pairs
+# due an alert re-check; the ORM path elsewhere takes four); the code's first-seen
 # date kept true (its row locked, then its first standing visit read, in one round trip);
 # COMMIT. No outbox job: the pairs are marked already, their check queued and not run
 # here (a visit newly marking one adds the job: tests/ssp/test_queries.py).
 # (Inside a test's transaction BEGIN and COMMIT are a savepoint and its release.)
-QUERIES_PER_VISIT_POST = 12 if connection.vendor == "postgresql" else 15
+QUERIES_PER_VISIT_POST = 11 if connection.vendor == "postgresql" else 15
 
 
 def _token_client(user) -> APIClient:

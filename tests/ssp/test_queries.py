@@ -23,13 +23,14 @@ pytestmark = pytest.mark.django_db
 
 # BEGIN; the participant (the site's default location was read once for the site object,
 # at the warm-up visit, and is kept on it as the API's site query brings it along); the
-# visit; its audit entry; the dispense (on PostgreSQL one statement locks the balances,
-# updates them, writes the movements and marks the pairs due an alert re-check; the ORM
-# path elsewhere takes four); the supply lines; the code's first-seen date kept true (its
+# visit with its supply lines (one statement on PostgreSQL, two elsewhere:
+# ssp/visit_insert.py); its audit entry; the dispense (on PostgreSQL one statement locks
+# the balances, updates them, writes the movements and marks the pairs due an alert
+# re-check; the ORM path elsewhere takes four); the code's first-seen date kept true (its
 # row locked, then its first standing visit read, in one round trip); COMMIT. No outbox
 # job: every pair is marked already (the stock's receipt marked them and its check has
 # not run here), so the check already queued covers this visit too.
-QUERIES_PER_VISIT = 8 if connection.vendor == "postgresql" else 11
+QUERIES_PER_VISIT = 7 if connection.vendor == "postgresql" else 11
 # A visit that newly marks any pair queues one outbox job for all of them.
 QUERIES_PER_VISIT_QUEUING_A_CHECK = QUERIES_PER_VISIT + 1
 # A kit line adds one read of the kit's components, whatever the number of kits: intake

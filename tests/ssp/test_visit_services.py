@@ -6,12 +6,13 @@ import pytest
 from auditlog.models import LogEntry
 from django.core.exceptions import ImproperlyConfigured
 
+from inventory.models import Kit
 from ssp.forms import IntakeForm
 from ssp.models import Visit, VisitService
 from ssp.services import VisitConflict, VisitError, visit_record
 from ssp.visit_services import RESERVED_KEYS, _parsed, visit_services
 
-from ..support.intake import new_uuid
+from ..support.intake import item_line, kit_line, new_uuid
 
 pytestmark = pytest.mark.django_db
 
@@ -106,6 +107,55 @@ def test_the_audit_trail_names_the_services(front_desk_ana, site_a, stocked):
     named = [e for e in entries if e.changes_dict.get("services") == ["none", "1 × vaccination"]]
     assert len(named) == 1, [e.changes_dict for e in entries]
     assert named[0].actor == front_desk_ana
+
+
+def test_a_new_visit_and_its_lines_are_written_with_their_audit_entry(
+    front_desk_ana, site_a, stocked, supplies
+):
+    # One statement writes both on PostgreSQL (ssp/visit_insert.py); the audit trail
+    # still records the new visit, attributed, with its fields.
+    visit, created = visit_record(
+        site=site_a,
+        by=front_desk_ana,
+        client_uuid=new_uuid(),
+        code="MAKO1993F",
+        lines=[item_line(supplies["water"], 2), kit_line(Kit.objects.get(code="std-kit"), 1)],
+        syringes_collected=4,
+    )
+    assert created
+    stored = Visit.objects.get(pk=visit.pk)
+    assert (stored.uuid, stored.syringes_collected, stored.recorded_by) == (
+        visit.uuid,
+        4,
+        front_desk_ana,
+    )
+    assert stored.recorded_at == visit.recorded_at and stored.updated_at == visit.updated_at
+    lines = sorted(
+        (supply.pk, supply.item_id, supply.kit_id, supply.quantity)
+        for supply in stored.supplies.all()
+    )
+    written = sorted((s.pk, s.item_id, s.kit_id, s.quantity) for s in visit.supplies.all())
+    assert lines == written
+    assert {(item, kit, quantity) for _pk, item, kit, quantity in lines} == {
+        (supplies["water"].pk, None, 2),
+        (None, Kit.objects.get(code="std-kit").pk, 1),
+    }
+    (entry,) = LogEntry.objects.get_for_object(visit).filter(action=LogEntry.Action.CREATE)
+    assert entry.actor == front_desk_ana
+    assert entry.changes_dict["syringes_collected"] == [None, 4]
+    assert entry.changes_dict["uuid"][1] == str(visit.uuid)
+
+
+def test_a_visit_without_lines_writes_none(front_desk_ana, site_a, stocked):
+    visit, _ = visit_record(
+        site=site_a,
+        by=front_desk_ana,
+        client_uuid=new_uuid(),
+        code="MAKO1993F",
+        syringes_collected=3,
+    )
+    assert not Visit.objects.get(pk=visit.pk).supplies.exists()
+    assert list(visit.supplies.all()) == []
 
 
 def test_a_retry_keeps_one_set_of_services(front_desk_ana, site_a, stocked):
