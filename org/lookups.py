@@ -5,6 +5,7 @@ from functools import cached_property
 from django.db import connection
 from django.db.backends.postgresql.base import ServerBindingCursor
 from django.db.models import Lookup
+from django.db.models.query import FlatValuesListIterable
 
 
 class AnyOf(Lookup):
@@ -79,12 +80,15 @@ class CompiledRead:
     """A hot read built and compiled once per process, run as a prepared statement
     (PostgreSQL), with the same rows the ORM would give on any database.
 
-    `build(**stand_ins)` returns a `values_list` queryset; each stand-in is a value no row
-    holds: an int (a pk), or a one-element list of a marker string (for `AnyOf`, which
-    sends strings as one comma-joined text, so the statement's text does not depend on
-    how many values there are). `rows(**values)` fills the values in where the stand-ins
-    were; values the compiled text cannot take (an empty list, a string with a comma),
-    and every other database, go through `build(**values)` and the ORM.
+    `build(**stand_ins)` returns a `values_list` queryset (flat or not). Each stand-in is a value no
+    row holds, of one of these kinds: an int (a pk); a one-element list of an int or of
+    a marker string, for `AnyOf` (which sends a list as one parameter, so the statement's
+    text does not depend on how many values there are); or a marker string inside a
+    parameter (as in the pattern of `code__startswith`), replaced by a value of letters
+    and digits only, which needs no escaping. `rows(**values)` fills the values in where
+    the stand-ins were; values the compiled text cannot take (an empty list, a string
+    with a comma or a sign), and every other database, go through `build(**values)`
+    and the ORM.
 
     Building and compiling a queryset costs more than running a small indexed query
     (about 2 ms against 0.4 ms on the bench machine): a visit's reads of its site, its
@@ -97,38 +101,63 @@ class CompiledRead:
 
     @cached_property
     def _compiled(self):
-        compiler = self.build(**self.stand_ins).query.get_compiler(using=connection.alias)
+        queryset = self.build(**self.stand_ins)
+        compiler = queryset.query.get_compiler(using=connection.alias)
         sql, params = compiler.as_sql()
-        marks = {}
+        slots = tuple(self._slot(param) for param in params)
+        if {slot for slot in slots if slot} != set(self.stand_ins):
+            raise ValueError(f"{self.build!r}: a stand-in is not among the parameters")
+        flat = queryset._iterable_class is FlatValuesListIterable
+        return compiler, sql, tuple(params), slots, flat
+
+    def _slot(self, param) -> str | None:
+        """The stand-in a compiled parameter holds, if any."""
         for name, stand_in in self.stand_ins.items():
-            marks[stand_in[0] if isinstance(stand_in, list) else stand_in] = name
-        slots = [marks.get(param) if isinstance(param, (int, str)) else None for param in params]
-        if sorted(filter(None, slots)) != sorted(self.stand_ins):
-            raise ValueError(f"{self.build.__name__}: each stand-in must be one parameter")
-        return compiler, sql, tuple(params), tuple(slots)
+            if isinstance(stand_in, list):
+                # Ints go as an array, strings as one joined text (AnyOf).
+                if param == (stand_in if isinstance(stand_in[0], int) else stand_in[0]):
+                    return name
+            elif isinstance(stand_in, str):
+                if isinstance(param, str) and stand_in in param:
+                    return name
+            elif type(param) is int and param == stand_in:
+                return name
+        return None
 
     def rows(self, **values) -> list[tuple]:
-        if connection.vendor != "postgresql" or not all(map(_fits, values.values())):
+        fits = all(_fits(values[name], kind) for name, kind in self.stand_ins.items())
+        if connection.vendor != "postgresql" or not fits:
             return list(self.build(**values))
-        compiler, sql, marked, slots = self._compiled
+        compiler, sql, marked, slots, flat = self._compiled
         params = [
-            param if slot is None else _sent(values[slot])
+            param if slot is None else self._sent(param, slot, values[slot])
             for param, slot in zip(marked, slots, strict=True)
         ]
         with prepared_cursor() as cursor:
             cursor.execute(sql, params)
             fetched = cursor.fetchall()
         # The fields' converters, as the queryset applies them (JSON, decimals…).
-        return list(compiler.results_iter(results=[fetched], tuple_expected=True))
+        rows = compiler.results_iter(results=[fetched], tuple_expected=True)
+        return [row[0] for row in rows] if flat else list(rows)
+
+    def _sent(self, param, name, value):
+        stand_in = self.stand_ins[name]
+        if isinstance(stand_in, str):
+            return param.replace(stand_in, value)
+        if isinstance(param, list):
+            return list(value)
+        return ",".join(value) if isinstance(stand_in, list) else value
 
 
-def _fits(value) -> bool:
-    """A value the compiled text takes: an int, or strings AnyOf sends as one text."""
-    if isinstance(value, int):
-        return True
+def _fits(value, stand_in) -> bool:
+    """A value the compiled text takes in the place of this stand-in."""
+    if isinstance(stand_in, str):
+        return isinstance(value, str) and value.isascii() and value.isalnum()
+    if not isinstance(stand_in, list):
+        return type(value) is int
     values = list(value)
-    return bool(values) and all(isinstance(v, str) and v and "," not in v for v in values)
-
-
-def _sent(value):
-    return value if isinstance(value, int) else ",".join(value)
+    if not values:
+        return False
+    if isinstance(stand_in[0], int):
+        return all(type(v) is int for v in values)
+    return all(isinstance(v, str) and v and "," not in v for v in values)

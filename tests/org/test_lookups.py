@@ -135,3 +135,25 @@ def test_a_compiled_read_refuses_a_stand_in_it_cannot_find(db):
     read = CompiledRead(lambda pk: Site.objects.filter(pk=pk + 1).values_list("code"), pk=-5)
     with pytest.raises(ValueError, match="stand-in"):
         read.rows(pk=1) if connection.vendor == "postgresql" else read._compiled
+
+
+def _sites_starting(start, pks):
+    # A stand-in inside a parameter (the LIKE pattern) and a list of ints (an array).
+    return (
+        Site.objects.filter(AnyOf(F("pk"), pks), code__startswith=start)
+        .order_by("code")
+        .values_list("code", flat=True)
+    )
+
+
+SITES_STARTING = CompiledRead(_sites_starting, start="STARTMARK", pks=[-1])
+
+
+@pytest.mark.parametrize("start", ["RA", "R", "R_", "R%", "ra"])
+def test_a_compiled_read_fills_a_pattern_and_a_list_of_ids(db, start):
+    sites = [SiteFactory(code=code) for code in ("RA1", "RA2", "RB1", "R_1", "R%1")]
+    pks = [site.pk for site in sites[1:]]
+    # Letters and digits go into the compiled pattern; a sign goes through the ORM,
+    # which escapes it.
+    assert SITES_STARTING.rows(start=start, pks=pks) == list(_sites_starting(start, pks))
+    assert SITES_STARTING.rows(start="RA", pks=pks) == ["RA2"]
