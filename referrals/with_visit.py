@@ -9,6 +9,7 @@ for the referrals made with visits, which the visit's API answer and page show."
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from org.serializers import FieldsBuiltOnce
 from ssp.services import VisitError
 from ssp.visit_extras import IntakeSection
 
@@ -29,7 +30,7 @@ KEY = "F"
 DETAIL_TEMPLATE = "referrals/_made_with_visit.html"
 
 
-class VisitReferralSerializer(serializers.Serializer):
+class VisitReferralSerializer(FieldsBuiltOnce, serializers.Serializer):
     """A referral made at the visit: a type (by code) and, if any, a partner (by id).
     No note: the visit screen takes no free text that could identify the person."""
 
@@ -119,7 +120,7 @@ def record_with_visit(*, visit, value, by) -> None:
 # --- What the visit shows: the referrals made with it --------------------------------
 
 
-class VisitReferralMadeSerializer(serializers.Serializer):
+class VisitReferralMadeSerializer(FieldsBuiltOnce, serializers.Serializer):
     """A referral made with the visit, in the shape the visit body takes it, and where
     it stands now. No note, as at the front desk."""
 

@@ -9,7 +9,7 @@ from rest_framework import serializers
 from inventory.models import Item, Kit, Location
 from inventory.services import DispenseLine
 from org.models import ServiceModel, Site
-from org.serializers import StrictBooleanField
+from org.serializers import FieldsBuiltOnce, StrictBooleanField
 from org.validators import date_window
 
 from .codes import current_recipe, normalise
@@ -75,7 +75,7 @@ class SupplyLineListSerializer(serializers.ListSerializer):
         return lines
 
 
-class SupplyLineInputSerializer(serializers.Serializer):
+class SupplyLineInputSerializer(FieldsBuiltOnce, serializers.Serializer):
     """One supply line: an item or a kit (by its short code) and a quantity in units."""
 
     item = serializers.CharField(
@@ -106,7 +106,7 @@ def to_dispense_lines(lines: list[dict]) -> list[DispenseLine]:
     ]
 
 
-class SupplyLineSerializer(serializers.Serializer):
+class SupplyLineSerializer(FieldsBuiltOnce, serializers.Serializer):
     kind = serializers.ChoiceField(choices=["item", "kit"])
     code = serializers.CharField()
     name = serializers.CharField()
@@ -116,7 +116,7 @@ class SupplyLineSerializer(serializers.Serializer):
 # --- Services given at a visit ----------------------------------------------------
 
 
-class VisitServiceInputSerializer(serializers.Serializer):
+class VisitServiceInputSerializer(FieldsBuiltOnce, serializers.Serializer):
     """One service given at the visit (a code of SSP_VISIT_SERVICES) and how many times:
     1 for one person, the shift's total for a street shift."""
 
@@ -126,7 +126,7 @@ class VisitServiceInputSerializer(serializers.Serializer):
     count = serializers.IntegerField(min_value=1, max_value=10_000, required=False, default=1)
 
 
-class VisitServiceSerializer(serializers.Serializer):
+class VisitServiceSerializer(FieldsBuiltOnce, serializers.Serializer):
     service = serializers.CharField()
     label = serializers.CharField()
     count = serializers.IntegerField()
@@ -165,7 +165,7 @@ class VisitListSerializer(serializers.ListSerializer):
         return super().to_representation(visits)
 
 
-class VisitSerializer(serializers.ModelSerializer):
+class VisitSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
     site_code = serializers.CharField(source="site.code", read_only=True)
     code = serializers.SerializerMethodField()
     is_anonymous = serializers.SerializerMethodField()
@@ -275,7 +275,7 @@ class VisitSiteField(serializers.PrimaryKeyRelatedField):
         return site
 
 
-class _VisitFieldsSerializer(serializers.Serializer):
+class _VisitFieldsSerializer(FieldsBuiltOnce, serializers.Serializer):
     """Fields shared by creating and correcting a visit."""
 
     location = serializers.PrimaryKeyRelatedField(
