@@ -427,7 +427,7 @@ class DeviceCodesSerializer(serializers.Serializer):
 # --- Participants --------------------------------------------------------------------
 
 
-class ParticipantSerializer(serializers.ModelSerializer):
+class ParticipantSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
     merged_into = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
     gender = serializers.ChoiceField(choices=Gender.choices, allow_blank=True, read_only=True)
     age_band = serializers.ChoiceField(choices=AgeBand.choices, allow_blank=True, read_only=True)
@@ -438,20 +438,20 @@ class ParticipantSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class SuggestionSerializer(serializers.Serializer):
+class SuggestionSerializer(FieldsBuiltOnce, serializers.Serializer):
     code = serializers.CharField()
     first_seen_on = serializers.DateField()
     last_visit_at = serializers.DateTimeField(allow_null=True)
     reason = serializers.CharField()
 
 
-class LastVisitSerializer(serializers.Serializer):
+class LastVisitSerializer(FieldsBuiltOnce, serializers.Serializer):
     uuid = serializers.UUIDField()
     occurred_at = serializers.DateTimeField()
     site = serializers.CharField(source="site.code")
 
 
-class CodeLookupSerializer(serializers.Serializer):
+class CodeLookupSerializer(FieldsBuiltOnce, serializers.Serializer):
     code = serializers.CharField(help_text="The typed code, normalised.")
     matches_recipe = serializers.BooleanField()
     recipe = serializers.SerializerMethodField()

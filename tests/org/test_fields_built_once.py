@@ -10,6 +10,10 @@ from rest_framework import serializers
 from org.serializers import FieldsBuiltOnce
 from referrals.with_visit import VisitReferralMadeSerializer, VisitReferralSerializer
 from ssp.serializers import (
+    CodeLookupSerializer,
+    LastVisitSerializer,
+    ParticipantSerializer,
+    SuggestionSerializer,
     SupplyLineInputSerializer,
     SupplyLineSerializer,
     VisitCorrectSerializer,
@@ -36,6 +40,10 @@ BUILT_ONCE = [
     VisitCorrectSerializer,
     VisitReferralSerializer,
     VisitReferralMadeSerializer,
+    ParticipantSerializer,
+    SuggestionSerializer,
+    LastVisitSerializer,
+    CodeLookupSerializer,
 ]
 
 
