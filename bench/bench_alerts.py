@@ -291,8 +291,10 @@ SELECT CASE WHEN expires_on < %(today)s THEN 'expired' ELSE 'expiring' END,
        location_id, item_id, lot_id
 FROM bal WHERE quantity > 0 AND expires_on <= %(horizon)s
 UNION ALL
+-- In float8 as the app computes it: numeric's 380 / 3.0 × 1.5 is 190.000…05, whose
+-- ceiling 191 puts a pair holding exactly 190 below its reorder point of 190.
 SELECT 'below_reorder', location_id, item_id, NULL FROM levels
-WHERE usable < ceil(used / 3.0 * %(understock_months)s)
+WHERE usable < ceil(used::float8 / 3 * %(understock_months)s::float8)
 UNION ALL
 SELECT 'stockout_soon', location_id, item_id, NULL FROM levels
 WHERE used > 0 AND usable * 90 < %(stockout_days)s * used
