@@ -41,12 +41,15 @@ def _lock(*, pairs: Iterable[Pair] | None) -> None:
         return
     with connection.cursor() as cursor:
         if pairs is None:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SCAN_LOCK_KEY])
-            # The scan's commit does not wait for the disk (this transaction only): what
-            # it writes is derived from the ledger, and a crash in the moment between
-            # losing it leaves the next scan or check to write it again. Any later
-            # commit that waits (a digest claiming these alerts) flushes it first.
-            cursor.execute("SET LOCAL synchronous_commit TO off")
+            # The scan's commit does not wait for the disk (this transaction only, the
+            # `SET LOCAL` of set_config's `true`, sent with the lock in one round trip):
+            # what it writes is derived from the ledger, and a crash in the moment
+            # between losing it leaves the next scan or check to write it again. Any
+            # later commit that waits (a digest claiming these alerts) flushes it first.
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s), set_config('synchronous_commit', 'off', true)",
+                [SCAN_LOCK_KEY],
+            )
             return
         cursor.execute("SELECT pg_advisory_xact_lock_shared(%s)", [SCAN_LOCK_KEY])
         for location_id, item_id in sorted(pairs):  # fixed order: no deadlock between checks
@@ -114,23 +117,27 @@ AT_PAIRS = """
 """
 # One statement: the findings are computed by the database (sql.py) and compared with
 # the open alerts there, by one FULL JOIN on the subject (a hash or merge join whatever
-# the row estimates, which are poor for a CTE and for a table the scan just filled) that
-# keeps only what must change. New alerts: findings with no open alert; where another
+# the row estimates, which are poor for a CTE and for a table the scan just filled).
+# Its rows are materialized once, findings and alerts side by side with whether the
+# facts still match, and every later step reads that: the count of findings, the new
+# alerts (findings with no open alert), the cleared and the changed. Where another
 # writer may be raising the same alerts, the one-open-alert index
 # (stock_alert_one_open_per_subject, named by its expression and predicate) turns away
-# one it raised meanwhile ({conflict}, see `_reconcile_sql`). Cleared alerts resolved, changed facts
-# refreshed: the rows to write are locked first in primary-key order, as the digest
-# locks them, so the two never deadlock. The rows the INSERT adds are not seen by the
-# UPDATEs (one snapshot), and need nothing from them.
+# one it raised meanwhile ({conflict}, see `_reconcile_sql`). Cleared alerts resolved,
+# changed facts refreshed: the rows to write are locked first in primary-key order, as
+# the digest locks them, so the two never deadlock; they are found by primary key from
+# a list of ids, so a scan with nothing to change (a first scan, most rescans) reads no
+# alert for it. The rows the INSERT adds are not seen by the UPDATEs (one snapshot),
+# and need nothing from them.
 RECONCILE_SQL = """
-    WITH f AS MATERIALIZED ({FINDINGS}),
-    diff AS MATERIALIZED (
+    WITH diff AS MATERIALIZED (
         SELECT f.condition, f.location_id, f.item_id, f.lot_id, f.facts,
-               a.id AS alert_id
-        FROM f FULL JOIN (SELECT * FROM {ALERT} a WHERE {scope}) a
+               a.id AS alert_id, f.facts = a.facts AS unchanged
+        FROM ({FINDINGS}) f
+        FULL JOIN (SELECT id, condition, location_id, item_id, lot_id, facts
+                   FROM {ALERT} a WHERE {scope}) a
           ON f.condition = a.condition AND f.location_id = a.location_id
          AND f.item_id = a.item_id AND COALESCE(f.lot_id, 0) = COALESCE(a.lot_id, 0)
-        WHERE a.id IS NULL OR f.condition IS NULL OR f.facts <> a.facts
     ),
     raised AS (
         INSERT INTO {ALERT} AS a
@@ -143,24 +150,30 @@ RECONCILE_SQL = """
         {conflict}
         RETURNING a.id
     ),
+    -- Open alerts whose condition cleared (no finding) or whose facts changed.
     locked AS (
         SELECT a.id FROM {ALERT} a
         WHERE a.resolved_at IS NULL
-          AND a.id IN (SELECT alert_id FROM diff WHERE alert_id IS NOT NULL)
+          AND a.id = ANY (ARRAY(
+              SELECT alert_id FROM diff WHERE alert_id IS NOT NULL AND unchanged IS NOT TRUE))
         ORDER BY a.id FOR UPDATE
     ),
     resolved AS (
-        UPDATE {ALERT} a SET resolved_at = %(now)s FROM locked, diff
-        WHERE a.id = locked.id AND diff.alert_id = locked.id AND diff.condition IS NULL
+        UPDATE {ALERT} a SET resolved_at = %(now)s
+        WHERE a.id = ANY (ARRAY(
+            SELECT locked.id FROM locked JOIN diff ON diff.alert_id = locked.id
+            WHERE diff.condition IS NULL))
         RETURNING a.id
     ),
     refreshed AS (
-        UPDATE {ALERT} a SET facts = diff.facts FROM locked, diff
-        WHERE a.id = locked.id AND diff.alert_id = locked.id AND diff.condition IS NOT NULL
+        UPDATE {ALERT} a SET facts = diff.facts FROM diff
+        WHERE a.id = ANY (ARRAY(SELECT id FROM locked))
+          AND diff.alert_id = a.id AND diff.condition IS NOT NULL
         RETURNING a.id
     )
-    SELECT (SELECT count(*) FROM f), (SELECT count(*) FROM raised),
-           (SELECT count(*) FROM resolved), (SELECT count(*) FROM refreshed)
+    SELECT (SELECT count(*) FROM diff WHERE condition IS NOT NULL),
+           (SELECT count(*) FROM raised), (SELECT count(*) FROM resolved),
+           (SELECT count(*) FROM refreshed)
 """
 UNIQUE_VIOLATION = "23505"  # PostgreSQL's SQLSTATE
 SKIP_RAISED_MEANWHILE = """ON CONFLICT (condition, location_id, item_id, COALESCE(lot_id, 0))
@@ -175,37 +188,28 @@ RECONCILE_EVERYWHERE_SQL, RECONCILE_EVERYWHERE_RACING_SQL, RECONCILE_AT_PAIRS_SQ
 )
 
 
-def _reconcile_sql(*, pairs: set[Pair] | None, now) -> ScanResult:
+def _reconcile_sql(*, pairs: set[Pair] | None, now, racing: bool = False) -> ScanResult:
     """Findings and reconciliation in one statement on PostgreSQL: the same result as
-    `alerts_findings` reconciled by `_reconcile_orm` (tests/inventory/test_alerts_sql.py)."""
+    `alerts_findings` reconciled by `_reconcile_orm` (tests/inventory/test_alerts_sql.py).
+    `racing`: the scan's statement that turns away alerts raised meanwhile (`alerts_scan`)."""
     parameters = {
         **findings_parameters(today=timezone.localdate(now), now=timezone.now(), pairs=pairs),
         "now": now,
     }
+    if pairs is not None:
+        statement = RECONCILE_AT_PAIRS_SQL
+    else:
+        statement = RECONCILE_EVERYWHERE_RACING_SQL if racing else RECONCILE_EVERYWHERE_SQL
     with connection.cursor() as cursor:
-        if pairs is not None:
-            cursor.execute(RECONCILE_AT_PAIRS_SQL, parameters)
-        else:
-            # The scan holds the advisory lock exclusively, so no other writer can be
-            # raising alerts: its insert skips the speculative insertion that ON CONFLICT
-            # costs (a third of a first scan's insert). Should one be all the same (the
-            # lock bypassed), the index refuses the duplicate and the statement runs again
-            # turning it away, so an alert is still raised once and the scan succeeds.
-            try:
-                with transaction.atomic():
-                    cursor.execute(RECONCILE_EVERYWHERE_SQL, parameters)
-            except IntegrityError as refused:
-                if getattr(refused.__cause__, "sqlstate", None) != UNIQUE_VIOLATION:
-                    raise
-                cursor.execute(RECONCILE_EVERYWHERE_RACING_SQL, parameters)
+        cursor.execute(statement, parameters)
         holding, raised, resolved, refreshed = cursor.fetchone()
     return ScanResult(holding=holding, raised=raised, resolved=resolved, refreshed=refreshed)
 
 
-def _reconcile(*, pairs: set[Pair] | None, now) -> ScanResult:
+def _reconcile(*, pairs: set[Pair] | None, now, racing: bool = False) -> ScanResult:
     """Make the open alerts in scope (all, or those of `pairs`) match what holds now."""
     if connection.vendor == "postgresql":
-        return _reconcile_sql(pairs=pairs, now=now)
+        return _reconcile_sql(pairs=pairs, now=now, racing=racing)
     today = timezone.localdate(now)
     if pairs is None:
         return _reconcile_orm(
@@ -227,12 +231,28 @@ def _reconcile(*, pairs: set[Pair] | None, now) -> ScanResult:
     )
 
 
-@transaction.atomic(durable=True)
 def alerts_scan(*, now: datetime | None = None) -> ScanResult:
     """Evaluate every condition everywhere; raise, refresh and resolve alerts."""
     now = now or timezone.now()
+    # The scan holds the advisory lock exclusively, so no other writer can be raising
+    # alerts: its insert skips the speculative insertion that ON CONFLICT costs (a third
+    # of a first scan's insert). Should one be all the same (the lock bypassed), the
+    # index refuses the duplicate and the scan runs again, in a new transaction, turning
+    # such rows away: an alert is still raised once and the scan succeeds. The whole
+    # transaction is retried rather than the statement behind a savepoint, so the usual
+    # scan costs no savepoint.
+    try:
+        return _scan(now=now, racing=False)
+    except IntegrityError as refused:
+        if getattr(refused.__cause__, "sqlstate", None) != UNIQUE_VIOLATION:
+            raise
+        return _scan(now=now, racing=True)
+
+
+@transaction.atomic(durable=True)
+def _scan(*, now: datetime, racing: bool) -> ScanResult:
     _lock(pairs=None)
-    return _reconcile(pairs=None, now=now)
+    return _reconcile(pairs=None, now=now, racing=racing)
 
 
 @transaction.atomic(durable=True)
