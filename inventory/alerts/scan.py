@@ -118,17 +118,17 @@ AT_PAIRS = """
 # One statement: the findings are computed by the database (sql.py) and compared with
 # the open alerts there, by one FULL JOIN on the subject (a hash or merge join whatever
 # the row estimates, which are poor for a CTE and for a table the scan just filled).
-# Its rows are materialized once, findings and alerts side by side with whether the
-# facts still match, and every later step reads that: the count of findings, the new
-# alerts (findings with no open alert), the cleared and the changed. Where another
-# writer may be raising the same alerts, the one-open-alert index
+# Its rows, findings and open alerts side by side with whether the facts still match,
+# are materialized once (`diff`) and read twice: once for the count of findings and
+# the ids of the alerts to change, once for the new alerts (findings with no open
+# alert). Where another writer may be raising the same alerts, the one-open-alert index
 # (stock_alert_one_open_per_subject, named by its expression and predicate) turns away
-# one it raised meanwhile ({conflict}, see `_reconcile_sql`). Cleared alerts resolved,
+# one it raised meanwhile ({conflict}, see `alerts_scan`). Cleared alerts resolved,
 # changed facts refreshed: the rows to write are locked first in primary-key order, as
 # the digest locks them, so the two never deadlock; they are found by primary key from
-# a list of ids, so a scan with nothing to change (a first scan, most rescans) reads no
-# alert for it. The rows the INSERT adds are not seen by the UPDATEs (one snapshot),
-# and need nothing from them.
+# that list of ids, so a scan with nothing to change (a first scan, most rescans)
+# reads no alert for it. The rows the INSERT adds are not seen by the UPDATEs (one
+# snapshot), and need nothing from them.
 RECONCILE_SQL = """
     WITH diff AS MATERIALIZED (
         SELECT f.condition, f.location_id, f.item_id, f.lot_id, f.facts,
@@ -138,6 +138,14 @@ RECONCILE_SQL = """
                    FROM {ALERT} a WHERE {scope}) a
           ON f.condition = a.condition AND f.location_id = a.location_id
          AND f.item_id = a.item_id AND COALESCE(f.lot_id, 0) = COALESCE(a.lot_id, 0)
+    ),
+    -- One read of it for the count and the open alerts whose condition cleared (no
+    -- finding) or whose facts changed.
+    summary AS (
+        SELECT count(*) FILTER (WHERE condition IS NOT NULL) AS holding,
+               array_agg(alert_id) FILTER (
+                   WHERE alert_id IS NOT NULL AND unchanged IS NOT TRUE) AS changing
+        FROM diff
     ),
     raised AS (
         INSERT INTO {ALERT} AS a
@@ -150,12 +158,9 @@ RECONCILE_SQL = """
         {conflict}
         RETURNING a.id
     ),
-    -- Open alerts whose condition cleared (no finding) or whose facts changed.
     locked AS (
         SELECT a.id FROM {ALERT} a
-        WHERE a.resolved_at IS NULL
-          AND a.id = ANY (ARRAY(
-              SELECT alert_id FROM diff WHERE alert_id IS NOT NULL AND unchanged IS NOT TRUE))
+        WHERE a.resolved_at IS NULL AND a.id = ANY ((SELECT changing FROM summary)::bigint[])
         ORDER BY a.id FOR UPDATE
     ),
     resolved AS (
@@ -171,9 +176,8 @@ RECONCILE_SQL = """
           AND diff.alert_id = a.id AND diff.condition IS NOT NULL
         RETURNING a.id
     )
-    SELECT (SELECT count(*) FROM diff WHERE condition IS NOT NULL),
-           (SELECT count(*) FROM raised), (SELECT count(*) FROM resolved),
-           (SELECT count(*) FROM refreshed)
+    SELECT (SELECT holding FROM summary), (SELECT count(*) FROM raised),
+           (SELECT count(*) FROM resolved), (SELECT count(*) FROM refreshed)
 """
 UNIQUE_VIOLATION = "23505"  # PostgreSQL's SQLSTATE
 SKIP_RAISED_MEANWHILE = """ON CONFLICT (condition, location_id, item_id, COALESCE(lot_id, 0))
