@@ -158,32 +158,38 @@ RECONCILE_SQL = """
         {conflict}
         RETURNING a.id
     ),
+    -- Each of the three first tests whether there is anything to change: when there is
+    -- not (a first scan, most rescans), that one-time test skips their reads.
     locked AS (
         SELECT a.id FROM {ALERT} a
-        WHERE a.resolved_at IS NULL AND a.id = ANY ((SELECT changing FROM summary)::bigint[])
+        WHERE {changing} IS NOT NULL
+          AND a.resolved_at IS NULL AND a.id = ANY ({changing})
         ORDER BY a.id FOR UPDATE
     ),
     resolved AS (
         UPDATE {ALERT} a SET resolved_at = %(now)s
-        WHERE a.id = ANY (ARRAY(
+        WHERE {changing} IS NOT NULL AND a.id = ANY (ARRAY(
             SELECT locked.id FROM locked JOIN diff ON diff.alert_id = locked.id
             WHERE diff.condition IS NULL))
         RETURNING a.id
     ),
     refreshed AS (
         UPDATE {ALERT} a SET facts = diff.facts FROM diff
-        WHERE a.id = ANY (ARRAY(SELECT id FROM locked))
+        WHERE {changing} IS NOT NULL AND a.id = ANY (ARRAY(SELECT id FROM locked))
           AND diff.alert_id = a.id AND diff.condition IS NOT NULL
         RETURNING a.id
     )
     SELECT (SELECT holding FROM summary), (SELECT count(*) FROM raised),
            (SELECT count(*) FROM resolved), (SELECT count(*) FROM refreshed)
 """
+CHANGING = "(SELECT changing FROM summary)::bigint[]"  # NULL when nothing changes
 UNIQUE_VIOLATION = "23505"  # PostgreSQL's SQLSTATE
 SKIP_RAISED_MEANWHILE = """ON CONFLICT (condition, location_id, item_id, COALESCE(lot_id, 0))
             WHERE resolved_at IS NULL DO NOTHING"""
 RECONCILE_EVERYWHERE_SQL, RECONCILE_EVERYWHERE_RACING_SQL, RECONCILE_AT_PAIRS_SQL = (
-    RECONCILE_SQL.format(FINDINGS=findings, ALERT=ALERT, scope=scope, conflict=conflict)
+    RECONCILE_SQL.format(
+        FINDINGS=findings, ALERT=ALERT, scope=scope, conflict=conflict, changing=CHANGING
+    )
     for findings, scope, conflict in (
         (FINDINGS_EVERYWHERE_SQL, EVERYWHERE, ""),
         (FINDINGS_EVERYWHERE_SQL, EVERYWHERE, SKIP_RAISED_MEANWHILE),
