@@ -4,16 +4,19 @@ Every other app stands on these two models; nothing here knows of stock, visits,
 referrals or reports.
 """
 
+from functools import cache
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.core.validators import RegexValidator
-from django.db import connection, models
+from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
 from .capabilities import CAPABILITIES
+from .lookups import prepared_cursor
 
 
 class ServiceModel(models.TextChoices):
@@ -89,6 +92,7 @@ class User(AbstractUser):
 PROGRAM_WIDE = "org.program_wide"
 
 
+@cache
 def _access_sql() -> str:
     permission = Permission._meta.db_table
     content_type = ContentType._meta.db_table
@@ -123,7 +127,9 @@ def access_load(user: User) -> None:
     token), so nothing outlives the request: a role revoked between two requests is
     refused at the next one.
     """
-    with connection.cursor() as cursor:
+    # Prepared (parsed and planned once per connection): every request pays this read,
+    # and planning the union cost more than running it (bench/README.md, stop 28).
+    with prepared_cursor() as cursor:
         cursor.execute(_access_sql(), [user.pk] * 3)
         rows = cursor.fetchall()
     permissions = {value for kind, value in rows if kind == "p"}
