@@ -1,6 +1,7 @@
 """Writes of the ground floor: roles, staff accounts, passwords and API tokens."""
 
 import secrets
+from collections import defaultdict
 
 from auditlog.models import LogEntry
 from django.apps import apps
@@ -27,16 +28,29 @@ class AccountError(Exception):
 def _declared_capabilities() -> dict[str, Permission]:
     """Every capability of every installed app ("app.codename" → Permission), created
     where missing: each is declared on one of its app's models (Meta.permissions)."""
-    found = {}
+    declared = {}
     for config in apps.get_app_configs():
         for model in config.get_models():
             for codename, description in model._meta.permissions:
-                permission, _ = Permission.objects.get_or_create(
-                    content_type=ContentType.objects.get_for_model(model),
-                    codename=codename,
-                    defaults={"name": description},
-                )
-                found[f"{config.label}.{codename}"] = permission
+                content_type = ContentType.objects.get_for_model(model)
+                declared[f"{config.label}.{codename}"] = (content_type, codename, description)
+    # One read for those already there (every run after the first), not one per capability.
+    existing = {
+        (p.content_type_id, p.codename): p
+        for p in Permission.objects.filter(
+            content_type__in={ct for ct, _, _ in declared.values()},
+            codename__in={codename for _, codename, _ in declared.values()},
+        )
+    }
+    found = {}
+    for name, (content_type, codename, description) in declared.items():
+        permission = existing.get((content_type.pk, codename))
+        if permission is None:
+            permission, _ = Permission.objects.get_or_create(
+                content_type=content_type, codename=codename, defaults={"name": description}
+            )
+            existing[(content_type.pk, codename)] = permission
+        found[name] = permission
     return found
 
 
@@ -56,9 +70,18 @@ def roles_sync() -> None:
     permissions = _declared_capabilities()
     grants = _grants()
     grants[ADMIN] = set(permissions)
+    groups = {group.name: group for group in Group.objects.filter(name__in=ROLES)}
+    held = defaultdict(set)
+    for group_id, permission_id in Group.permissions.through.objects.filter(
+        group__in=groups.values()
+    ).values_list("group_id", "permission_id"):
+        held[group_id].add(permission_id)
     for role in ROLES:
-        group, _ = Group.objects.get_or_create(name=role)
-        group.permissions.set([permissions[name] for name in sorted(grants[role])])
+        group = groups.get(role) or Group.objects.get_or_create(name=role)[0]
+        wanted = [permissions[name] for name in sorted(grants[role])]
+        # Left alone when it already holds exactly these (set() would change nothing).
+        if held[group.pk] != {p.pk for p in wanted}:
+            group.permissions.set(wanted)
 
 
 @transaction.atomic(durable=True)

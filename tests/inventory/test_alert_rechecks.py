@@ -92,6 +92,15 @@ def test_the_check_runs_a_moment_after_the_write(settings):
     assert publish_countdown(tasks.alerts_check) == 7
 
 
+def _a_session_waits_on_a_lock() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        return cursor.fetchone()[0] > 0
+
+
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_a_check_waits_for_a_write_that_found_the_mark_and_then_sees_it(
@@ -129,7 +138,12 @@ def test_a_check_waits_for_a_write_that_found_the_mark_and_then_sees_it(
         target=lambda: (claimed.append(alert_rechecks_claim()), connection.close())
     )
     claimer.start()
-    time.sleep(0.5)
+    # Until PostgreSQL shows a session of this test database waiting on a lock (the
+    # claimer's, on the write's lock of the mark), rather than a fixed half second.
+    deadline = time.monotonic() + 10
+    while not _a_session_waits_on_a_lock() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert _a_session_waits_on_a_lock()
     assert not claimed  # blocked on the write's lock of the mark
     finish.set()
     writer.join(10)

@@ -22,7 +22,7 @@ import pytest
 import schemathesis
 from django.core import signals
 from django.core.wsgi import get_wsgi_application
-from django.db import close_old_connections
+from django.db import close_old_connections, connection, transaction
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, Phase, settings
 from rest_framework.authtoken.models import Token
@@ -30,7 +30,7 @@ from schemathesis.config import SchemathesisConfig
 
 from org import roles
 
-from ..factories import make_staff
+from ..factories import SiteFactory, make_staff
 
 EXAMPLES = int(os.environ.get("SSP_FUZZ_EXAMPLES", "5"))
 # What positive_data_acceptance accepts: its defaults, plus 400 (see the docstring).
@@ -83,17 +83,29 @@ def keep_test_connection():
     signals.request_finished.connect(close_old_connections)
 
 
-@pytest.fixture
-def auth_headers(request, db, site_a, keep_test_connection):
+@pytest.fixture(scope="module")
+def auth_headers(request, django_db_setup, django_db_blocker):
+    """The role's account and token (and site A), made once for all the role's cases, in a
+    transaction rolled back when they are done: each case's own transaction nests in it
+    as a savepoint, so every case starts from the same rows, as before from a fresh set."""
     role = ROLES[request.param]
-    if role is None:
-        return {}
-    sites = [site_a] if role in (roles.FRONT_DESK, roles.MANAGER) else []
-    user = make_staff(f"fuzz-{request.param}", role, sites)
-    return {"Authorization": f"Token {Token.objects.create(user=user).key}"}
+    role_atomic = transaction.atomic()
+    # Marked as Django marks TestCase's own atomics, so durable services may run inside.
+    role_atomic._from_testcase = True
+    with django_db_blocker.unblock(), role_atomic:
+        assert connection.settings_dict["NAME"].startswith("test_")
+        site_a = SiteFactory(name="Downtown drop-in", code="DTWN")  # conftest's site_a
+        headers = {}
+        if role is not None:
+            sites = [site_a] if role in (roles.FRONT_DESK, roles.MANAGER) else []
+            user = make_staff(f"fuzz-{request.param}", role, sites)
+            headers = {"Authorization": f"Token {Token.objects.create(user=user).key}"}
+        yield headers
+        transaction.set_rollback(True)
 
 
 @pytest.mark.django_db
+@pytest.mark.usefixtures("keep_test_connection")
 @pytest.mark.parametrize("auth_headers", list(ROLES), indirect=True)
 @schema.parametrize()
 @settings(

@@ -235,9 +235,20 @@ def test_pages_run_under_the_policy_without_a_single_violation(page, browser_log
     # Every page of the admin's menu, so each capability's pages are covered as they land.
     menu = page.locator("nav[aria-label=Main] a").evaluate_all("links => links.map(a => a.href)")
     assert len(menu) >= 3
-    for url in menu:
-        page.goto(url)
-        page.wait_for_load_state("networkidle")
+    # One tab per page (the same session), each opened to its load event, then each waited
+    # on until its network has been quiet for 500 ms: the waits overlap instead of adding
+    # up, and each page still runs until it has nothing more to fetch.
+    tabs = []
+    for url in menu[:-1]:
+        tab = page.context.new_page()
+        tab_violations = csp_violations(tab)
+        tab.goto(url)
+        tabs.append((tab, tab_violations))
+    page.goto(menu[-1])
+    for tab, tab_violations in tabs:
+        tab.wait_for_load_state("networkidle")
+        violations += tab_violations
+    page.wait_for_load_state("networkidle")
     assert violations == []
 
 

@@ -1,18 +1,21 @@
 """A code intake accepts is accepted by every other entry point that takes a code, in
 every spelling intake accepts, and a merged-away code leads to the code kept."""
 
+import copy
 import re
 from urllib.parse import quote
 from uuid import uuid4
 
 import pytest
+from django.db import connection, transaction
 
+from org import roles
 from referrals.models import Referral, ReferralType
 from ssp.codes import current_recipe, validate_code
 from ssp.models import Participant, Visit
 from ssp.services import participant_merge
 
-from ..factories import ParticipantFactory, VisitFactory
+from ..factories import ParticipantFactory, SiteFactory, VisitFactory, make_staff
 
 LIVE = "MAKO1993F"
 TYPO = "MAKO1939F"  # merged into LIVE
@@ -37,16 +40,61 @@ CASES = [(typed, LIVE) for typed in spellings(LIVE)] + [
 ]
 
 
+@pytest.fixture(scope="module")
+def entry_world(django_db_setup, django_db_blocker):
+    """Site A, Ana, Sam and the three codes (one merged into LIVE), made once for the
+    module's 18 spellings × 8 entry points, in a transaction rolled back at its end: each
+    test's own transaction nests in it as a savepoint, so each starts from these rows, as
+    when every test made them afresh."""
+    world_atomic = transaction.atomic()
+    # Marked as Django marks TestCase's own atomics, so durable services may run inside.
+    world_atomic._from_testcase = True
+    with django_db_blocker.unblock(), world_atomic:
+        assert connection.settings_dict["NAME"].startswith("test_")
+        site_a = SiteFactory(name="Downtown drop-in", code="DTWN")  # conftest's personas
+        front_desk_ana = make_staff("ana", roles.FRONT_DESK, [site_a])
+        manager_sam = make_staff("sam", roles.MANAGER, [site_a])
+        live = ParticipantFactory(code=LIVE)
+        VisitFactory(site=site_a, recorded_by=front_desk_ana, participant=live)
+        typo = ParticipantFactory(code=TYPO)
+        VisitFactory(site=site_a, recorded_by=front_desk_ana, participant=typo)
+        participant_merge(merged=typo, kept=live, by=manager_sam, reason="year")
+        other = ParticipantFactory(code="JOLU1980M")
+        VisitFactory(site=site_a, recorded_by=front_desk_ana, participant=other)
+        yield {
+            "site_a": site_a,
+            "front_desk_ana": front_desk_ana,
+            "manager_sam": manager_sam,
+            "people": {"live": live, "other": other},
+        }
+        transaction.set_rollback(True)
+
+
 @pytest.fixture
-def people(site_a, front_desk_ana, manager_sam):
-    live = ParticipantFactory(code=LIVE)
-    VisitFactory(site=site_a, recorded_by=front_desk_ana, participant=live)
-    typo = ParticipantFactory(code=TYPO)
-    VisitFactory(site=site_a, recorded_by=front_desk_ana, participant=typo)
-    participant_merge(merged=typo, kept=live, by=manager_sam, reason="year")
-    other = ParticipantFactory(code="JOLU1980M")
-    VisitFactory(site=site_a, recorded_by=front_desk_ana, participant=other)
-    return {"live": live, "other": other}
+def this_tests_world(entry_world, db):
+    """Copies of the module's objects for this test alone (as TestCase.setUpTestData's
+    are): what a test changes on an object, a login's last_login, stays in its test."""
+    return copy.deepcopy(entry_world)
+
+
+@pytest.fixture
+def site_a(this_tests_world):
+    return this_tests_world["site_a"]
+
+
+@pytest.fixture
+def front_desk_ana(this_tests_world):
+    return this_tests_world["front_desk_ana"]
+
+
+@pytest.fixture
+def manager_sam(this_tests_world):
+    return this_tests_world["manager_sam"]
+
+
+@pytest.fixture
+def people(this_tests_world):
+    return this_tests_world["people"]
 
 
 @pytest.fixture
