@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection
 from django.test import override_settings
 
 from org.models import ServiceModel
@@ -16,6 +16,7 @@ from referrals.defaults import default_types_ensure
 from referrals.models import ReferralType
 
 from ..factories import ParticipantFactory, VisitFactory
+from ..support.module_data import module_transaction
 from ..support.services import require_service
 from ..support.world import two_sites
 
@@ -61,16 +62,10 @@ def module_world(request, django_db_setup, django_db_blocker, tmp_path_factory):
     if request.node.get_closest_marker("postgres"):
         require_service("PostgreSQL", connection.vendor == "postgresql")
     media_root = tmp_path_factory.mktemp("reports")
-    world_atomic = transaction.atomic()
-    # Marked as Django marks TestCase's own atomics, so durable services may run inside.
-    world_atomic._from_testcase = True
-    with django_db_blocker.unblock(), world_atomic:
-        # Only ever the test database: a module without the django_db mark would get the real one.
-        assert connection.settings_dict["NAME"].startswith("test_"), "mark the module django_db"
+    with module_transaction(django_db_blocker):
         world = two_sites(media_root)
         with override_settings(MEDIA_ROOT=media_root):
             yield world
-        transaction.set_rollback(True)
 
 
 @pytest.fixture

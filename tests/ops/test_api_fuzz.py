@@ -22,7 +22,7 @@ import pytest
 import schemathesis
 from django.core import signals
 from django.core.wsgi import get_wsgi_application
-from django.db import close_old_connections, connection, transaction
+from django.db import close_old_connections
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, Phase, settings
 from rest_framework.authtoken.models import Token
@@ -31,6 +31,7 @@ from schemathesis.config import SchemathesisConfig
 from org import roles
 
 from ..factories import SiteFactory, make_staff
+from ..support.module_data import module_transaction
 
 EXAMPLES = int(os.environ.get("SSP_FUZZ_EXAMPLES", "5"))
 # What positive_data_acceptance accepts: its defaults, plus 400 (see the docstring).
@@ -89,11 +90,7 @@ def auth_headers(request, django_db_setup, django_db_blocker):
     transaction rolled back when they are done: each case's own transaction nests in it
     as a savepoint, so every case starts from the same rows, as before from a fresh set."""
     role = ROLES[request.param]
-    role_atomic = transaction.atomic()
-    # Marked as Django marks TestCase's own atomics, so durable services may run inside.
-    role_atomic._from_testcase = True
-    with django_db_blocker.unblock(), role_atomic:
-        assert connection.settings_dict["NAME"].startswith("test_")
+    with module_transaction(django_db_blocker):
         site_a = SiteFactory(name="Downtown drop-in", code="DTWN")  # conftest's site_a
         headers = {}
         if role is not None:
@@ -101,7 +98,6 @@ def auth_headers(request, django_db_setup, django_db_blocker):
             user = make_staff(f"fuzz-{request.param}", role, sites)
             headers = {"Authorization": f"Token {Token.objects.create(user=user).key}"}
         yield headers
-        transaction.set_rollback(True)
 
 
 @pytest.mark.django_db

@@ -7,7 +7,6 @@ from urllib.parse import quote
 from uuid import uuid4
 
 import pytest
-from django.db import connection, transaction
 
 from org import roles
 from referrals.models import Referral, ReferralType
@@ -16,6 +15,7 @@ from ssp.models import Participant, Visit
 from ssp.services import participant_merge
 
 from ..factories import ParticipantFactory, SiteFactory, VisitFactory, make_staff
+from ..support.module_data import module_transaction
 
 LIVE = "MAKO1993F"
 TYPO = "MAKO1939F"  # merged into LIVE
@@ -46,11 +46,7 @@ def entry_world(django_db_setup, django_db_blocker):
     module's 18 spellings × 8 entry points, in a transaction rolled back at its end: each
     test's own transaction nests in it as a savepoint, so each starts from these rows, as
     when every test made them afresh."""
-    world_atomic = transaction.atomic()
-    # Marked as Django marks TestCase's own atomics, so durable services may run inside.
-    world_atomic._from_testcase = True
-    with django_db_blocker.unblock(), world_atomic:
-        assert connection.settings_dict["NAME"].startswith("test_")
+    with module_transaction(django_db_blocker):
         site_a = SiteFactory(name="Downtown drop-in", code="DTWN")  # conftest's personas
         front_desk_ana = make_staff("ana", roles.FRONT_DESK, [site_a])
         manager_sam = make_staff("sam", roles.MANAGER, [site_a])
@@ -67,7 +63,6 @@ def entry_world(django_db_setup, django_db_blocker):
             "manager_sam": manager_sam,
             "people": {"live": live, "other": other},
         }
-        transaction.set_rollback(True)
 
 
 @pytest.fixture
