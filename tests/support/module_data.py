@@ -15,6 +15,13 @@ def module_transaction(django_db_blocker):
     atomic._from_testcase = True
     with django_db_blocker.unblock(), atomic:
         # Only ever the test database: a module without the django_db mark would get the real one.
-        assert connection.settings_dict["NAME"].startswith("test_"), "mark the module django_db"
+        assert _is_test_database(), "mark the module django_db"
         yield
         transaction.set_rollback(True)
+
+
+def _is_test_database() -> bool:
+    """Connected to the test database: PostgreSQL's is test_… (Django's default name),
+    SQLite's the file settings.py names in TEST (a file beside the app's own)."""
+    database = connection.settings_dict
+    return database["NAME"].startswith("test_") or database["NAME"] == database["TEST"]["NAME"]
